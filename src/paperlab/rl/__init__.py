@@ -1,0 +1,1 @@
+"""Reinforcement learning papers (BEAR, PEARL) and their shared parts in :mod:`paperlab.rl.common`."""
