@@ -1,0 +1,179 @@
+"""paperlab's one entry point: list | run | reproduce | sweep | report | data."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from paperlab.core.config import SCALES, parse_set_args
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", default="quick", choices=SCALES, help="preset size (tiny is for tests)")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.add_argument("--out", default="runs", help="runs directory (default: runs)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_list = sub.add_parser("list", help="papers, their experiments and their claims")
+    p_list.add_argument("paper", nargs="?", help="only this paper")
+
+    p_run = sub.add_parser("run", help="run one experiment for one seed")
+    p_run.add_argument("paper", nargs="?")
+    p_run.add_argument("experiment", nargs="?")
+    p_run.add_argument("--seed", type=int, default=0)
+    p_run.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in its directory")
+    _add_common(p_run)
+
+    p_rep = sub.add_parser("reproduce", help="run the experiments behind a paper's claims and judge them")
+    p_rep.add_argument("paper", help="a paper name or 'all'")
+    p_rep.add_argument("--json", dest="json_path", help="write the claims JSON here (plots copied beside it)")
+    p_rep.add_argument("--seeds", type=int, help="seeds per experiment (default: what each claim asks)")
+    p_rep.add_argument("--executor", default="serial", choices=("serial", "processes", "ray"))
+    p_rep.add_argument("--workers", type=int, default=2)
+    p_rep.add_argument("--address", help="Ray cluster address (with --executor ray)")
+    p_rep.add_argument("--no-report", action="store_true", help="do not write report.md/report.html")
+    _add_common(p_rep)
+
+    p_sweep = sub.add_parser("sweep", help="a grid of configs x seeds, aggregated across seeds")
+    p_sweep.add_argument("paper")
+    p_sweep.add_argument("experiment")
+    p_sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...")
+    p_sweep.add_argument("--seeds", default="0", help="e.g. 0-4 or 0,1,2")
+    p_sweep.add_argument("--executor", default="serial", choices=("serial", "processes", "ray"))
+    p_sweep.add_argument("--workers", type=int, default=2)
+    p_sweep.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    _add_common(p_sweep)
+
+    p_report = sub.add_parser("report", help="write report.md and a self-contained report.html")
+    p_report.add_argument("runs_dir", nargs="?", default="runs")
+    p_report.add_argument("--out", help="where to write the report (default: the runs directory)")
+
+    p_data = sub.add_parser("data", help="datasets: fetch (needs internet; never used by tests)")
+    p_data.add_argument("action", choices=("fetch", "where"))
+    p_data.add_argument("name", choices=("fashion-mnist",))
+    p_data.add_argument("--dest", help="destination folder (default: $PAPERLAB_DATA or ~/.paperlab/data)")
+    return parser
+
+
+def cmd_list(args) -> int:
+    from paperlab.core.registry import all_papers, get_paper
+
+    papers = {args.paper: get_paper(args.paper)} if args.paper else all_papers()
+    for name, paper in papers.items():
+        print(f"{name}: {paper.title}")
+        for exp in paper.experiments:
+            print(f"  experiment {exp.name}: {exp.description}")
+        for claim in paper.claims:
+            print(f"  claim {claim.id} [{', '.join(claim.experiments)}; {claim.seeds} seed(s)]: {claim.text}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from paperlab.core.runs import load_results, run_experiment
+
+    if args.resume:
+        directory = run_experiment("", "", resume=args.resume, device=args.device)
+    else:
+        if not args.paper or not args.experiment:
+            from paperlab.core.registry import all_papers
+
+            valid = ", ".join(all_papers())
+            raise CliError(f"run needs PAPER and EXPERIMENT (or --resume DIR); papers: {valid}")
+        directory = run_experiment(args.paper, args.experiment, scale=args.scale, seed=args.seed,
+                                   device=args.device, out=args.out, overrides=parse_set_args(args.overrides))
+    results = load_results(directory)
+    print(f"run directory: {directory}")
+    from paperlab.core.claims import format_measured
+
+    print("results: " + format_measured({k: v for k, v in results.items() if k != "_meta"}, limit=2000))
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from paperlab.core.registry import all_papers, get_paper
+    from paperlab.core.report import write_report
+    from paperlab.core.reproduce import print_claims, reproduce
+
+    papers = list(all_papers().values()) if args.paper == "all" else [get_paper(args.paper)]
+    overrides = parse_set_args(args.overrides)
+    for paper in papers:
+        json_path = args.json_path
+        if json_path and len(papers) > 1:
+            json_path = str(Path(json_path).parent / paper.name / Path(json_path).name)
+        document = reproduce(paper, scale=args.scale, out=args.out, json_path=json_path, seeds=args.seeds,
+                             executor=args.executor, workers=args.workers, device=args.device,
+                             overrides=overrides, address=args.address)
+        print_claims(document)
+    if not args.no_report:
+        md, html_path = write_report(args.out)
+        print(f"\nreport: {md} and {html_path}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from paperlab.core.claims import format_measured
+    from paperlab.core.registry import get_paper
+    from paperlab.core.sweep import parse_seeds, sweep
+
+    get_paper(args.paper).experiment(args.experiment)
+    summary = sweep(args.paper, args.experiment, args.grid, parse_seeds(args.seeds), scale=args.scale,
+                    executor=args.executor, workers=args.workers, address=args.address, device=args.device,
+                    out=args.out, fixed=parse_set_args(args.overrides))
+    for point in summary["points"]:
+        print(f"{point['overrides'] or '(defaults)'} over seeds {point['seeds']}:")
+        print("   " + format_measured(point["aggregate"], limit=1000))
+    print(f"sweep summary: {summary['path']}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from paperlab.core.report import write_report
+
+    md, html_path = write_report(args.runs_dir, args.out)
+    print(f"report: {md} and {html_path}")
+    return 0
+
+
+def cmd_data(args) -> int:
+    try:
+        from paperlab import datasets
+    except ImportError:
+        raise CliError("the datasets package is not available in this install") from None
+    if args.action == "where":
+        print(datasets.fashion_mnist_search_paths() if hasattr(datasets, "fashion_mnist_search_paths") else "")
+        return 0
+    path = datasets.fetch_fashion_mnist(args.dest)
+    print(f"Fashion-MNIST is in {path}")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce, "sweep": cmd_sweep,
+            "report": cmd_report, "data": cmd_data}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, LookupError, ValueError, FileNotFoundError) as err:
+        if os.environ.get("PAPERLAB_DEBUG") == "1":
+            raise
+        message = err.args[0] if isinstance(err, LookupError) and err.args else str(err)
+        print(f"paperlab: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The foundation shared by every paper: configs, seeding, runs, claims, sweeps, reports."""

@@ -1,0 +1,86 @@
+"""Benchmark helpers: machine description, repeated timings (median), the shared JSON format.
+
+Every benchmark writes {"machine": {...}, "cases": [{"case", "impl", "reference",
+"speedup_vs_reference", ...}]}, timing implementations side by side in one run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(), "cpu_count": os.cpu_count(),
+        "date": datetime.now(timezone.utc).isoformat(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+        info["load_average"] = list(os.getloadavg())
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split()
+        info["memory_gb"] = round(int(mem[1]) / 1024**2, 1)
+    except OSError:
+        pass
+    try:
+        import numpy
+        import torch
+
+        info["numpy"] = numpy.__version__
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        pass
+    return info
+
+
+def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, sync: Callable[[], None] | None = None) -> dict:
+    """Run `fn` warmup + repeats times; return median, interquartile range and all times (seconds)."""
+    if repeats < 1:
+        raise ValueError("repeats must be >= 1")
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        if sync is not None:
+            sync()
+        times.append(time.perf_counter() - start)
+    quartiles = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
+    return {"median": statistics.median(times), "iqr": quartiles[2] - quartiles[0], "times": times}
+
+
+def write_benchmark_json(path: str | Path, cases: list[dict[str, Any]], **extra: Any) -> Path:
+    """Validate the shared case format and write the benchmark JSON."""
+    required = {"case", "impl", "reference", "speedup_vs_reference"}
+    for row in cases:
+        missing = required - set(row)
+        if missing:
+            raise ValueError(f"benchmark case {row.get('case')!r}/{row.get('impl')!r} lacks {sorted(missing)}")
+    from paperlab.core.runs import write_json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"machine": machine_info(), **extra, "cases": cases})
+    return path
+
+
+def format_cases(cases: list[dict[str, Any]], columns: list[str]) -> str:
+    """A plain text table of benchmark cases."""
+    rows = [[str(c.get(col, "")) if not isinstance(c.get(col), float) else f"{c[col]:.4g}" for col in columns]
+            for c in cases]
+    widths = [max(len(col), *(len(r[i]) for r in rows)) if rows else len(col) for i, col in enumerate(columns)]
+    lines = ["  ".join(col.ljust(w) for col, w in zip(columns, widths))]
+    lines += ["  ".join(val.ljust(w) for val, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""Where the papers live. Each module exposes `PAPER`."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from paperlab.core.experiment import Paper
+
+PAPER_MODULES: dict[str, str] = {
+    "nmf": "paperlab.nmf.paper",
+    "siren": "paperlab.siren.paper",
+    "ssl": "paperlab.ssl.paper",
+    "bear": "paperlab.rl.bear.paper",
+    "pearl": "paperlab.rl.pearl.paper",
+}
+
+
+def paper_modules() -> dict[str, str]:
+    """The built-in papers plus any from $PAPERLAB_EXTRA_PAPERS ('name=module,name2=module2')."""
+    modules = dict(PAPER_MODULES)
+    for item in os.environ.get("PAPERLAB_EXTRA_PAPERS", "").split(","):
+        if "=" in item:
+            name, module = item.split("=", 1)
+            modules[name.strip()] = module.strip()
+    return modules
+
+
+def _load(name: str) -> Paper | None:
+    module_name = paper_modules()[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:  # a paper not yet written is skipped; any other error is real
+        if err.name and module_name.startswith(err.name):
+            return None
+        raise
+    return module.PAPER
+
+
+def all_papers() -> dict[str, Paper]:
+    papers = {}
+    for name in paper_modules():
+        paper = _load(name)
+        if paper is not None:
+            papers[name] = paper
+    return papers
+
+
+def get_paper(name: str) -> Paper:
+    paper = _load(name) if name in paper_modules() else None
+    if paper is None:
+        valid = ", ".join(all_papers())
+        raise LookupError(f"unknown paper {name!r}; valid: {valid}")
+    return paper

@@ -1,0 +1,101 @@
+"""`paperlab reproduce`: run what a paper's claims need, judge every claim, write the claims JSON."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from paperlab.core.claims import format_claims_table
+from paperlab.core.experiment import Paper
+from paperlab.core.runs import load_results, write_json
+from paperlab.core.sweep import Job, execute
+
+
+def split_overrides(paper: Paper, pairs: dict[str, str]) -> dict[str, dict[str, str]]:
+    """'image-fit.steps=5' applies to one experiment; a bare 'steps=5' applies to every experiment."""
+    per_exp: dict[str, dict[str, str]] = {e.name: {} for e in paper.experiments}
+    for key, value in pairs.items():
+        exp_name, _, field_name = key.rpartition(".")
+        if exp_name:
+            paper.experiment(exp_name)  # raises with the valid names
+            per_exp[exp_name][field_name] = value
+        else:
+            for overrides in per_exp.values():
+                overrides[key] = value
+    return per_exp
+
+
+def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json_path: str | Path | None = None,
+              seeds: int | None = None, executor: str = "serial", workers: int = 2, device: str = "cpu",
+              overrides: dict[str, str] | None = None, address: str | None = None) -> dict[str, Any]:
+    """Run (or reuse) every experiment behind the claims and return the claims document."""
+    started = time.time()
+    needed: dict[str, int] = {}
+    for claim in paper.claims:
+        for name in claim.experiments:
+            needed[name] = max(needed.get(name, 0), seeds or claim.seeds)
+    per_exp = split_overrides(paper, overrides or {})
+    for name in needed:  # validate all configs before running anything
+        paper.experiment(name).make_config(scale, per_exp[name])
+    jobs = [Job(paper.name, name, scale, seed, tuple(sorted(per_exp[name].items())), device, str(out))
+            for name, n in needed.items() for seed in range(n)]
+    dirs = execute(jobs, executor=executor, workers=workers, address=address)
+    runs_by_exp: dict[str, list[str]] = {}
+    for job, directory in zip(jobs, dirs):
+        runs_by_exp.setdefault(job.experiment, []).append(directory)
+    results = {name: [load_results(Path(d)) for d in ds] for name, ds in runs_by_exp.items()}
+
+    rows = []
+    for claim in paper.claims:
+        verdict = claim.judge({name: results[name] for name in claim.experiments})
+        rows.append({
+            "id": claim.id, "text": claim.text, "verdict": verdict.verdict, "measured": verdict.measured,
+            "threshold": verdict.threshold, "note": verdict.note, "experiments": claim.experiments,
+            "seeds": len(results[claim.experiments[0]]),
+            "runs": [d for name in claim.experiments for d in runs_by_exp[name]],
+        })
+    document = {
+        "paper": paper.name, "title": paper.title, "scale": scale, "claims": rows,
+        "command": " ".join(["paperlab", *sys.argv[1:]]) if sys.argv and "paperlab" in sys.argv[0] else None,
+        "created": datetime.now(timezone.utc).isoformat(), "seconds": time.time() - started,
+    }
+    claims_file = Path(out) / paper.name / f"claims-{scale}.json"
+    claims_file.parent.mkdir(parents=True, exist_ok=True)
+    plots_dir = claims_file.parent / f"plots-{scale}"
+    summary = paper.summary_plots(results, plots_dir) if paper.summary_plots else []
+    document["summary_plots"] = [str(p) for p in summary]
+    write_json(claims_file, document)
+    if json_path is not None:
+        _export(document, runs_by_exp, Path(json_path), plots_dir)
+    return document
+
+
+def _export(document: dict[str, Any], runs_by_exp: dict[str, list[str]], json_path: Path, summary_dir: Path) -> None:
+    """Write the claims JSON where asked, with the plots of the first seed's runs beside it."""
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    plots = json_path.parent / f"plots-{document['scale']}"
+    if plots.exists():
+        shutil.rmtree(plots)
+    plots.mkdir(parents=True)
+    for name, dirs in runs_by_exp.items():
+        for png in sorted((Path(dirs[0]) / "plots").glob("*.png")):
+            shutil.copy2(png, plots / f"{name}--{png.name}")
+    if summary_dir.exists():
+        for png in sorted(summary_dir.glob("*.png")):
+            shutil.copy2(png, plots / f"summary--{png.name}")
+    exported = {**document, "plots": sorted(p.name for p in plots.glob("*.png"))}
+    exported["runs_note"] = "run directories are local to the machine that ran them"
+    write_json(json_path, exported)
+
+
+def print_claims(document: dict[str, Any]) -> None:
+    counts: dict[str, int] = {}
+    for row in document["claims"]:
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    print(f"\n== {document['paper']} ({document['scale']} scale): {document['title']}")
+    print(format_claims_table(document["claims"]))
+    print("   " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + f"  ({document['seconds']:.0f} s)")

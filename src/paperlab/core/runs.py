@@ -1,0 +1,248 @@
+"""Run directories: config, metrics as they come, partial results, checkpoints, plots, resume.
+
+Layout: runs/<paper>/<experiment>/<scale>-seed<N>-<timestamp>/
+    config.json     resolved config, scale, seed, device, library versions, git commit, run identity
+    metrics.jsonl   one JSON object per `run.log(...)`, appended and flushed at once
+    partial.json    finished pieces (`run.save_partial`), restored on --resume
+    checkpoints/    `run.save_checkpoint(...)`
+    results.json    written when the experiment returns: its presence marks the run finished
+    plots/*.png
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+from paperlab.core.config import config_from_dict, config_hash, config_to_dict
+from paperlab.core.seeding import resolve_device, seed_everything
+
+RESULTS_FILE = "results.json"
+_VERSIONED = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image", "matplotlib", "kornia", "gymnasium", "mujoco")
+
+
+def _json_default(obj: Any) -> Any:
+    try:
+        import numpy as np
+
+        if isinstance(obj, np.generic):
+            return obj.item()
+        if isinstance(obj, np.ndarray):
+            return obj.tolist()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically: a crash never leaves a half-written JSON file."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default))
+    os.replace(tmp, path)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "paperlab": _version("paperlab")}
+    for name in _VERSIONED:
+        versions[name] = _version(name)
+    return versions
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class Run:
+    """The handle an experiment writes through. Created by `run_experiment`."""
+
+    def __init__(self, directory: Path, paper: str, experiment: str, scale: str, seed: int, device: str,
+                 config: Any, resumed: bool = False, show_progress: bool = True):
+        self.dir = Path(directory)
+        self.paper, self.experiment, self.scale = paper, experiment, scale
+        self.seed, self.device, self.config = seed, device, config
+        self.resumed = resumed
+        self.show_progress = show_progress
+        (self.dir / "plots").mkdir(parents=True, exist_ok=True)
+        partial_path = self.dir / "partial.json"
+        self.partial: dict[str, Any] = json.loads(partial_path.read_text()) if partial_path.exists() else {}
+
+    # -- metrics and partial results --------------------------------------------------------------
+    def log(self, **metrics: Any) -> None:
+        """Append one record to metrics.jsonl immediately (never lost if the run dies later)."""
+        record = {"time": time.time(), **metrics}
+        with open(self.dir / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps(record, default=_json_default) + "\n")
+
+    def save_partial(self, key: str, value: Any) -> None:
+        """Record a finished piece of the result (an arm, a dataset size...); restored on resume."""
+        self.partial[key] = json.loads(json.dumps(value, default=_json_default))
+        write_json(self.dir / "partial.json", self.partial)
+
+    def metrics(self) -> list[dict]:
+        path = self.dir / "metrics.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    # -- checkpoints ------------------------------------------------------------------------------
+    def checkpoint_path(self, name: str = "checkpoint") -> Path:
+        (self.dir / "checkpoints").mkdir(exist_ok=True)
+        return self.dir / "checkpoints" / f"{name}.pt"
+
+    def save_checkpoint(self, state: dict[str, Any], name: str = "checkpoint") -> Path:
+        import torch
+
+        path = self.checkpoint_path(name)
+        tmp = path.with_suffix(".pt.tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+        return path
+
+    def load_checkpoint(self, name: str = "checkpoint") -> dict[str, Any] | None:
+        import torch
+
+        path = self.dir / "checkpoints" / f"{name}.pt"
+        if not path.exists():
+            return None
+        return torch.load(path, map_location=self.device, weights_only=False)
+
+    # -- plots and progress -----------------------------------------------------------------------
+    def plot_path(self, name: str) -> Path:
+        return self.dir / "plots" / (name if name.endswith(".png") else f"{name}.png")
+
+    def save_figure(self, fig: Any, name: str) -> Path:
+        import matplotlib.pyplot as plt
+
+        path = self.plot_path(name)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        return path
+
+    def progress(self, iterable: Iterable | None = None, total: int | None = None, desc: str | None = None, **kw):
+        from tqdm.auto import tqdm
+
+        label = f"{self.paper}/{self.experiment}" + (f" {desc}" if desc else "")
+        disable = not self.show_progress or os.environ.get("PAPERLAB_NO_PROGRESS") == "1"
+        return tqdm(iterable, total=total, desc=label, disable=disable, leave=False, dynamic_ncols=True, **kw)
+
+
+def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any]) -> str:
+    return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config})
+
+
+def find_finished_run(out: Path, paper: str, experiment: str, identity: str) -> Path | None:
+    """A finished run (results.json present) with the same identity, if any: re-runs skip it."""
+    base = Path(out) / paper / experiment
+    if not base.exists():
+        return None
+    for cfg_path in sorted(base.glob("*/config.json"), reverse=True):
+        try:
+            meta = json.loads(cfg_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if meta.get("identity") == identity and (cfg_path.parent / RESULTS_FILE).exists():
+            return cfg_path.parent
+    return None
+
+
+def find_unfinished_run(out: Path, paper: str, experiment: str, identity: str) -> Path | None:
+    base = Path(out) / paper / experiment
+    if not base.exists():
+        return None
+    for cfg_path in sorted(base.glob("*/config.json"), reverse=True):
+        try:
+            meta = json.loads(cfg_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if meta.get("identity") == identity and not (cfg_path.parent / RESULTS_FILE).exists():
+            return cfg_path.parent
+    return None
+
+
+def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int = 0, device: str = "cpu",
+                   out: str | Path = "runs", overrides: dict[str, Any] | None = None,
+                   resume: str | Path | None = None, skip_finished: bool = False,
+                   show_progress: bool = True) -> Path:
+    """Run one experiment for one seed and return its run directory.
+
+    With `resume`, the run continues in that directory with its saved config. With `skip_finished`,
+    an identical finished run (same paper, experiment, scale, seed and config) is returned as is, and
+    an identical unfinished one is resumed: this makes sweep jobs idempotent and safe to retry.
+    """
+    from paperlab.core.registry import get_paper
+
+    if resume is not None:
+        directory = Path(resume)
+        cfg_file = directory / "config.json"
+        if not cfg_file.exists():
+            raise FileNotFoundError(f"cannot resume: {cfg_file} does not exist")
+        meta = json.loads(cfg_file.read_text())
+        paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
+        device = meta.get("device", device)
+        exp = get_paper(paper).experiment(experiment)
+        cfg = config_from_dict(exp.config, meta["config"])
+        resumed = True
+    else:
+        exp = get_paper(paper).experiment(experiment)
+        cfg = exp.make_config(scale, overrides)
+        identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
+        directory = None
+        if skip_finished:
+            finished = find_finished_run(Path(out), paper, experiment, identity)
+            if finished is not None:
+                return finished
+            directory = find_unfinished_run(Path(out), paper, experiment, identity)
+        resumed = directory is not None
+        if directory is None:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+            directory = Path(out) / paper / experiment / f"{scale}-seed{seed}-{stamp}"
+            directory.mkdir(parents=True, exist_ok=False)
+            meta = {
+                "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
+                "identity": identity, "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                "versions": library_versions(), "git_commit": git_commit(),
+                "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
+            }
+            write_json(directory / "config.json", meta)
+    device = resolve_device(device)
+    seed_everything(seed)
+    run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress)
+    started = time.time()
+    results = exp.run(run, cfg)
+    if not isinstance(results, dict):
+        raise TypeError(f"experiment {paper}/{experiment} must return a dict of results, got {type(results).__name__}")
+    results = {**results, "_meta": {"seconds": time.time() - started, "seed": seed, "scale": scale}}
+    write_json(directory / RESULTS_FILE, results)
+    return directory
+
+
+def load_results(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / RESULTS_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"{run_dir} has no {RESULTS_FILE}: the run did not finish (resume it with --resume)")
+    return json.loads(path.read_text())

@@ -1,0 +1,164 @@
+"""Sweeps: a grid of configs x seeds, run by an executor, aggregated across seeds.
+
+A job is a pure function (paper, experiment, scale, overrides, seed) -> run directory. It skips a
+finished identical run and resumes an unfinished one, so any executor may retry it safely and the
+results do not depend on the executor. Ray is imported only when `executor="ray"` is chosen.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from paperlab.core.claims import summarize
+from paperlab.core.runs import load_results, run_experiment, write_json
+
+EXECUTORS = ("serial", "processes", "ray")
+
+
+@dataclass(frozen=True)
+class Job:
+    paper: str
+    experiment: str
+    scale: str
+    seed: int
+    overrides: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
+    device: str = "cpu"
+    out: str = "runs"
+
+
+def run_job(job: Job) -> str:
+    """Execute one job (idempotent): returns its run directory as a string."""
+    import os
+
+    os.environ.setdefault("PAPERLAB_NO_PROGRESS", "1")
+    path = run_experiment(job.paper, job.experiment, scale=job.scale, seed=job.seed, device=job.device,
+                          out=job.out, overrides=dict(job.overrides), skip_finished=True, show_progress=False)
+    return str(path)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-4' -> [0,1,2,3,4]; '0,2,5' -> [0,2,5]; '3' -> [3]."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                lo, hi = part.split("-", 1)
+                seeds.extend(range(int(lo), int(hi) + 1))
+            elif part:
+                seeds.append(int(part))
+    except ValueError:
+        raise ValueError(f"--seeds expects e.g. '0-4' or '0,1,2', got {text!r}") from None
+    if not seeds:
+        raise ValueError(f"--seeds selects no seeds: {text!r}")
+    return seeds
+
+
+def expand_grid(grid: Iterable[str]) -> list[dict[str, str]]:
+    """['lr=1e-3,1e-4', 'steps=10'] -> every combination as a dict of overrides."""
+    axes: list[tuple[str, list[str]]] = []
+    for item in grid:
+        if "=" not in item:
+            raise ValueError(f"--grid expects key=v1,v2,..., got {item!r}")
+        key, values = item.split("=", 1)
+        axes.append((key.strip(), [v for v in values.split(",") if v != ""]))
+    if not axes:
+        return [{}]
+    keys = [k for k, _ in axes]
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(v for _, v in axes))]
+
+
+def execute(jobs: list[Job], executor: str = "serial", workers: int = 2, address: str | None = None) -> list[str]:
+    """Run jobs with the chosen executor; returns run directories in job order."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
+    if executor == "serial" or len(jobs) <= 1 and executor != "ray":
+        from tqdm.auto import tqdm
+
+        return [run_job(job) for job in tqdm(jobs, desc="jobs", disable=len(jobs) <= 1)]
+    if executor == "processes":
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            return list(pool.map(run_job, jobs))
+    return _execute_ray(jobs, address)
+
+
+def _execute_ray(jobs: list[Job], address: str | None) -> list[str]:
+    try:
+        import ray
+    except ImportError:
+        raise RuntimeError("executor 'ray' needs the ray extra: pip install 'paperlab[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(include_dashboard=False, log_to_driver=False, num_cpus=None)
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=2)(run_job)
+        return ray.get([remote.remote(job) for job in jobs])
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _scalars(results: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Flatten nested numeric results into 'a.b.c' -> float (lists and _meta are skipped)."""
+    flat: dict[str, float] = {}
+    for key, value in results.items():
+        if key == "_meta":
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, bool):
+            flat[name] = float(value)
+        elif isinstance(value, (int, float)) and np.isfinite(value):
+            flat[name] = float(value)
+        elif isinstance(value, dict):
+            flat.update(_scalars(value, prefix=name + "."))
+    return flat
+
+
+def aggregate(run_dirs: list[str | Path]) -> dict[str, dict[str, float]]:
+    """Mean and 95% interval across runs of every scalar in their results."""
+    per_key: dict[str, list[float]] = {}
+    for directory in run_dirs:
+        for key, value in _scalars(load_results(Path(directory))).items():
+            per_key.setdefault(key, []).append(value)
+    return {key: summarize(values) for key, values in sorted(per_key.items())}
+
+
+def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale: str = "quick",
+          executor: str = "serial", workers: int = 2, address: str | None = None, device: str = "cpu",
+          out: str | Path = "runs", fixed: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run the grid x seeds and write runs/<paper>/<experiment>/sweep-<scale>.json with aggregates."""
+    from paperlab.core.registry import get_paper
+
+    exp = get_paper(paper).experiment(experiment)
+    points = expand_grid(grid)
+    for point in points:  # validate every override before launching anything
+        exp.make_config(scale, {**(fixed or {}), **point})
+    jobs = [Job(paper, experiment, scale, seed, tuple(sorted({**(fixed or {}), **point}.items())), device, str(out))
+            for point in points for seed in seeds]
+    dirs = execute(jobs, executor=executor, workers=workers, address=address)
+    summary = {"paper": paper, "experiment": experiment, "scale": scale, "executor": executor, "points": []}
+    for i, point in enumerate(points):
+        point_dirs = dirs[i * len(seeds):(i + 1) * len(seeds)]
+        summary["points"].append({"overrides": point, "seeds": seeds, "runs": point_dirs,
+                                  "aggregate": aggregate(point_dirs)})
+    path = Path(out) / paper / experiment / f"sweep-{scale}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, summary)
+    summary["path"] = str(path)
+    return summary
+
+
+def load_sweep(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,32 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from paperlab.core.claims import (INCONCLUSIVE, REPRODUCED, Verdict, format_claims_table, intervals_compare,
+                                  mean_ci, verdict_if)
+
+
+def test_mean_ci_matches_t_interval():
+    values = [1.0, 2.0, 4.0, 3.5]
+    mean, lo, hi = mean_ci(values)
+    ref = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
+    assert mean == pytest.approx(np.mean(values))
+    assert (lo, hi) == pytest.approx(ref)
+    assert mean_ci([2.0]) == (2.0, 2.0, 2.0)
+
+
+def test_intervals_compare():
+    assert intervals_compare([10, 10.1, 9.9], [1, 1.1, 0.9]) == "greater"
+    assert intervals_compare([1, 1.1, 0.9], [10, 10.1, 9.9]) == "less"
+    assert intervals_compare([1, 5, 3], [2, 4, 3]) == "overlap"
+
+
+def test_verdicts_are_validated_and_formatted():
+    with pytest.raises(ValueError):
+        Verdict("probably", {}, None)
+    assert verdict_if(True, {"x": 1.0}, "x > 0").verdict == REPRODUCED
+    row = {"id": "c", "text": "t", "verdict": INCONCLUSIVE, "measured": {"x": {"mean": 1.0, "ci_low": 0.5, "ci_high": 1.5}},
+           "threshold": "x > 2"}
+    table = format_claims_table([row])
+    assert "[INCONCLUSIVE] c" in table and "1 [0.5, 1.5]" in table
+    assert "| `c`: t | **inconclusive** |" in format_claims_table([row], markdown=True)

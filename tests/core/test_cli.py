@@ -1,0 +1,49 @@
+import json
+
+import pytest
+
+from paperlab.cli import main
+
+
+def test_list_shows_experiments_and_claims(toy, capsys):
+    assert main(["list", "toy"]) == 0
+    out = capsys.readouterr().out
+    assert "experiment noisy-mean" in out and "claim mean-near-zero" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "nopaper", "x"], "unknown paper 'nopaper'; valid:"),
+    (["run", "toy", "nope"], "unknown experiment 'nope' for paper 'toy'; valid: noisy-mean"),
+    (["run", "toy", "noisy-mean", "--set", "bogus=1"], "unknown config key 'bogus'"),
+    (["run", "toy", "noisy-mean", "--device", "tpu"], "unknown device 'tpu'"),
+    (["reproduce", "nopaper"], "unknown paper 'nopaper'"),
+    (["report", "/nonexistent/runs"], "does not exist"),
+])
+def test_bad_names_give_one_line_errors(toy, tmp_path, capsys, argv, message):
+    assert main(argv + (["--out", str(tmp_path)] if argv[0] == "run" else [])) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_reproduce_writes_claims_json_plots_and_report(toy, tmp_path, capsys):
+    out_json = tmp_path / "results" / "claims.json"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path / "runs"), "--json", str(out_json)]) == 0
+    doc = json.loads(out_json.read_text())
+    assert doc["paper"] == "toy" and doc["scale"] == "tiny"
+    (claim,) = doc["claims"]
+    assert claim["verdict"] == "reproduced" and claim["seeds"] == 2 and claim["measured"]["estimate"]["n"] == 2
+    assert set(claim) >= {"id", "text", "verdict", "measured", "threshold"}
+    assert (out_json.parent / "plots-tiny" / "noisy-mean--estimates.png").exists()
+    assert "[REPRODUCED] mean-near-zero" in capsys.readouterr().out
+    html = (tmp_path / "runs" / "report.html").read_text()
+    assert "data:image/png;base64," in html and "mean-near-zero" in html
+    assert "mean-near-zero" in (tmp_path / "runs" / "report.md").read_text()
+
+
+def test_reproduce_reuses_finished_runs(toy, tmp_path):
+    args = ["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path), "--no-report",
+            "--set", "noisy-mean.steps=2"]
+    assert main(args) == 0
+    first = sorted((tmp_path / "toy" / "noisy-mean").iterdir())
+    assert main(args) == 0
+    assert sorted((tmp_path / "toy" / "noisy-mean").iterdir()) == first and len(first) == 2
