@@ -95,7 +95,7 @@ class SAC(torch.nn.Module):
         self.critic_opt.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.critic_opt.step()
-        metrics = {"critic_loss": float(critic_loss)}
+        metrics = {"critic_loss": critic_loss.item()}
         metrics.update(self.update_extra(batch))
 
         # Actor (SAC eq. 7): minimise alpha log pi(a|s) - min_k Q_k(s, a), a reparameterised.
@@ -113,5 +113,5 @@ class SAC(torch.nn.Module):
             self.alpha_opt.step()
 
         self.update_targets()
-        metrics.update(actor_loss=float(actor_loss), alpha=float(self.alpha), q_pi=float(q_pi.mean()))
+        metrics.update(actor_loss=actor_loss.item(), alpha=float(self.alpha), q_pi=q_pi.mean().item())
         return metrics

@@ -1,0 +1,324 @@
+"""Offline agents trained on the same batches: BEAR (MMD or KL constraint), BCQ, behaviour cloning.
+
+Every agent exposes ``update(batch) -> metrics``, ``act(obs) -> action`` and ``q_values(obs, actions) ->
+(K, B)`` (used to track Q estimates against Monte-Carlo returns). Naive offline SAC is
+:class:`paperlab.rl.common.sac.SAC` fed with dataset batches.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from paperlab.rl.bear.behaviour import BehaviourVAE
+from paperlab.rl.bear.divergences import KERNELS, behaviour_cross_entropy, mmd
+from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy
+from paperlab.rl.common.replay import Batch
+from paperlab.rl.common.sac import soft_update
+
+
+def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_samples: int) -> torch.Tensor:
+    """BEAR section 5 / BCQ eq. 13: ``max_{a_i} [lam * min_k Q_k + (1 - lam) * max_k Q_k]``.
+
+    ``q_next`` is ``(K, B * n)`` with the ``n`` sampled next actions of state ``b`` at rows ``b*n .. b*n+n-1``.
+    """
+    mixed = lam * q_next.min(0).values + (1.0 - lam) * q_next.max(0).values
+    return mixed.view(batch_size, n_samples).max(1).values
+
+
+def _repeat_rows(x: torch.Tensor, n: int) -> torch.Tensor:
+    """``(B, d) -> (B * n, d)`` with each row repeated ``n`` times consecutively."""
+    return x.repeat_interleave(n, dim=0)
+
+
+@torch.no_grad()
+def best_of_n_action(q: QEnsemble, obs: torch.Tensor, candidates: torch.Tensor) -> torch.Tensor:
+    """Evaluation rule of BEAR/BCQ: among candidate actions ``(n, |A|)`` for one state, return the argmax of Q_1."""
+    q1 = q(obs.expand(candidates.shape[0], -1), candidates)[0]
+    return candidates[q1.argmax()]
+
+
+@dataclass
+class BEARConfig:
+    """Defaults: the authors' code (aviralkumar2907/BEAR, main.py/algos.py) and the paper's appendix.
+
+    ``constraint="kl"`` is the paper's KL ablation (authors' ``use_kl``: ``-E_beta log pi``, threshold -2).
+    """
+    actor_hidden: Sequence[int] = (400, 300)
+    critic_hidden: Sequence[int] = (400, 300)
+    vae_hidden: Sequence[int] = (750, 750)
+    n_critics: int = 2                 # K
+    lam: float = 0.75                  # lambda in the soft-clipped target
+    n_target_samples: int = 10         # actions sampled at s' for the target max
+    n_mmd_samples: int = 5             # num_samples_match (README's recommended value)
+    n_eval_samples: int = 10           # best-of-N action selection at evaluation
+    kernel: str = "laplacian"          # laplacian for Hopper/HalfCheetah, gaussian for Walker/Ant
+    mmd_sigma: float = 10.0            # 10 Hopper/HalfCheetah, 20 Walker/Ant
+    constraint: str = "mmd"            # "mmd" (BEAR) | "kl" (distribution-matching ablation)
+    epsilon: float | None = None       # None -> 0.05 for MMD, -2.0 for KL (authors' thresholds)
+    actor_lr: float = 1e-3             # Adam default lr in the authors' code
+    critic_lr: float = 1e-3
+    vae_lr: float = 1e-3
+    lagrange_lr: float = 1e-3
+    initial_log_alpha: float | None = None   # None -> N(0, 1) draw as in the authors' code
+    log_alpha_bounds: tuple[float, float] = (-5.0, 10.0)   # clamp, upper = lagrange_thresh
+    warmup_steps: int = 20_000         # MMD-only actor updates (20 "epochs" of 1000 iterations)
+    actor_noise_clip: float | None = 0.5   # authors clip the actor's Gaussian noise in sample_multiple
+    entropy_temperature: float | None = None  # d3rlpy adds a learned SAC entropy term; None = off (authors)
+    temperature_lr: float = 1e-4
+    batch_size: int = 100
+    gamma: float = 0.99
+    tau: float = 0.005
+
+    def __post_init__(self) -> None:
+        if self.kernel not in KERNELS:
+            raise ValueError(f"unknown MMD kernel {self.kernel!r}; valid: {', '.join(KERNELS)}")
+        if self.constraint not in ("mmd", "kl"):
+            raise ValueError(f"constraint must be 'mmd' or 'kl', got {self.constraint!r}")
+        if not 0.0 <= self.lam <= 1.0:
+            raise ValueError(f"lam must be in [0, 1], got {self.lam}")
+
+    @property
+    def threshold(self) -> float:
+        if self.epsilon is not None:
+            return self.epsilon
+        return 0.05 if self.constraint == "mmd" else -2.0
+
+
+# d3rlpy 2.8.1 BEARConfig defaults (the D4RL/rlkit retune), applied with BEARConfig(**BEAR_PRESETS[name]).
+BEAR_PRESETS: dict[str, dict] = {
+    "authors": {},
+    "d3rlpy": dict(actor_hidden=(256, 256), critic_hidden=(256, 256), vae_hidden=(256, 256),
+                   actor_lr=1e-4, critic_lr=3e-4, vae_lr=3e-4, lagrange_lr=1e-3, temperature_lr=1e-4,
+                   batch_size=256, n_mmd_samples=4, n_eval_samples=100, kernel="laplacian", mmd_sigma=20.0,
+                   epsilon=0.05, initial_log_alpha=0.0, warmup_steps=40_000, actor_noise_clip=None,
+                   entropy_temperature=1.0),
+}
+
+
+def bear_config(preset: str = "authors", **overrides) -> BEARConfig:
+    if preset not in BEAR_PRESETS:
+        raise ValueError(f"unknown BEAR preset {preset!r}; valid: {', '.join(BEAR_PRESETS)}")
+    return BEARConfig(**{**BEAR_PRESETS[preset], **overrides})
+
+
+class BEAR(torch.nn.Module):
+    def __init__(self, obs_dim: int, act_dim: int, cfg: BEARConfig = BEARConfig(), device: str = "cpu"):
+        super().__init__()
+        self.cfg, self.device = cfg, device
+        self.actor = TanhGaussianPolicy(obs_dim, act_dim, cfg.actor_hidden)
+        self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
+        self.critic = QEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
+        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        self.vae = BehaviourVAE(obs_dim, act_dim, cfg.vae_hidden)
+        init = float(torch.randn(())) if cfg.initial_log_alpha is None else cfg.initial_log_alpha
+        self.log_alpha = torch.nn.Parameter(torch.tensor(init))
+        self.log_temperature = torch.nn.Parameter(torch.tensor(math.log(cfg.entropy_temperature or 1.0)))
+        self.to(device)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
+        self.vae_opt = torch.optim.Adam(self.vae.parameters(), lr=cfg.vae_lr)
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.lagrange_lr)
+        self.temperature_opt = torch.optim.Adam([self.log_temperature], lr=cfg.temperature_lr)
+        self.target_entropy = -float(act_dim)
+        self.steps = 0
+
+    def _actor_samples(self, actor: TanhGaussianPolicy, obs: torch.Tensor, n: int):
+        """``n`` samples per state ``(B, n, |A|)`` with the authors' clipped Gaussian noise."""
+        mean, log_std = actor(obs)
+        noise = torch.randn(obs.shape[0], n, mean.shape[-1], device=obs.device)
+        if self.cfg.actor_noise_clip is not None:
+            noise = noise.clamp(-self.cfg.actor_noise_clip, self.cfg.actor_noise_clip)
+        pre_tanh = mean.unsqueeze(1) + log_std.exp().unsqueeze(1) * noise
+        return torch.tanh(pre_tanh), pre_tanh
+
+    def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return self.critic(obs, actions)
+
+    def constraint_value(self, obs: torch.Tensor, behaviour_raw: torch.Tensor, actor_raw: torch.Tensor):
+        if self.cfg.constraint == "kl":
+            return behaviour_cross_entropy(self.actor, obs, behaviour_raw)
+        return mmd(behaviour_raw, actor_raw, self.cfg.kernel, self.cfg.mmd_sigma)
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        cfg = self.cfg
+        b = batch.obs.shape[0]
+        # 1. Behaviour model (VAE) on the dataset actions.
+        vae_loss = self.vae.loss(batch.obs, batch.actions)
+        self.vae_opt.zero_grad(set_to_none=True)
+        vae_loss.backward()
+        self.vae_opt.step()
+
+        # 2. Critic: soft-clipped double-Q target over n sampled next actions (section 5, "Q-function").
+        with torch.no_grad():
+            next_rep = _repeat_rows(batch.next_obs, cfg.n_target_samples)
+            next_a = self.actor_target.sample(next_rep)[0]
+            v_next = soft_clipped_target(self.critic_target(next_rep, next_a), cfg.lam, b, cfg.n_target_samples)
+            target = batch.rewards + cfg.gamma * (1.0 - batch.terminals) * v_next
+        q = self.critic(batch.obs, batch.actions)
+        critic_loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q), reduction="none").mean(1).sum()
+        self.critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.critic_opt.step()
+
+        # 3. Actor: max_pi E[min_k Q_k(s, a)] s.t. constraint(beta, pi) <= eps, Lagrangian form (eq. 5).
+        with torch.no_grad():
+            _, behaviour_raw = self.vae.sample_n(batch.obs, cfg.n_mmd_samples)
+        actor_a, actor_raw = self._actor_samples(self.actor, batch.obs, cfg.n_mmd_samples)
+        divergence = self.constraint_value(batch.obs, behaviour_raw, actor_raw)           # (B,)
+        obs_rep = batch.obs.unsqueeze(1).expand(b, cfg.n_mmd_samples, batch.obs.shape[-1])
+        q_pi = self.critic(obs_rep.reshape(-1, obs_rep.shape[-1]), actor_a.reshape(-1, actor_a.shape[-1]))
+        q_pi = q_pi.view(cfg.n_critics, b, cfg.n_mmd_samples).mean(2).min(0).values         # min over ensemble
+        alpha = self.log_alpha.exp().detach()
+        warm = self.steps < cfg.warmup_steps
+        actor_loss = (alpha * divergence).mean() if warm else (-q_pi + alpha * divergence).mean()
+        if cfg.entropy_temperature is not None:
+            log_prob = self.actor.log_prob(obs_rep, actor_raw).mean(1)
+            actor_loss = actor_loss + (self.log_temperature.exp().detach() * log_prob).mean()
+        self.actor_opt.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        self.actor_opt.step()
+
+        # 4. Dual gradient ascent on log alpha: alpha grows while the constraint is violated (div > eps).
+        lagrange_loss = -(self.log_alpha.exp() * (divergence.detach() - cfg.threshold)).mean()
+        self.alpha_opt.zero_grad(set_to_none=True)
+        lagrange_loss.backward()
+        self.alpha_opt.step()
+        with torch.no_grad():
+            self.log_alpha.clamp_(*cfg.log_alpha_bounds)
+        if cfg.entropy_temperature is not None:
+            temp_loss = -(self.log_temperature * (log_prob.detach() + self.target_entropy)).mean()
+            self.temperature_opt.zero_grad(set_to_none=True)
+            temp_loss.backward()
+            self.temperature_opt.step()
+
+        soft_update(self.critic_target, self.critic, cfg.tau)
+        soft_update(self.actor_target, self.actor, cfg.tau)
+        self.steps += 1
+        return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item(), "vae_loss": vae_loss.item(),
+                "divergence": divergence.mean().item(), "alpha": float(alpha), "q_pi": q_pi.mean().item()}
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
+        candidates = self.actor.sample(o.expand(self.cfg.n_eval_samples, -1))[0]
+        return best_of_n_action(self.critic, o, candidates).cpu().numpy()
+
+
+@dataclass
+class BCQConfig:
+    """Defaults: Fujimoto et al. 2019 (BCQ) code as vendored in the BEAR repo: 400-300 nets, 750-750 VAE,
+    perturbation Phi = 0.05, lambda 0.75, 10 samples, Adam lr 1e-3, batch 100."""
+    actor_hidden: Sequence[int] = (400, 300)
+    critic_hidden: Sequence[int] = (400, 300)
+    vae_hidden: Sequence[int] = (750, 750)
+    n_critics: int = 2
+    phi: float = 0.05
+    lam: float = 0.75
+    n_samples: int = 10
+    lr: float = 1e-3
+    batch_size: int = 100
+    gamma: float = 0.99
+    tau: float = 0.005
+
+
+class PerturbationActor(torch.nn.Module):
+    """BCQ's xi_phi(s, a): ``a + Phi * tanh(f(s, a))`` clipped to ``[-1, 1]``."""
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: Sequence[int], phi: float):
+        super().__init__()
+        self.net, self.phi = MLP(obs_dim + act_dim, act_dim, hidden), phi
+
+    def forward(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return (actions + self.phi * torch.tanh(self.net(torch.cat([obs, actions], -1)))).clamp(-1.0, 1.0)
+
+
+class BCQ(torch.nn.Module):
+    def __init__(self, obs_dim: int, act_dim: int, cfg: BCQConfig = BCQConfig(), device: str = "cpu"):
+        super().__init__()
+        self.cfg, self.device = cfg, device
+        self.actor = PerturbationActor(obs_dim, act_dim, cfg.actor_hidden, cfg.phi)
+        self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
+        self.critic = QEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
+        self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
+        self.vae = BehaviourVAE(obs_dim, act_dim, cfg.vae_hidden)
+        self.to(device)
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr)
+        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr)
+        self.vae_opt = torch.optim.Adam(self.vae.parameters(), lr=cfg.lr)
+
+    def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        return self.critic(obs, actions)
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        cfg = self.cfg
+        b = batch.obs.shape[0]
+        vae_loss = self.vae.loss(batch.obs, batch.actions)
+        self.vae_opt.zero_grad(set_to_none=True)
+        vae_loss.backward()
+        self.vae_opt.step()
+
+        with torch.no_grad():  # BCQ eq. 13: perturbed VAE samples at s', soft clipped double Q, max over samples
+            next_rep = _repeat_rows(batch.next_obs, cfg.n_samples)
+            next_a = self.actor_target(next_rep, torch.tanh(self.vae.decode_pre_tanh(next_rep)))
+            v_next = soft_clipped_target(self.critic_target(next_rep, next_a), cfg.lam, b, cfg.n_samples)
+            target = batch.rewards + cfg.gamma * (1.0 - batch.terminals) * v_next
+        q = self.critic(batch.obs, batch.actions)
+        critic_loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q), reduction="none").mean(1).sum()
+        self.critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.critic_opt.step()
+
+        with torch.no_grad():
+            sampled = torch.tanh(self.vae.decode_pre_tanh(batch.obs))
+        actor_loss = -self.critic(batch.obs, self.actor(batch.obs, sampled))[0].mean()   # maximise Q_1
+        self.actor_opt.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        self.actor_opt.step()
+        soft_update(self.critic_target, self.critic, cfg.tau)
+        soft_update(self.actor_target, self.actor, cfg.tau)
+        return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item(), "vae_loss": vae_loss.item()}
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
+        rep = o.expand(self.cfg.n_samples, -1)
+        candidates = self.actor(rep, torch.tanh(self.vae.decode_pre_tanh(rep)))
+        return best_of_n_action(self.critic, o, candidates).cpu().numpy()
+
+
+@dataclass
+class BCConfig:
+    """Deterministic behaviour cloning (MSE on actions), the policy-matching baseline; BEAR repo: 400-300."""
+    hidden: Sequence[int] = (400, 300)
+    lr: float = 1e-3
+    batch_size: int = 100
+
+
+class BehaviourCloning(torch.nn.Module):
+    def __init__(self, obs_dim: int, act_dim: int, cfg: BCConfig = BCConfig(), device: str = "cpu"):
+        super().__init__()
+        self.cfg, self.device = cfg, device
+        self.policy = MLP(obs_dim, act_dim, cfg.hidden)
+        self.to(device)
+        self.opt = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
+
+    def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor | None:
+        return None   # no value function
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        loss = F.mse_loss(torch.tanh(self.policy(batch.obs)), batch.actions)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {"bc_loss": loss.item()}
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
+        return torch.tanh(self.policy(o))[0].cpu().numpy()
