@@ -1,0 +1,284 @@
+"""The data matrix V behind one interface, for dense NumPy, dense torch, scipy.sparse and torch sparse.
+
+The update rules only ever need a few products with V:
+
+* ``V Hᵀ`` (m×k) and ``Wᵀ V`` (k×n) -- Frobenius numerators;
+* ``R = V / (WH)`` on V's support -- the KL ratio, itself a data matrix of V's shape, so that the
+  numerators ``R Hᵀ`` and ``Wᵀ R`` use the same two products.
+
+For sparse V the ratio is evaluated only at V's nonzeros (a sampled product): the dense m×n matrix WH is
+never formed.  For dense V it is formed once per half-step, in place.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+# Chunk of nonzeros for the NumPy sampled product: small enough that the gathered rows of W and Hᵀ
+# (chunk × k each) stay in cache, large enough to amortise the Python loop.
+_SAMPLED_CHUNK = 16384
+
+
+def is_torch(x: Any) -> bool:
+    return isinstance(x, torch.Tensor)
+
+
+def clamp_min(x, floor: float):
+    """max(x, floor) elementwise, in place (x must be a fresh temporary)."""
+    if is_torch(x):
+        return x.clamp_(min=floor)
+    return np.maximum(x, floor, out=x)
+
+
+def inner(a, b) -> float:
+    """Frobenius inner product <a, b> of two dense arrays of the same backend."""
+    if is_torch(a):
+        return float(torch.sum(a * b))
+    return float(np.vdot(a, b))
+
+
+def xlogy_sum(x, y) -> float:
+    """Σ x log y with 0 log y = 0."""
+    if is_torch(x):
+        return float(torch.xlogy(x, y).sum())
+    from scipy.special import xlogy
+
+    return float(xlogy(x, y).sum())
+
+
+class DenseMatrix:
+    """Dense V (NumPy array or torch tensor)."""
+
+    def __init__(self, V):
+        self.V = V
+        self.shape = tuple(V.shape)
+        self._cache: dict[str, float] = {}
+
+    def times_Ht(self, H):
+        """V Hᵀ, shape (m, k)."""
+        return self.V @ H.T
+
+    def Wt_times(self, W):
+        """Wᵀ V, shape (k, n)."""
+        return W.T @ self.V
+
+    def divided_by_WH(self, W, H, floor: float) -> "DenseMatrix":
+        """R = V / max(WH, floor) (the one WH product, overwritten in place)."""
+        WH = clamp_min(W @ H, floor)
+        if is_torch(WH):
+            torch.div(self.V, WH, out=WH)
+        else:
+            np.divide(self.V, WH, out=WH)
+        return DenseMatrix(WH)
+
+    def support_values(self):
+        return self.V
+
+    def sq_norm(self) -> float:
+        if "sq_norm" not in self._cache:
+            self._cache["sq_norm"] = inner(self.V, self.V)
+        return self._cache["sq_norm"]
+
+    def total(self) -> float:
+        if "total" not in self._cache:
+            self._cache["total"] = float(self.V.sum())
+        return self._cache["total"]
+
+    def xlogx(self) -> float:
+        """Σ V log V (constant term of the KL divergence)."""
+        if "xlogx" not in self._cache:
+            self._cache["xlogx"] = xlogy_sum(self.V, self.V)
+        return self._cache["xlogx"]
+
+    def residual_sq_norm(self, W, H) -> float:
+        """‖V − WH‖² computed directly from the residual (exact, for checks)."""
+        R = self.V - W @ H
+        return inner(R, R)
+
+    def xlogy_WH(self, W, H) -> float:
+        """Σ V log(WH) over V's support."""
+        return xlogy_sum(self.V, W @ H)
+
+
+class _SparseSupport:
+    """Shared pieces of a sparse V: CSR arrays of V and Vᵀ and the permutation between their orders."""
+
+    def __init__(self, csr: sp.csr_matrix):
+        csr.sum_duplicates()
+        csr.sort_indices()
+        self.shape = csr.shape
+        self.indptr, self.indices = csr.indptr, csr.indices
+        self.rows = np.repeat(np.arange(csr.shape[0], dtype=csr.indices.dtype), np.diff(csr.indptr))
+        # Vᵀ in CSR: the same nonzeros in column-major order; `perm` maps V's data order to Vᵀ's.
+        order = np.lexsort((self.rows, self.indices))
+        self.perm = order
+        counts = np.bincount(self.indices, minlength=csr.shape[1])
+        self.t_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(csr.indptr.dtype)
+        self.t_indices = self.rows[order]
+
+
+class ScipySparseMatrix:
+    """scipy.sparse V (kept in CSR together with its transpose)."""
+
+    def __init__(self, V, support: _SparseSupport | None = None, data=None):
+        if support is None:
+            csr = sp.csr_matrix(V, copy=True)  # canonical form without touching the caller's matrix
+            support, data = _SparseSupport(csr), csr.data
+        self.support = support
+        self.data = data
+        self.shape = self.support.shape
+        self._csr = None
+        self._csr_t = None
+        self._cache: dict[str, float] = {}
+
+    def csr(self) -> sp.csr_matrix:
+        if self._csr is None:
+            s = self.support
+            self._csr = sp.csr_matrix((self.data, s.indices, s.indptr), shape=s.shape, copy=False)
+        return self._csr
+
+    def csr_t(self) -> sp.csr_matrix:
+        if self._csr_t is None:
+            s = self.support
+            self._csr_t = sp.csr_matrix((self.data[s.perm], s.t_indices, s.t_indptr),
+                                        shape=(s.shape[1], s.shape[0]), copy=False)
+        return self._csr_t
+
+    def times_Ht(self, H):
+        return self.csr() @ H.T
+
+    def Wt_times(self, W):
+        return (self.csr_t() @ W).T
+
+    def WH_at_support(self, W, H):
+        """(WH)ᵢⱼ for every nonzero (i, j) of V, in chunks: never the dense m×n product."""
+        s = self.support
+        Ht = np.ascontiguousarray(H.T)
+        out = np.empty(len(s.indices), dtype=W.dtype)
+        for start in range(0, len(out), _SAMPLED_CHUNK):
+            stop = start + _SAMPLED_CHUNK
+            np.einsum("ij,ij->i", W[s.rows[start:stop]], Ht[s.indices[start:stop]], out=out[start:stop])
+        return out
+
+    def divided_by_WH(self, W, H, floor: float) -> "ScipySparseMatrix":
+        WH = clamp_min(self.WH_at_support(W, H), floor)
+        return ScipySparseMatrix(None, self.support, np.divide(self.data, WH, out=WH))
+
+    def support_values(self):
+        return self.data
+
+    def sq_norm(self) -> float:
+        if "sq_norm" not in self._cache:
+            self._cache["sq_norm"] = float(np.dot(self.data, self.data))
+        return self._cache["sq_norm"]
+
+    def total(self) -> float:
+        if "total" not in self._cache:
+            self._cache["total"] = float(self.data.sum())
+        return self._cache["total"]
+
+    def xlogx(self) -> float:
+        if "xlogx" not in self._cache:
+            self._cache["xlogx"] = xlogy_sum(self.data, self.data)
+        return self._cache["xlogx"]
+
+    def residual_sq_norm(self, W, H) -> float:
+        """‖V − WH‖² = ‖V‖² − 2<V Hᵀ, W> + <WᵀW, HHᵀ>, without forming WH."""
+        return self.sq_norm() - 2.0 * inner(self.times_Ht(H), W) + inner(W.T @ W, H @ H.T)
+
+    def xlogy_WH(self, W, H) -> float:
+        return xlogy_sum(self.data, self.WH_at_support(W, H))
+
+
+class TorchSparseMatrix:
+    """torch sparse V (CSR tensors of V and Vᵀ; sampled products with torch.sparse.sampled_addmm)."""
+
+    def __init__(self, V: torch.Tensor | None, support: tuple | None = None, values: torch.Tensor | None = None):
+        if support is None:
+            V = V.coalesce() if V.layout == torch.sparse_coo else V.to_sparse_coo().coalesce()
+            index = V.indices().cpu().numpy()
+            csr = sp.csr_matrix((np.ones(index.shape[1]), (index[0], index[1])), shape=tuple(V.shape))
+            sup = _SparseSupport(csr)
+            # COO coalesced order is row-major, i.e. already CSR order.
+            device = V.device
+            as_long = lambda a: torch.as_tensor(a.astype(np.int64), device=device)  # noqa: E731
+            support = (tuple(V.shape), as_long(sup.indptr), as_long(sup.indices), as_long(sup.t_indptr),
+                       as_long(sup.t_indices), as_long(sup.perm))
+            values = V.values()
+        self.support = support
+        self.values = values
+        self.shape = support[0]
+        self._csr = None
+        self._csr_t = None
+        self._cache: dict[str, float] = {}
+
+    @staticmethod
+    def _make_csr(indptr, indices, values, shape):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
+            return torch.sparse_csr_tensor(indptr, indices, values, size=shape, check_invariants=False)
+
+    def csr(self):
+        if self._csr is None:
+            shape, indptr, indices = self.support[:3]
+            self._csr = self._make_csr(indptr, indices, self.values, shape)
+        return self._csr
+
+    def csr_t(self):
+        if self._csr_t is None:
+            shape, _, _, t_indptr, t_indices, perm = self.support
+            self._csr_t = self._make_csr(t_indptr, t_indices, self.values[perm], (shape[1], shape[0]))
+        return self._csr_t
+
+    def times_Ht(self, H):
+        return self.csr() @ H.T.contiguous()
+
+    def Wt_times(self, W):
+        return (self.csr_t() @ W).T
+
+    def WH_at_support(self, W, H):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.sparse.sampled_addmm(self.csr(), W, H, beta=0.0).values()
+
+    def divided_by_WH(self, W, H, floor: float) -> "TorchSparseMatrix":
+        WH = clamp_min(self.WH_at_support(W, H), floor)
+        return TorchSparseMatrix(None, self.support, torch.div(self.values, WH, out=WH))
+
+    def support_values(self):
+        return self.values
+
+    def sq_norm(self) -> float:
+        if "sq_norm" not in self._cache:
+            self._cache["sq_norm"] = inner(self.values, self.values)
+        return self._cache["sq_norm"]
+
+    def total(self) -> float:
+        if "total" not in self._cache:
+            self._cache["total"] = float(self.values.sum())
+        return self._cache["total"]
+
+    def xlogx(self) -> float:
+        if "xlogx" not in self._cache:
+            self._cache["xlogx"] = xlogy_sum(self.values, self.values)
+        return self._cache["xlogx"]
+
+    def residual_sq_norm(self, W, H) -> float:
+        return self.sq_norm() - 2.0 * inner(self.times_Ht(H), W) + inner(W.T @ W, H @ H.T)
+
+    def xlogy_WH(self, W, H) -> float:
+        return xlogy_sum(self.values, self.WH_at_support(W, H))
+
+
+def as_data_matrix(V):
+    """Wrap an already validated V (backend and dtype final) in the matching data-matrix class."""
+    if sp.issparse(V):
+        return ScipySparseMatrix(V)
+    if is_torch(V) and V.layout != torch.strided:
+        return TorchSparseMatrix(V)
+    return DenseMatrix(V)
