@@ -1,0 +1,384 @@
+"""BEAR (Kumar et al. 2019) on the paperlab foundation: datasets, four experiments, four claims.
+
+All offline experiments share :func:`offline_grid`: for each env and dataset kind, train every method on the
+same locally built dataset (seeded by ``dataset_seed``, never by the run seed) and evaluate it. Identical arms
+(same dataset, resolved agent config, training settings and seed) are computed once and re-used across
+experiments from ``<data_dir>/arm-cache`` (``--set reuse_arms=false`` recomputes).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, \
+    summarize
+from paperlab.core.experiment import Experiment, Paper
+from paperlab.core.runs import Run
+from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
+    default_data_dir
+from paperlab.rl.bear.datasets import DATASET_KINDS, load_dataset
+from paperlab.rl.common.envs import env_dims, make_env
+from paperlab.rl.bear.training import METHOD_LABELS, ArmSettings, default_kernel, make_agent, train_arm
+
+ARM_CACHE_VERSION = 1   # bump when training code changes in a way that changes results
+
+
+@dataclass
+class OfflineConfig:
+    """Paper scale: D4RL-sized data (1M transitions), authors' networks and 1M updates."""
+    envs: tuple[str, ...] = ("Hopper-v5", "HalfCheetah-v5")
+    datasets: tuple[str, ...] = DATASET_KINDS
+    methods: tuple[str, ...] = ("bear", "bcq", "bc", "sac", "bear-kl")
+    # offline training (0 / () / -1 keep each agent's paper default)
+    updates: int = 1_000_000              # authors' max_timesteps
+    eval_every: int = 5_000               # authors' eval_freq
+    eval_episodes: int = 10
+    hidden: tuple[int, ...] = ()
+    vae_hidden: tuple[int, ...] = ()
+    batch_size: int = 0
+    warmup_steps: int = -1
+    q_probe_every: int = 1_000
+    n_probe: int = 512
+    bear_preset: str = "authors"
+    gamma: float = 0.99
+    reuse_arms: bool = True
+    # dataset construction (the paper: 1M transitions per dataset)
+    behaviour_steps: int = 1_000_000
+    start_steps: int = 10_000
+    sac_hidden: tuple[int, ...] = (256, 256)
+    sac_batch_size: int = 256
+    sac_lr: float = 3e-4
+    sac_initial_temperature: float = 1.0
+    snapshot_every: int = 10_000
+    snapshot_episodes: int = 5
+    transitions: int = 1_000_000
+    medium_fraction: float = 1.0 / 3.0
+    dataset_seed: int = 0
+    data_dir: str = ""
+
+
+@dataclass
+class QDivergenceConfig(OfflineConfig):
+    datasets: tuple[str, ...] = ("medium",)
+    methods: tuple[str, ...] = ("sac", "bear")
+
+
+@dataclass
+class MMDvsKLConfig(OfflineConfig):
+    methods: tuple[str, ...] = ("bear-laplacian", "bear-gaussian", "bear-kl")
+
+
+@dataclass
+class SupportConfig(OfflineConfig):
+    methods: tuple[str, ...] = ("bear", "bc", "bear-kl")
+
+
+def build_config(cfg: OfflineConfig, env: str) -> DatasetBuildConfig:
+    names = {f.name for f in dataclasses.fields(DatasetBuildConfig)} - {"env"}
+    return DatasetBuildConfig(env=env, **{n: getattr(cfg, n) for n in names})
+
+
+def arm_settings(cfg: OfflineConfig) -> ArmSettings:
+    return ArmSettings(**{f.name: getattr(cfg, f.name) for f in dataclasses.fields(ArmSettings)})
+
+
+def _arm_key(build: DatasetBuildConfig, kind: str, method: str, settings: ArmSettings, seed: int, device: str) -> str:
+    """Identity of an arm: dataset, the agent's fully resolved config, training settings, seed."""
+    obs_dim, act_dim = env_dims(make_env(build.env))
+    agent = make_agent(method, build.env, obs_dim, act_dim, settings, "cpu")
+    payload = {"v": ARM_CACHE_VERSION, "data": dataset_directory(build).name, "kind": kind,
+               "agent": type(agent).__name__, "agent_cfg": {k: str(v) for k, v in asdict(agent.cfg).items()},
+               "train": {k: v for k, v in asdict(settings).items() if k not in ("hidden", "vae_hidden", "batch_size",
+                                                                               "warmup_steps", "bear_preset")},
+               "seed": seed, "device": device}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
+    torch.set_num_threads(1)
+    settings = arm_settings(cfg)
+    data_root = Path(cfg.data_dir) if cfg.data_dir else default_data_dir()
+    cache_dir = data_root / "arm-cache"
+    scores: dict = {}
+    for env in cfg.envs:
+        build = build_config(cfg, env)
+        paths = build_datasets(build, log=lambda **kw: run.log(env=env, **kw), progress=run.progress)
+        for kind in cfg.datasets:
+            if kind not in paths:
+                raise ValueError(f"unknown dataset kind {kind!r}; valid: {', '.join(DATASET_KINDS)}")
+            dataset = None
+            for method in cfg.methods:
+                name = f"{env}/{kind}/{method}"
+                if name not in run.partial:
+                    key = _arm_key(build, kind, method, settings, run.seed, run.device)
+                    cached = cache_dir / f"{key}.json"
+                    if cfg.reuse_arms and cached.exists():
+                        result = {**json.loads(cached.read_text()), "reused_from_cache": str(cached)}
+                    else:
+                        dataset = dataset or load_dataset(paths[kind])
+                        result = train_arm(dataset, method, settings, run.seed, run.device,
+                                           log=lambda **kw: run.log(env=env, dataset=kind, **kw),
+                                           progress=run.progress)
+                        cache_dir.mkdir(parents=True, exist_ok=True)
+                        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+                        tmp.write_text(json.dumps(result))
+                        os.replace(tmp, cached)
+                    run.save_partial(name, result)
+                scores.setdefault(env, {}).setdefault(kind, {})[method] = run.partial[name]["normalized_score"]
+    _plot_run(run, cfg)
+    arms = {k: v for k, v in run.partial.items()}
+    return {"scores": scores, "arms": arms,
+            "dataset_scores": {env: {kind: next(v["dataset_score"] for k, v in arms.items()
+                                                if k.startswith(f"{env}/{kind}/"))
+                                     for kind in cfg.datasets} for env in cfg.envs}}
+
+
+def _plot_run(run: Run, cfg: OfflineConfig) -> None:
+    from paperlab.core.plots import new_figure
+    for env in cfg.envs:
+        fig, axes = new_figure(2, len(cfg.datasets))
+        axes = np.asarray(axes).reshape(2, len(cfg.datasets))
+        for j, kind in enumerate(cfg.datasets):
+            for method in cfg.methods:
+                arm = run.partial.get(f"{env}/{kind}/{method}")
+                if not arm:
+                    continue
+                ev = np.asarray(arm["eval_curve"])
+                axes[0, j].plot(ev[:, 0], ev[:, 2], marker="o", label=METHOD_LABELS[method])
+                if arm["q_curve"]:
+                    q = np.asarray(arm["q_curve"])
+                    axes[1, j].plot(q[:, 0], q[:, 1], label=METHOD_LABELS[method])
+            if run.partial:
+                some = next((v for k, v in run.partial.items() if k.startswith(f"{env}/{kind}/")), None)
+                if some:
+                    axes[1, j].axhline(some["mc_return"], color="k", ls="--", label="MC return of data")
+            axes[0, j].set_title(f"{env} {kind}")
+            axes[0, j].set_ylabel("normalized score")
+            axes[1, j].set_ylabel("mean Q on dataset (s,a)")
+            axes[1, j].set_xlabel("gradient updates")
+        axes[0, 0].legend(fontsize=7)
+        axes[1, 0].legend(fontsize=7)
+        run.save_figure(fig, f"curves_{env}")
+
+
+def make_datasets(run: Run, cfg: OfflineConfig) -> dict:
+    torch.set_num_threads(1)
+    out = {}
+    for env in cfg.envs:
+        paths = build_datasets(build_config(cfg, env), log=lambda **kw: run.log(env=env, **kw), progress=run.progress)
+        out[env] = {}
+        for kind in cfg.datasets:
+            data = load_dataset(paths[kind])
+            out[env][kind] = {"path": str(paths[kind]), "transitions": len(data),
+                              "policy_return": data.metadata["policy_return"],
+                              "mean_episode_return": float(data.episode_returns().mean()),
+                              "normalized_score": float(data.normalized_score(data.episode_returns().mean()))}
+    return {"datasets": out}
+
+
+TINY = dict(envs=("Pendulum-v1",), datasets=("random", "expert"), updates=20, eval_every=20, eval_episodes=1,
+            hidden=(16, 16), vae_hidden=(16, 16), batch_size=16, warmup_steps=5, q_probe_every=10, n_probe=32,
+            behaviour_steps=400, start_steps=200, sac_hidden=(16, 16), sac_batch_size=16, sac_lr=1e-3,
+            sac_initial_temperature=0.2, snapshot_every=100, snapshot_episodes=1, transitions=300)
+QUICK = dict(envs=("Pendulum-v1",), updates=1000, eval_every=500, eval_episodes=5, hidden=(64, 64),
+             vae_hidden=(64, 64), batch_size=64, warmup_steps=200, q_probe_every=100, n_probe=256,
+             behaviour_steps=8000, start_steps=1000, sac_hidden=(64, 64), sac_batch_size=64, sac_lr=1e-3,
+             sac_initial_temperature=0.2, snapshot_every=500, snapshot_episodes=3, transitions=4000)
+SMALL = dict(updates=30_000, eval_every=5_000, eval_episodes=5, hidden=(256, 256), vae_hidden=(256, 256),
+             batch_size=256, warmup_steps=5_000, behaviour_steps=100_000, start_steps=5_000, snapshot_every=5_000,
+             transitions=100_000)
+SCALES = {"tiny": TINY, "quick": QUICK, "small": SMALL, "paper": {}}
+TINY_DATASETS = dict(TINY, datasets=DATASET_KINDS)
+
+MAKE_DATASETS = Experiment("make-datasets", "train a behaviour SAC and save random/medium/medium-replay/expert "
+                           "datasets (D4RL HDF5 layout, cached under data_dir)", OfflineConfig, make_datasets,
+                           {**SCALES, "tiny": TINY_DATASETS})
+OFFLINE_BENCHMARK = Experiment("offline-benchmark", "BEAR vs BCQ, BC, naive offline SAC and BEAR-KL on every "
+                               "dataset kind", OfflineConfig, offline_grid, SCALES)
+Q_DIVERGENCE = Experiment("q-divergence", "Q estimates vs Monte-Carlo returns over training: naive offline SAC "
+                          "vs BEAR", QDivergenceConfig, offline_grid,
+                          {**SCALES, "tiny": {**TINY, "datasets": ("expert",)}})
+MMD_VS_KL = Experiment("mmd-vs-kl", "BEAR with MMD (laplacian and gaussian kernels) vs the KL constraint",
+                       MMDvsKLConfig, offline_grid, SCALES)
+SUPPORT = Experiment("support-vs-distribution", "support constraint (BEAR) vs policy matching (BC, BEAR-KL) "
+                     "across dataset qualities", SupportConfig, offline_grid, SCALES)
+
+
+# ---- judges ------------------------------------------------------------------------------------------------
+def _per_seed(runs: list[dict], env: str, kind: str, method: str) -> list[float]:
+    return [r["scores"][env][kind][method] for r in runs]
+
+
+def _cells(runs: list[dict]):
+    for env, by_kind in runs[0]["scores"].items():
+        for kind in by_kind:
+            yield env, kind
+
+
+def _compare(runs: list[dict], method: str, baselines: list[str]) -> dict:
+    """Per (env, dataset): method vs the best baseline (by mean); 'better' / 'on par' / 'worse' by 95% CIs."""
+    out = {}
+    for env, kind in _cells(runs):
+        scores = {m: _per_seed(runs, env, kind, m) for m in [method, *baselines]}
+        best = max(baselines, key=lambda m: float(np.mean(scores[m])))
+        rel = intervals_compare(scores[method], scores[best])
+        out[f"{env}/{kind}"] = {"status": {"greater": "better", "less": "worse", "overlap": "on par"}[rel],
+                                method: summarize(scores[method]), f"best baseline ({best})": summarize(scores[best])}
+    return out
+
+
+def _status_verdict(cells: dict, threshold: str, need_better: bool = True, note: str = "") -> Verdict:
+    statuses = [c["status"] for c in cells.values()]
+    measured = {k: v for k, v in cells.items()}
+    if "worse" in statuses:
+        return Verdict(NOT_REPRODUCED, measured, threshold, note)
+    if need_better and "better" not in statuses:
+        return Verdict(INCONCLUSIVE, measured, threshold,
+                       (note + " ").lstrip() + "Every comparison's 95% intervals overlap at this scale; "
+                       "the data cannot separate the methods.")
+    return Verdict(REPRODUCED, measured, threshold, note)
+
+
+def judge_bear_beats_baselines(results: dict[str, list[dict]]) -> Verdict:
+    runs = results["offline-benchmark"]
+    env, kind = next(_cells(runs))
+    baselines = [m for m in runs[0]["scores"][env][kind] if m != "bear"]
+    cells = _compare(runs, "bear", baselines)
+    return _status_verdict(cells, "BEAR's 95% CI never below the best baseline's (BCQ, BC, naive SAC, BEAR-KL) "
+                           "in any dataset, and above it in at least one")
+
+
+def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
+    runs = results["q-divergence"]
+    measured, verdicts = {}, []
+    for env, kind in _cells(runs):
+        err = {}
+        for method in ("sac", "bear"):
+            arms = [r["arms"][f"{env}/{kind}/{method}"] for r in runs]
+            # relative error of the final Q estimate against the Monte-Carlo return of the same (s, a) pairs
+            err[method] = [abs(a["q_curve"][-1][1] - a["mc_return"]) / (abs(a["mc_return"]) + 1.0) for a in arms]
+        rel = intervals_compare(err["sac"], err["bear"])
+        sac_mean, bear_mean = float(np.mean(err["sac"])), float(np.mean(err["bear"]))
+        measured[f"{env}/{kind}"] = {"naive SAC |Q-G|/(|G|+1)": summarize(err["sac"]),
+                                     "BEAR |Q-G|/(|G|+1)": summarize(err["bear"])}
+        if rel == "greater" and sac_mean > 1.0 and bear_mean < 1.0:
+            verdicts.append(REPRODUCED)
+        elif rel == "less" or sac_mean <= bear_mean:
+            verdicts.append(NOT_REPRODUCED)
+        else:
+            verdicts.append(INCONCLUSIVE)
+    verdict = REPRODUCED if all(v == REPRODUCED for v in verdicts) else (
+        NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE)
+    note = "" if verdict == REPRODUCED else ("At this scale naive SAC's Q error is not both >100% and separated "
+                                             "from BEAR's; divergence needs more updates." if verdict == INCONCLUSIVE
+                                             else "")
+    return Verdict(verdict, measured, "naive SAC's final relative Q error > 1 (exploded) with CI above BEAR's, "
+                   "BEAR's < 1 (bounded)", note)
+
+
+def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
+    runs = results["mmd-vs-kl"]
+    cells = {}
+    for env, kind in _cells(runs):
+        kernel = default_kernel(env)[0]
+        mmd_method = f"bear-{kernel}"
+        mmd_scores, kl_scores = _per_seed(runs, env, kind, mmd_method), _per_seed(runs, env, kind, "bear-kl")
+        rel = intervals_compare(mmd_scores, kl_scores)
+        cells[f"{env}/{kind}"] = {"status": {"greater": "better", "less": "worse", "overlap": "on par"}[rel],
+                                  f"MMD ({kernel})": summarize(mmd_scores), "KL": summarize(kl_scores)}
+    return _status_verdict(cells, "MMD (the authors' kernel for the env) never below KL by 95% CI and "
+                           "above it in at least one dataset ('sometimes on par, sometimes better')")
+
+
+def judge_support_vs_distribution(results: dict[str, list[dict]]) -> Verdict:
+    runs = results["support-vs-distribution"]
+    cells = _compare(runs, "bear", ["bc", "bear-kl"])
+    non_expert_better = any(c["status"] == "better" for k, c in cells.items() if not k.endswith("/expert"))
+    statuses = [c["status"] for c in cells.values()]
+    threshold = ("BEAR never below the best policy-matching method (BC, BEAR-KL) by 95% CI, and above it on at "
+                 "least one non-expert dataset")
+    if "worse" in statuses:
+        return Verdict(NOT_REPRODUCED, cells, threshold)
+    if not non_expert_better:
+        return Verdict(INCONCLUSIVE, cells, threshold, "BEAR is not separated from policy matching on any "
+                       "non-expert dataset at this scale.")
+    return Verdict(REPRODUCED, cells, threshold)
+
+
+def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
+    """Cross-seed bar charts of normalized scores (mean, 95% CI) and Q-estimate curves."""
+    from paperlab.core.claims import mean_ci
+    from paperlab.core.plots import new_figure
+    import matplotlib.pyplot as plt
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, runs in results.items():
+        if not runs or "scores" not in runs[0]:
+            continue
+        cells = list(_cells(runs))
+        methods = list(runs[0]["scores"][cells[0][0]][cells[0][1]])
+        fig, ax = new_figure(size=(max(5, 1.6 * len(cells)), 3.5))
+        width = 0.8 / len(methods)
+        for i, m in enumerate(methods):
+            stats = np.array([mean_ci(_per_seed(runs, env, kind, m)) for env, kind in cells])
+            x = np.arange(len(cells)) + i * width
+            ax.bar(x, stats[:, 0], width, yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]],
+                   label=METHOD_LABELS[m], capsize=2)
+        ax.set_xticks(np.arange(len(cells)) + 0.4 - width / 2)
+        ax.set_xticklabels([f"{e.split('-')[0]}\n{k}" for e, k in cells], fontsize=8)
+        ax.set_ylabel("normalized score")
+        ax.set_title(f"{name} ({len(runs)} seeds, 95% CI)")
+        ax.legend(fontsize=7)
+        path = out_dir / f"{name}_scores.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    if "q-divergence" in results:
+        runs = results["q-divergence"]
+        fig, ax = new_figure()
+        for env, kind in _cells(runs):
+            for method in ("sac", "bear"):
+                curves = [np.asarray(r["arms"][f"{env}/{kind}/{method}"]["q_curve"]) for r in runs]
+                steps = curves[0][:, 0]
+                stats = np.array([mean_ci([c[i, 1] for c in curves]) for i in range(len(steps))])
+                line, = ax.plot(steps, stats[:, 0], label=f"{METHOD_LABELS[method]} ({kind})")
+                ax.fill_between(steps, stats[:, 1], stats[:, 2], color=line.get_color(), alpha=0.2)
+            ax.axhline(runs[0]["arms"][f"{env}/{kind}/sac"]["mc_return"], color="k", ls="--",
+                       label="Monte-Carlo return")
+        ax.set_xlabel("gradient updates")
+        ax.set_ylabel("mean Q(s,a) on dataset pairs")
+        ax.set_yscale("symlog")
+        ax.legend(fontsize=7)
+        path = out_dir / "q_divergence.png"
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+PAPER = Paper(
+    name="bear",
+    title="Stabilizing Off-Policy Q-Learning via Bootstrapping Error Reduction (Kumar et al. 2019)",
+    experiments=[MAKE_DATASETS, OFFLINE_BENCHMARK, Q_DIVERGENCE, MMD_VS_KL, SUPPORT],
+    claims=[
+        Claim("bear-beats-baselines", "The experiments confirm that BEAR outperforms other off-policy methods "
+              "like BCQ or KL-control.", ["offline-benchmark"], judge_bear_beats_baselines, seeds=3),
+        Claim("naive-q-diverges", "Naive off-policy Q-learning on static data diverges (Q estimates explode "
+              "versus the true returns) while BEAR's stay bounded.", ["q-divergence"], judge_q_divergence,
+              seeds=3, source="issue"),
+        Claim("mmd-vs-kl", "The ablations show further that the choice of MMD is crucial as it is sometimes on "
+              "par and sometimes substantially better than choosing KL-divergence.", ["mmd-vs-kl"],
+              judge_mmd_vs_kl, seeds=3),
+        Claim("support-vs-distribution", "A support constraint works across dataset qualities, while policy "
+              "matching (BC, KL) works only where the data is near-optimal.", ["support-vs-distribution"],
+              judge_support_vs_distribution, seeds=3, source="issue"),
+    ],
+    summary_plots=summary_plots,
+)
