@@ -1,0 +1,305 @@
+"""Image experiments: fitting (Fig. 1), supervision by derivatives only (Sec. 4.1, Table 1 of the
+supplement's Poisson experiment) and gradient-domain blending (Fig. 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from paperlab.core.plots import new_figure
+from paperlab.siren.data import coordinate_grid, load_image
+from paperlab.siren.derivatives import laplace_filter, sobel_gradient
+from paperlab.siren.models import METHODS, build_model
+from paperlab.siren.training import evaluate_fields, fit, psnr, supervision_objective
+
+
+@dataclass
+class ImageSignal:
+    """An image on the [-1, 1]^2 grid with its Sobel gradient and Laplace-filter Laplacian as tensors."""
+
+    image: np.ndarray            # [side, side] in [-1, 1]
+    coords: torch.Tensor         # [N, 2]
+    value: torch.Tensor          # [N, 1]
+    gradient: torch.Tensor       # [N, 1, 2]
+    laplacian: torch.Tensor      # [N, 1]
+
+    @property
+    def side(self) -> int:
+        return self.image.shape[0]
+
+    @classmethod
+    def from_array(cls, image: np.ndarray, device: str = "cpu") -> "ImageSignal":
+        side = image.shape[0]
+        as_tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)  # noqa: E731
+        return cls(image=image, coords=coordinate_grid(side, side).to(device),
+                   value=as_tensor(image).reshape(-1, 1),
+                   gradient=as_tensor(sobel_gradient(image)).reshape(-1, 1, 2),
+                   laplacian=as_tensor(laplace_filter(image)).reshape(-1, 1))
+
+    @classmethod
+    def load(cls, source: str, side: int, device: str = "cpu") -> "ImageSignal":
+        return cls.from_array(load_image(source, side), device)
+
+    def target(self, kind: str) -> torch.Tensor:
+        return {"value": self.value, "gradient": self.gradient, "laplacian": self.laplacian}[kind]
+
+
+@dataclass
+class NetworkConfig:
+    """Architecture shared by the image experiments: the authors' `SingleBVPNet` (5 x 256, omega_0 = 30)."""
+
+    hidden_features: int = 256
+    hidden_layers: int = 3
+    first_omega_0: float = 30.0
+    hidden_omega_0: float = 30.0
+    rbf_centres: int = 1024
+
+
+def make_network(method: str, cfg, in_features: int, out_features: int, samples_per_axis: int, device: str):
+    model = build_model(method, in_features, out_features, cfg.hidden_features, cfg.hidden_layers,
+                        cfg.first_omega_0, cfg.hidden_omega_0, samples_per_axis, cfg.rbf_centres)
+    return model.to(device)
+
+
+def check_methods(methods) -> None:
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {', '.join(METHODS)}, got {list(methods)}")
+
+
+def field_psnrs(fields: dict[str, torch.Tensor], signal: ImageSignal) -> dict[str, float]:
+    """PSNR of the fitted image, gradient and Laplacian against the image, Sobel and Laplace filter."""
+    return {"psnr_image": psnr(fields["value"], signal.value, 2.0),
+            "psnr_gradient": psnr(fields["gradient"], signal.gradient),
+            "psnr_laplacian": psnr(fields["laplacian"], signal.laplacian)}
+
+
+def save_fields(run, name: str, fields: dict[str, torch.Tensor], side: int) -> None:
+    np.savez_compressed(run.dir / f"fields_{name}.npz", **{k: v.numpy().reshape(side, side, -1) for k, v in fields.items()})
+
+
+def load_fields(run, name: str) -> dict[str, np.ndarray]:
+    with np.load(run.dir / f"fields_{name}.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+def psnr_curve(history: list[dict], key: str) -> dict[str, list]:
+    return {"step": [r["step"] for r in history], "psnr": [float(r[key]) for r in history]}
+
+
+# -- 1. image fitting ---------------------------------------------------------------------------------
+@dataclass
+class ImageFitConfig(NetworkConfig):
+    """Authors' `train_img.py`: 512^2 cameraman, 10k full-batch Adam steps at lr 1e-4."""
+
+    image: str = "camera"
+    side: int = 512
+    steps: int = 10_000
+    lr: float = 1e-4
+    batch_size: int = 0          # 0 = full batch (the paper); otherwise random coordinates per step
+    methods: tuple[str, ...] = ("siren", "relu", "tanh", "relu_pe", "rbf_relu")
+    log_every: int = 10
+    checkpoint_every: int = 1000
+
+
+def image_fit(run, cfg: ImageFitConfig) -> dict:
+    check_methods(cfg.methods)
+    signal = ImageSignal.load(cfg.image, cfg.side, run.device)
+    for i, method in enumerate(cfg.methods):
+        if method in run.partial:
+            continue
+        torch.manual_seed(run.seed * 1000 + i)
+        model = make_network(method, cfg, 2, 1, cfg.side, run.device)
+        objective = supervision_objective(signal.coords, signal.value, "value", cfg.batch_size, seed=run.seed)
+        history = fit(model, objective, cfg.steps, cfg.lr, run, tag=method, log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every)
+        fields = evaluate_fields(model, signal.coords, order=2)
+        save_fields(run, method, fields, cfg.side)
+        step_seconds = float(np.median([r["step_seconds"] for r in history])) if history else float("nan")
+        run.save_partial(method, {**field_psnrs(fields, signal), "curve": psnr_curve(history, "psnr_value"),
+                                  "median_step_seconds": step_seconds})
+    plot_psnr_curves(run, cfg.methods, "PSNR vs step (image fitting)")
+    plot_field_grid(run, signal, cfg.methods, "image_gradient_laplacian")
+    return {"methods": {m: {k: v for k, v in run.partial[m].items()} for m in cfg.methods},
+            "image": cfg.image, "side": cfg.side, "steps": cfg.steps}
+
+
+def plot_psnr_curves(run, keys, title: str) -> None:
+    fig, ax = new_figure(size=(5.5, 3.8))
+    for key in keys:
+        curve = run.partial[key]["curve"]
+        ax.plot(curve["step"], curve["psnr"], label=key)
+    ax.set_xlabel("step")
+    ax.set_ylabel("PSNR (dB)")
+    ax.set_title(title)
+    ax.legend()
+    run.save_figure(fig, "psnr_vs_step")
+
+
+def plot_field_grid(run, signal: ImageSignal, methods, name: str) -> None:
+    """Figure 1 of the paper: image, gradient magnitude and Laplacian, ground truth first, one row per method."""
+    side = signal.side
+    rows = [("ground truth", signal.image, np.linalg.norm(signal.gradient.cpu().numpy().reshape(side, side, 2), axis=-1),
+             signal.laplacian.cpu().numpy().reshape(side, side))]
+    for method in methods:
+        f = load_fields(run, method)
+        rows.append((method, f["value"][..., 0], np.linalg.norm(f["gradient"].reshape(side, side, 2), axis=-1),
+                     f["laplacian"][..., 0]))
+    grad_max = np.percentile(rows[0][2], 99)
+    lap_lim = np.percentile(np.abs(rows[0][3]), 99)
+    fig, axes = new_figure(len(rows), 3, size=(7.5, 2.5 * len(rows)))
+    for r, (label, image, grad, lap) in enumerate(rows):
+        axes[r, 0].imshow(image, cmap="gray", vmin=-1, vmax=1)
+        axes[r, 1].imshow(grad, cmap="gray", vmin=0, vmax=grad_max)
+        axes[r, 2].imshow(lap, cmap="gray", vmin=-lap_lim, vmax=lap_lim)
+        axes[r, 0].set_ylabel(label)
+        if r > 0 and label in run.partial:
+            p = run.partial[label]
+            for c, key in enumerate(("psnr_image", "psnr_gradient", "psnr_laplacian")):
+                axes[r, c].set_title(f"{p[key]:.1f} dB", fontsize=9)
+    for c, title in enumerate(("image", "|gradient|", "Laplacian")):
+        axes[0, c].set_title(title)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    run.save_figure(fig, name)
+
+
+# -- 2. supervision by derivatives only ---------------------------------------------------------------
+@dataclass
+class DerivativeSupervisionConfig(NetworkConfig):
+    """Supplement, Poisson image reconstruction: fit only the gradient (or only the Laplacian) of the
+    cameraman; the authors' script trains full-batch with Adam at lr 1e-4 for 10k steps at 256^2."""
+
+    image: str = "camera"
+    side: int = 256
+    steps: int = 10_000
+    lr: float = 1e-4
+    batch_size: int = 0
+    gradient_methods: tuple[str, ...] = ("siren", "tanh", "relu_pe")
+    laplacian_methods: tuple[str, ...] = ("siren",)
+    log_every: int = 10
+    checkpoint_every: int = 1000
+    highpass_sigma: float = 2.0     # pixels; Gaussian removed to compare the high-frequency content
+
+
+def remove_unobservable(prediction: np.ndarray, image: np.ndarray, kind: str) -> np.ndarray:
+    """Least-squares fit of what the supervision cannot see, added to the prediction: a constant for
+    gradient supervision; a constant and a linear ramp (a + b x + c y) for Laplacian supervision."""
+    side = image.shape[0]
+    residual = (image - prediction).reshape(-1)
+    if kind == "gradient":
+        return prediction + residual.mean()
+    grid = coordinate_grid(side, side).numpy().astype(np.float64)
+    basis = np.column_stack([np.ones(side * side), grid])
+    coef, *_ = np.linalg.lstsq(basis, residual, rcond=None)
+    return prediction + (basis @ coef).reshape(side, side)
+
+
+def highpass_correlation(prediction: np.ndarray, image: np.ndarray, sigma: float) -> float:
+    """Pearson correlation of the two images after subtracting a Gaussian blur of width `sigma` pixels."""
+    from scipy import ndimage
+
+    hp_pred = prediction - ndimage.gaussian_filter(prediction, sigma)
+    hp_img = image - ndimage.gaussian_filter(image, sigma)
+    return float(np.corrcoef(hp_pred.ravel(), hp_img.ravel())[0, 1])
+
+
+def derivative_supervision(run, cfg: DerivativeSupervisionConfig) -> dict:
+    check_methods(cfg.gradient_methods + cfg.laplacian_methods)
+    signal = ImageSignal.load(cfg.image, cfg.side, run.device)
+    arms = [(m, "gradient") for m in cfg.gradient_methods] + [(m, "laplacian") for m in cfg.laplacian_methods]
+    mean_predictor = float(np.mean((signal.image - signal.image.mean()) ** 2))
+    for i, (method, kind) in enumerate(arms):
+        key = f"{method}-{kind}"
+        if key in run.partial:
+            continue
+        torch.manual_seed(run.seed * 1000 + i)
+        model = make_network(method, cfg, 2, 1, cfg.side, run.device)
+        objective = supervision_objective(signal.coords, signal.target(kind), kind, cfg.batch_size, seed=run.seed)
+        history = fit(model, objective, cfg.steps, cfg.lr, run, tag=key, log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every)
+        fields = evaluate_fields(model, signal.coords, order=2)
+        save_fields(run, key, fields, cfg.side)
+        raw = fields["value"].numpy().reshape(cfg.side, cfg.side)
+        recovered = remove_unobservable(raw, signal.image, kind)
+        np.save(run.dir / f"recovered_{key}.npy", recovered)
+        run.save_partial(key, {
+            **field_psnrs(fields, signal),
+            "psnr_image": psnr(torch.as_tensor(recovered), torch.as_tensor(signal.image), 2.0),
+            "psnr_image_raw": psnr(torch.as_tensor(raw), torch.as_tensor(signal.image), 2.0),
+            "highpass_correlation": highpass_correlation(recovered, signal.image, cfg.highpass_sigma),
+            "curve": psnr_curve(history, f"psnr_{kind}"),
+        })
+    plot_recoveries(run, signal, [f"{m}-{k}" for m, k in arms])
+    return {"arms": {f"{m}-{k}": run.partial[f"{m}-{k}"] for m, k in arms},
+            "psnr_mean_predictor": 10 * np.log10(4.0 / mean_predictor), "side": cfg.side, "steps": cfg.steps}
+
+
+def plot_recoveries(run, signal: ImageSignal, keys) -> None:
+    fig, axes = new_figure(1, len(keys) + 1, size=(2.6 * (len(keys) + 1), 2.9))
+    axes = np.atleast_1d(axes).ravel()
+    axes[0].imshow(signal.image, cmap="gray", vmin=-1, vmax=1)
+    axes[0].set_title("ground truth")
+    for ax, key in zip(axes[1:], keys):
+        ax.imshow(np.load(run.dir / f"recovered_{key}.npy"), cmap="gray", vmin=-1, vmax=1)
+        ax.set_title(f"{key}\n{run.partial[key]['psnr_image']:.1f} dB", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    run.save_figure(fig, "recovered_images")
+
+
+# -- 3. gradient-domain blending ----------------------------------------------------------------------
+@dataclass
+class PoissonBlendConfig(NetworkConfig):
+    """Fig. 5: fit a SIREN to the composite gradient 0.5 grad(a) + 0.5 grad(b) of two images
+    (the authors' `CompositeGradients` weights), notebook resolution 128^2."""
+
+    images: tuple[str, ...] = ("camera", "astronaut")
+    weights: tuple[float, ...] = (0.5, 0.5)
+    side: int = 128
+    steps: int = 10_000
+    lr: float = 1e-4
+    batch_size: int = 0
+    log_every: int = 10
+    checkpoint_every: int = 1000
+
+
+def poisson_blend(run, cfg: PoissonBlendConfig) -> dict:
+    if len(cfg.images) != len(cfg.weights) or len(cfg.images) < 2:
+        raise ValueError(f"need >= 2 images with one weight each, got images={cfg.images} weights={cfg.weights}")
+    images = [load_image(name, cfg.side) for name in cfg.images]
+    # gradients are linear, so the composite field is the gradient of the weighted sum: that sum (up to a
+    # constant) is the exact answer the fit is compared with
+    reference = sum(w * im for w, im in zip(cfg.weights, images))
+    signal = ImageSignal.from_array(reference, run.device)
+    if "siren" not in run.partial:
+        model = make_network("siren", cfg, 2, 1, cfg.side, run.device)
+        objective = supervision_objective(signal.coords, signal.gradient, "gradient", cfg.batch_size, seed=run.seed)
+        history = fit(model, objective, cfg.steps, cfg.lr, run, tag="siren", log_every=cfg.log_every,
+                      checkpoint_every=cfg.checkpoint_every)
+        fields = evaluate_fields(model, signal.coords, order=1)
+        blended = remove_unobservable(fields["value"].numpy().reshape(cfg.side, cfg.side), reference, "gradient")
+        np.save(run.dir / "blended.npy", blended)
+        run.save_partial("siren", {
+            "psnr_gradient": psnr(fields["gradient"], signal.gradient),
+            "psnr_image_vs_weighted_sum": psnr(torch.as_tensor(blended), torch.as_tensor(reference), 2.0),
+            "curve": psnr_curve(history, "psnr_gradient"),
+        })
+    blended = np.load(run.dir / "blended.npy")
+    fig, axes = new_figure(1, len(images) + 1, size=(3.0 * (len(images) + 1), 3.2))
+    axes = axes.ravel()
+    for ax, name, im in zip(axes, cfg.images, images):
+        ax.imshow(im, cmap="gray", vmin=-1, vmax=1)
+        ax.set_title(name)
+    axes[-1].imshow(blended, cmap="gray")
+    axes[-1].set_title(f"SIREN fit to composite gradient\n{run.partial['siren']['psnr_gradient']:.1f} dB (gradient)",
+                       fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    run.save_figure(fig, "poisson_blend")
+    return {**run.partial["siren"], "images": list(cfg.images), "side": cfg.side, "steps": cfg.steps}
