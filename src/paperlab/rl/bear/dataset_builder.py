@@ -8,7 +8,7 @@
 
 Rollouts use the stochastic tanh-Gaussian behaviour policy (D4RL also samples its behaviour policies).
 Files are cached in ``<data_dir>/<key>/<kind>.hdf5`` and re-used; ``data_dir`` defaults to
-``$PAPERLAB_DATA/bear`` or ``~/.cache/paperlab/bear``.
+``$PAPERLAB_DATA/bear`` or ``~/.paperlab/data/bear``.
 """
 from __future__ import annotations
 
@@ -44,12 +44,12 @@ class DatasetBuildConfig:
     transitions: int = 100_000         # size of the random / medium / expert datasets
     medium_fraction: float = 1.0 / 3.0
     dataset_seed: int = 0              # fixed: every run and method sees exactly the same data
-    data_dir: str = ""                 # "" -> $PAPERLAB_DATA/bear or ~/.cache/paperlab/bear
+    data_dir: str = ""                 # "" -> $PAPERLAB_DATA/bear or ~/.paperlab/data/bear
 
 
 def default_data_dir() -> Path:
     root = os.environ.get("PAPERLAB_DATA")
-    return (Path(root) if root else Path.home() / ".cache" / "paperlab") / "bear"
+    return (Path(root) if root else Path.home() / ".paperlab" / "data") / "bear"
 
 
 def dataset_directory(cfg: DatasetBuildConfig) -> Path:
