@@ -1,0 +1,103 @@
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from paperlab.rl.bear.datasets import D4RL_REFERENCE_RETURNS, OfflineDataset, load_dataset, normalized_score, \
+    save_dataset
+
+
+def make_data(n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    terminals = np.zeros(n, np.float32)
+    terminals[3] = 1
+    timeouts = np.zeros(n, np.float32)
+    timeouts[7] = 1
+    return OfflineDataset(rng.normal(size=(n, 4)).astype(np.float32), rng.uniform(-1, 1, (n, 2)).astype(np.float32),
+                          rng.normal(size=n).astype(np.float32), rng.normal(size=(n, 4)).astype(np.float32),
+                          terminals, timeouts, {"env": "Hopper-v5", "policy_return": 12.5})
+
+
+@pytest.mark.parametrize("suffix", [".hdf5", ".npz"])
+def test_round_trip(tmp_path, suffix):
+    data = make_data()
+    path = save_dataset(tmp_path / f"d{suffix}", data)
+    back = load_dataset(path)
+    for key, value in data.arrays().items():
+        np.testing.assert_array_equal(getattr(back, key), value)
+    assert back.metadata == data.metadata
+    np.testing.assert_array_equal(np.flatnonzero(back.episode_ends), [3, 7, 9])
+    np.testing.assert_allclose(back.episode_returns(), [data.rewards[:4].sum(), data.rewards[4:8].sum(),
+                                                        data.rewards[8:].sum()], rtol=1e-6)
+
+
+def test_d4rl_file_without_next_observations(tmp_path):
+    """Old D4RL files lack next_observations: the next row is used within an episode, episode ends dropped."""
+    data = make_data()
+    with h5py.File(tmp_path / "old.hdf5", "w") as f:
+        for key in ("observations", "actions", "rewards", "terminals", "timeouts"):
+            f.create_dataset(key, data=data.arrays()[key])
+    back = load_dataset(tmp_path / "old.hdf5")
+    assert len(back) == 7          # rows 3, 7 (episode ends) and the final row have no known successor
+    np.testing.assert_array_equal(back.next_observations[0], data.observations[1])
+    np.testing.assert_array_equal(back.observations[3], data.observations[4])
+
+
+def test_minari_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    with h5py.File(tmp_path / "minari.hdf5", "w") as f:
+        for ep, n in enumerate((3, 2)):
+            g = f.create_group(f"episode_{ep}")
+            g["observations"] = rng.normal(size=(n + 1, 2))
+            g["actions"] = rng.normal(size=(n, 1))
+            g["rewards"] = np.ones(n)
+            g["terminations"] = np.r_[np.zeros(n - 1), 1.0]
+            g["truncations"] = np.zeros(n)
+        obs0 = np.asarray(f["episode_0/observations"])
+    back = load_dataset(tmp_path / "minari.hdf5")
+    assert len(back) == 5
+    np.testing.assert_allclose(back.next_observations[:3], obs0[1:])
+    np.testing.assert_array_equal(np.flatnonzero(back.terminals), [2, 4])
+
+
+def test_bad_files(tmp_path):
+    data = make_data()
+    with h5py.File(tmp_path / "missing.hdf5", "w") as f:
+        f["observations"] = data.observations
+    with pytest.raises(ValueError, match="missing required key"):
+        load_dataset(tmp_path / "missing.hdf5")
+    arrays = data.arrays()
+    np.savez(tmp_path / "short.npz", **{**arrays, "rewards": arrays["rewards"][:-1]})
+    with pytest.raises(ValueError, match="'rewards' has 9 rows"):
+        load_dataset(tmp_path / "short.npz")
+    bad = arrays["actions"].copy()
+    bad[2, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", **{**arrays, "actions": bad})
+    with pytest.raises(ValueError, match="NaN"):
+        load_dataset(tmp_path / "nan.npz")
+    (tmp_path / "garbage.hdf5").write_bytes(b"not an hdf5 file")
+    with pytest.raises(ValueError, match="not a readable HDF5"):
+        load_dataset(tmp_path / "garbage.hdf5")
+    with pytest.raises(ValueError, match="not found"):
+        load_dataset(tmp_path / "absent.hdf5")
+    with pytest.raises(ValueError, match=".hdf5, .h5 or .npz"):
+        save_dataset(tmp_path / "x.csv", data)
+    (tmp_path / "x.csv").write_text("a,b")
+    with pytest.raises(ValueError, match=".hdf5, .h5 or .npz"):
+        load_dataset(tmp_path / "x.csv")
+
+
+def test_normalized_score_uses_d4rl_reference_returns():
+    low, high = D4RL_REFERENCE_RETURNS["hopper"]
+    assert normalized_score("Hopper-v5", low) == pytest.approx(0.0)
+    assert normalized_score("Hopper-v5", high) == pytest.approx(100.0)
+    assert normalized_score("HalfCheetah-v5", 12135.0) == pytest.approx(100.0)
+    assert normalized_score("Walker2d-v5", 1.629008) == pytest.approx(0.0)
+    assert normalized_score("Ant-v5", (3879.7 - 325.6) / 2) == pytest.approx(50.0, abs=1e-6)
+    with pytest.raises(ValueError, match="no D4RL reference"):
+        normalized_score("Pendulum-v1", -200.0)
+    assert normalized_score("Pendulum-v1", -200.0, reference=(-1200.0, -200.0)) == pytest.approx(100.0)
+    data = make_data()
+    data.metadata = {"env": "Pendulum-v1", "reference_returns": [-1000.0, 0.0]}
+    assert data.normalized_score(-500.0) == pytest.approx(50.0)
