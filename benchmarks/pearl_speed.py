@@ -1,0 +1,136 @@
+"""PEARL meta-training gradient steps/s: the batched meta-batch vs a per-task Python loop, same losses.
+
+Cases (1 torch thread, float32, CPU):
+  - authors' shapes: 16 tasks x 256 transitions, 3x300 SAC nets, 3x200 encoder, context 100 (cheetah-vel);
+  - CPU preset: 4 tasks x 64, 2x64 nets, 2x64 encoder, context 64 (point-robot quick scale).
+Implementations, all computing identical losses on the same batch (checked here before timing):
+  - reference: per-task Python loop over encoder, product of Gaussians, KL and SAC losses (authors'
+    structure), one Adam per network with PyTorch's default (for-loop) CPU Adam;
+  - batched: the whole meta-batch as one tensor program (both Q nets one batched ensemble), same Adam;
+  - batched+fused: as batched, with fused Adam kernels (what the trainer uses).
+Also: env steps/s of vectorised collection on point-robot (lockstep over tasks, one policy call per step).
+Usage: python benchmarks/pearl_speed.py --json benchmarks/results/pearl_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+
+import numpy as np
+import torch
+
+from paperlab.core.benchmark import format_cases, median_time, write_benchmark_json
+from paperlab.rl.pearl.agent import LearnerSettings, PEARLLearner
+from paperlab.rl.pearl.config import PEARLConfig
+from paperlab.rl.pearl.encoder import sample_latent
+from paperlab.rl.pearl.trainer import PEARLTrainer
+
+SHAPES = {
+    "authors (cheetah-vel): 16 tasks x 256, nets 3x300, encoder 3x200, context 100":
+        dict(obs=20, act=6, tasks=16, batch=256, ctx=100, hidden=(300, 300, 300), enc=(200, 200, 200), steps=3),
+    "cpu preset (point-robot): 4 tasks x 64, nets 2x64, encoder 2x64, context 64":
+        dict(obs=2, act=2, tasks=4, batch=64, ctx=64, hidden=(64, 64), enc=(64, 64), steps=40),
+}
+
+
+def make_learners(shape: dict) -> dict[str, tuple[PEARLLearner, bool]]:
+    torch.manual_seed(0)
+    settings = LearnerSettings(hidden=shape["hidden"], encoder_hidden=shape["enc"])
+    ctx_dim = shape["obs"] + shape["act"] + 1
+    base = PEARLLearner(shape["obs"], shape["act"], ctx_dim, settings, fused_adam=False)
+    fused = copy.deepcopy(base)
+    fused.optimizers = {n: torch.optim.Adam(getattr(fused, n).parameters(), lr=settings.lr, fused=True)
+                        for n in base.optimizers}
+    return {"per-task loop (reference)": (base, True), "batched": (copy.deepcopy(base), False),
+            "batched+fused": (fused, False)}
+
+
+def make_batch(shape: dict, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    T, B, o, a = shape["tasks"], shape["batch"], shape["obs"], shape["act"]
+    batch = {"obs": torch.randn(T, B, o, generator=g), "actions": torch.rand(T, B, a, generator=g) * 2 - 1,
+             "rewards": torch.randn(T, B, 1, generator=g), "next_obs": torch.randn(T, B, o, generator=g),
+             "terminals": torch.zeros(T, B, 1)}
+    context = torch.randn(T, shape["ctx"], o + a + 1, generator=g)
+    noise = {"z": torch.randn(T, 5, generator=g), "action": torch.randn(T, B, a, generator=g)}
+    return batch, context, noise
+
+
+def check_identical_losses(learners: dict, batch, context, noise) -> float:
+    """Largest relative difference of the four losses between each implementation and the reference."""
+    worst = 0.0
+    ref_losses = None
+    for name, (learner, loop) in learners.items():
+        clone = copy.deepcopy(learner)
+        losses = clone.update(batch, context, noise, per_task_loop=loop)
+        if ref_losses is None:
+            ref_losses = losses
+        for k, v in losses.items():
+            worst = max(worst, abs(v - ref_losses[k]) / max(abs(ref_losses[k]), 1e-8))
+    if worst > 1e-4:
+        raise AssertionError(f"implementations disagree on the losses (max rel diff {worst:.2e})")
+    return worst
+
+
+def collection_speed(n_tasks: int, repeats: int) -> list[dict]:
+    cfg = PEARLConfig(task="point-robot", preset="cpu", n_train_tasks=n_tasks, num_tasks_sample=n_tasks)
+    trainer = PEARLTrainer(cfg, seed=0)
+    env = trainer.family.make(trainer.train_tasks)
+    mean, var = trainer.learner.prior(n_tasks)
+
+    def lockstep():
+        trainer.rollout(env, sample_latent(mean, var), deterministic=False)
+
+    one_env = trainer.family.make(trainer.train_tasks[:1])
+    m1, v1 = trainer.learner.prior(1)
+
+    def one_task_at_a_time():
+        for _ in range(n_tasks):
+            trainer.rollout(one_env, sample_latent(m1, v1), deterministic=False)
+
+    steps = n_tasks * trainer.horizon
+    ref = median_time(one_task_at_a_time, repeats=repeats)
+    new = median_time(lockstep, repeats=repeats)
+    case = f"point-robot collection, {n_tasks} tasks x 1 trajectory (H=20)"
+    return [
+        {"case": case, "impl": "one task at a time", "reference": "one task at a time", "speedup_vs_reference": 1.0,
+         "env_steps_per_s": steps / ref["median"], "seconds": ref},
+        {"case": case, "impl": "lockstep over tasks", "reference": "one task at a time",
+         "speedup_vs_reference": ref["median"] / new["median"], "env_steps_per_s": steps / new["median"], "seconds": new},
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", required=True, help="output JSON path")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    cases = []
+    for case, shape in SHAPES.items():
+        learners = make_learners(shape)
+        batch, context, noise = make_batch(shape)
+        max_rel = check_identical_losses(learners, batch, context, noise)
+        timings = {}
+        for name, (learner, loop) in learners.items():
+            def steps(learner=learner, loop=loop):
+                for _ in range(shape["steps"]):
+                    learner.update(batch, context, noise, per_task_loop=loop)
+            timings[name] = median_time(steps, repeats=args.repeats, warmup=1)
+        ref = timings["per-task loop (reference)"]["median"]
+        for name, t in timings.items():
+            cases.append({"case": case, "impl": name, "reference": "per-task loop (reference)",
+                          "speedup_vs_reference": ref / t["median"],
+                          "grad_steps_per_s": shape["steps"] / t["median"], "seconds": t,
+                          "steps_per_repeat": shape["steps"], "max_rel_loss_diff_vs_reference": max_rel})
+    cases += collection_speed(16, args.repeats)
+    write_benchmark_json(args.json, cases, note="2-core VM shared with other engineers' jobs: timings are noisy "
+                         "and pessimistic; the side-by-side ratios are the meaningful numbers.",
+                         torch_threads=1)
+    print(format_cases(cases, ["case", "impl", "speedup_vs_reference", "grad_steps_per_s", "env_steps_per_s"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""PEARL's learner: context encoder + SAC with a V network, conditioned on z (oyster `PEARLSoftActorCritic`).
+
+One gradient step (paper Alg. 1, lines 8-13; order of the authors' `_take_step`):
+  1. z ~ q_phi(z | c) per task; Q and encoder updated on the Bellman error (Eq. 7 critic loss)
+     plus kl_lambda * KL(q_phi(z | c) || N(0, I)) (Eq. 3, summed over tasks);
+  2. with the updated Q: V regressed on min_k Q_k(s, a~pi, z) - log pi(a|s, z), the policy on
+     log pi - min_k Q_k (Eq. 8/9; SAC v1 with reward_scale as the inverse temperature), mean / log-std
+     regularisers 1e-3; z is detached for the policy and V (encoder only learns from Q);
+  3. target V moved by tau.
+The whole meta-batch of tasks is one tensor program: the encoder runs on (T, N, dim), the product of
+Gaussians, the KL and the SAC losses on (T, B, ...); the two Q networks are one batched ensemble.
+`per_task_loop=True` computes the same losses with a Python loop over tasks, as a reference.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from paperlab.rl.common.networks import MLP, EnsembleMLP, TanhGaussianPolicy, tanh_log_det_jacobian
+from paperlab.rl.pearl.encoder import ContextEncoder, RecurrentContextEncoder, kl_to_standard_normal, sample_latent
+
+
+@dataclass
+class LearnerSettings:
+    """Loss and optimiser settings (oyster configs/default.py `algo_params`)."""
+
+    latent_dim: int = 5
+    hidden: Sequence[int] = (300, 300, 300)        # net_size 300, 3 layers
+    encoder_hidden: Sequence[int] = (200, 200, 200)
+    encoder: str = "mlp"                            # "mlp" | "rnn"
+    probabilistic: bool = True                      # use_information_bottleneck
+    lr: float = 3e-4                                # policy / qf / vf / context lr
+    kl_lambda: float = 0.1
+    reward_scale: float = 5.0
+    discount: float = 0.99
+    tau: float = 0.005                              # soft_target_tau
+    policy_mean_reg: float = 1e-3
+    policy_std_reg: float = 1e-3
+
+
+class PEARLLearner:
+    def __init__(self, obs_dim: int, act_dim: int, context_dim: int, settings: LearnerSettings,
+                 device: str = "cpu", fused_adam: bool = True):
+        s = self.s = settings
+        if s.encoder not in ("mlp", "rnn"):
+            raise ValueError(f"encoder must be 'mlp' or 'rnn', got {s.encoder!r}")
+        L = s.latent_dim
+        hidden = tuple(s.hidden)
+        encoder_cls = ContextEncoder if s.encoder == "mlp" else RecurrentContextEncoder
+        self.encoder = encoder_cls(context_dim, L, tuple(s.encoder_hidden), s.probabilistic).to(device)
+        self.policy = TanhGaussianPolicy(obs_dim + L, act_dim, hidden).to(device)
+        self.qf = EnsembleMLP(2, obs_dim + act_dim + L, 1, hidden).to(device)
+        self.vf = MLP(obs_dim + L, 1, hidden).to(device)
+        self.target_vf = copy.deepcopy(self.vf)
+        for p in self.target_vf.parameters():
+            p.requires_grad_(False)
+        # one Adam per network as in the authors' code; the fused kernel updates all tensors of a net at once
+        self.optimizers = {name: torch.optim.Adam(getattr(self, name).parameters(), lr=s.lr, fused=fused_adam or None)
+                           for name in ("encoder", "policy", "qf", "vf")}
+        self.obs_dim, self.act_dim, self.latent_dim, self.device = obs_dim, act_dim, L, device
+
+    # ------------------------------------------------------------------ inference and acting
+    def prior(self, n_tasks: int) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = torch.zeros(n_tasks, self.latent_dim, device=self.device)
+        # deterministic z: the "prior" is the point z = 0 (oyster clear_z with use_ib=False)
+        var = torch.ones_like(mean) if self.s.probabilistic else torch.zeros_like(mean)
+        return mean, var
+
+    @torch.no_grad()
+    def posterior(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(context)
+
+    @torch.no_grad()
+    def act(self, obs: np.ndarray, z: torch.Tensor, deterministic: bool = False) -> np.ndarray:
+        obs_t = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+        action, _, _ = self.policy.sample(torch.cat([obs_t, z], dim=-1), deterministic=deterministic)
+        return action.cpu().numpy()
+
+    # ------------------------------------------------------------------ losses
+    def _critic_terms(self, batch: dict[str, torch.Tensor], context: torch.Tensor, z_noise: torch.Tensor,
+                      a_noise: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Step-1 losses and the policy/V forward for a group of tasks; tensors are (T, B, dim)."""
+        s = self.s
+        obs, act = batch["obs"], batch["actions"]
+        T, B = obs.shape[:2]
+        mean, var = self.encoder(context)                       # q_phi(z | c), (T, L)
+        z = sample_latent(mean, var, z_noise)
+        z_b = z[:, None, :].expand(T, B, self.latent_dim)
+        z_d = z_b.detach()
+        # policy sees z detached (encoder is trained by the critic only)
+        p_mean, p_log_std = self.policy(torch.cat([obs, z_d], dim=-1))
+        pre_tanh = p_mean + a_noise * p_log_std.exp()
+        log_pi = (TanhGaussianPolicy._gaussian_log_prob(pre_tanh, p_mean, p_log_std)
+                  - tanh_log_det_jacobian(pre_tanh))
+        q_pred = self.qf(torch.cat([obs, act, z_b], dim=-1).reshape(T * B, -1)).view(2, T, B)
+        v_pred = self.vf(torch.cat([obs, z_d], dim=-1)).squeeze(-1)
+        with torch.no_grad():
+            target_v = self.target_vf(torch.cat([batch["next_obs"], z_b], dim=-1)).squeeze(-1)
+            q_target = (s.reward_scale * batch["rewards"].squeeze(-1)
+                        + (1.0 - batch["terminals"].squeeze(-1)) * s.discount * target_v)
+        qf_loss = ((q_pred - q_target) ** 2).mean(dim=(1, 2)).sum()   # mean per Q net, summed (oyster)
+        kl = kl_to_standard_normal(mean, var) if s.probabilistic else torch.zeros((), device=obs.device)
+        return {"qf_loss": qf_loss, "kl": kl, "z": z_d, "obs": obs, "new_actions": torch.tanh(pre_tanh),
+                "log_pi": log_pi, "p_mean": p_mean, "p_log_std": p_log_std, "v_pred": v_pred,
+                "q_pred": q_pred.detach()}
+
+    def _actor_terms(self, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Step-2 losses, evaluated with the (already updated) Q networks."""
+        s = self.s
+        T, B = t["obs"].shape[:2]
+        x = torch.cat([t["obs"], t["new_actions"], t["z"]], dim=-1).reshape(T * B, -1)
+        min_q = self.qf(x).view(2, T, B).min(dim=0).values
+        vf_loss = ((t["v_pred"] - (min_q - t["log_pi"]).detach()) ** 2).mean()
+        policy_loss = ((t["log_pi"] - min_q).mean() + s.policy_mean_reg * t["p_mean"].pow(2).mean()
+                       + s.policy_std_reg * t["p_log_std"].pow(2).mean())
+        return {"vf_loss": vf_loss, "policy_loss": policy_loss}
+
+    @staticmethod
+    def _slice(batch: dict[str, torch.Tensor], i: int) -> dict[str, torch.Tensor]:
+        return {k: v[i:i + 1] for k, v in batch.items()}
+
+    def critic_losses(self, batch, context, noise, per_task_loop: bool = False):
+        if not per_task_loop:
+            return self._critic_terms(batch, context, noise["z"], noise["action"])
+        # reference: one task at a time, averaged over tasks (equal batch sizes -> identical means);
+        # the KL is a sum over tasks in the authors' code
+        parts = [self._critic_terms(self._slice(batch, i), context[i:i + 1], noise["z"][i:i + 1],
+                                    noise["action"][i:i + 1]) for i in range(context.shape[0])]
+        out = {k: torch.cat([p[k] for p in parts], dim=1 if k == "q_pred" else 0)
+               for k in parts[0] if k not in ("qf_loss", "kl")}
+        out["qf_loss"] = torch.stack([p["qf_loss"] for p in parts]).mean()
+        out["kl"] = torch.stack([p["kl"] for p in parts]).sum()
+        out["parts"] = parts
+        return out
+
+    def actor_losses(self, terms, per_task_loop: bool = False):
+        if not per_task_loop:
+            return self._actor_terms(terms)
+        parts = [self._actor_terms(p) for p in terms["parts"]]
+        return {k: torch.stack([p[k] for p in parts]).mean() for k in parts[0]}
+
+    def make_noise(self, n_tasks: int, batch_size: int, generator: torch.Generator | None = None) -> dict:
+        return {"z": torch.randn(n_tasks, self.latent_dim, generator=generator, device=self.device),
+                "action": torch.randn(n_tasks, batch_size, self.act_dim, generator=generator, device=self.device)}
+
+    # ------------------------------------------------------------------ one gradient step
+    def update(self, batch: dict[str, torch.Tensor], context: torch.Tensor, noise: dict | None = None,
+               per_task_loop: bool = False) -> dict[str, float]:
+        s, opt = self.s, self.optimizers
+        if noise is None:
+            noise = self.make_noise(*batch["obs"].shape[:2])
+        terms = self.critic_losses(batch, context, noise, per_task_loop)
+        # 1. critic + encoder: Bellman error + kl_lambda * KL (the KL only reaches the encoder)
+        opt["qf"].zero_grad(set_to_none=True)
+        opt["encoder"].zero_grad(set_to_none=True)
+        (terms["qf_loss"] + s.kl_lambda * terms["kl"]).backward()
+        opt["qf"].step()
+        opt["encoder"].step()
+        # 2. V and policy with the updated Q (disjoint parameters, so one backward is exact)
+        actor = self.actor_losses(terms, per_task_loop)
+        opt["vf"].zero_grad(set_to_none=True)
+        opt["policy"].zero_grad(set_to_none=True)
+        (actor["vf_loss"] + actor["policy_loss"]).backward()
+        opt["vf"].step()
+        opt["policy"].step()
+        # 3. Polyak average of the target V
+        with torch.no_grad():
+            torch._foreach_lerp_(list(self.target_vf.parameters()), list(self.vf.parameters()), s.tau)
+        return {"qf_loss": float(terms["qf_loss"].detach()), "kl": float(terms["kl"].detach()),
+                "vf_loss": float(actor["vf_loss"].detach()), "policy_loss": float(actor["policy_loss"].detach())}
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        nets = {n: getattr(self, n).state_dict() for n in ("encoder", "policy", "qf", "vf", "target_vf")}
+        return {"nets": nets, "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, sd in state["nets"].items():
+            getattr(self, name).load_state_dict(sd)
+        for name, sd in state["optimizers"].items():
+            self.optimizers[name].load_state_dict(sd)

@@ -1,0 +1,135 @@
+"""PEARL settings: the authors' per-task configs (oyster `configs/*.json` over `configs/default.py`) and
+CPU presets that shrink networks and batches.
+
+`PEARLConfig` fields left at `None` are filled from the task's table: `preset="authors"` uses the oyster
+values, `preset="cpu"` the CPU table (documented in docs/pearl.md). Anything set explicitly wins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from paperlab.rl.pearl.tasks import FAMILIES
+
+# oyster configs/default.py (algo_params) -- used for every task unless its json overrides
+AUTHORS_DEFAULTS: dict = dict(
+    n_train_tasks=2, n_test_tasks=2, latent_dim=5, hidden=(300, 300, 300), encoder_hidden=(200, 200, 200),
+    meta_batch=16, num_iterations=500, num_initial_steps=2000, num_tasks_sample=5, num_steps_prior=400,
+    num_steps_posterior=0, num_extra_rl_steps_posterior=400, num_train_steps_per_itr=2000, batch_size=256,
+    embedding_batch_size=64, discount=0.99, tau=0.005, lr=3e-4, reward_scale=5.0, kl_lambda=0.1,
+    num_exp_traj_eval=1, eval_trajs=3, use_next_obs_in_context=False, replay_buffer_size=1_000_000,
+)
+
+# oyster configs/<task>.json (eval_trajs = num_steps_per_eval / max_path_length)
+AUTHORS_TASKS: dict[str, dict] = {
+    "cheetah-vel": dict(n_train_tasks=100, n_test_tasks=30, num_extra_rl_steps_posterior=600,
+                        embedding_batch_size=100),
+    "cheetah-dir": dict(num_steps_prior=1000, num_extra_rl_steps_posterior=1000, meta_batch=4,
+                        embedding_batch_size=256),
+    "ant-dir": dict(meta_batch=4, num_extra_rl_steps_posterior=600, num_train_steps_per_itr=4000,
+                    embedding_batch_size=256),
+    "ant-goal": dict(n_train_tasks=150, n_test_tasks=30, meta_batch=10, num_extra_rl_steps_posterior=600,
+                     num_train_steps_per_itr=4000, embedding_batch_size=256, kl_lambda=1.0),
+    "humanoid-dir": dict(n_train_tasks=100, n_test_tasks=30, num_extra_rl_steps_posterior=600,
+                         num_train_steps_per_itr=4000, embedding_batch_size=256),
+    "walker-rand-params": dict(n_train_tasks=40, n_test_tasks=10, meta_batch=10, num_extra_rl_steps_posterior=600,
+                               num_train_steps_per_itr=4000, embedding_batch_size=100, use_next_obs_in_context=True),
+    "hopper-rand-params": dict(n_train_tasks=40, n_test_tasks=10, meta_batch=10, num_extra_rl_steps_posterior=600,
+                               num_train_steps_per_itr=4000, embedding_batch_size=100, use_next_obs_in_context=True),
+    "point-robot": dict(n_train_tasks=80, n_test_tasks=20, num_initial_steps=200, num_steps_prior=200,
+                        num_extra_rl_steps_posterior=200, num_train_steps_per_itr=1000, reward_scale=100.0,
+                        eval_trajs=3),
+    "sparse-point-robot": dict(n_train_tasks=80, n_test_tasks=20, num_initial_steps=200, num_tasks_sample=10,
+                               num_steps_prior=100, num_steps_posterior=900, num_extra_rl_steps_posterior=0,
+                               num_train_steps_per_itr=1000, embedding_batch_size=1024, discount=0.90,
+                               reward_scale=100.0, kl_lambda=1.0, num_exp_traj_eval=5, eval_trajs=6),
+}
+
+# CPU presets: 1 torch thread per process; shapes from the feasibility measurements in the research note
+_CPU_SMALL_NETS = dict(hidden=(128, 128), encoder_hidden=(64, 64, 64), meta_batch=8, batch_size=128)
+CPU_TASKS: dict[str, dict] = {
+    "point-robot": dict(hidden=(64, 64), encoder_hidden=(64, 64), meta_batch=4, batch_size=64,
+                        embedding_batch_size=64, n_train_tasks=40, num_tasks_sample=5,
+                        num_train_steps_per_itr=200),
+    "sparse-point-robot": dict(hidden=(64, 64), encoder_hidden=(64, 64), meta_batch=4, batch_size=64,
+                               embedding_batch_size=128, n_train_tasks=40, num_tasks_sample=5,
+                               num_steps_prior=40, num_steps_posterior=160, num_train_steps_per_itr=200),
+    "cheetah-vel": dict(_CPU_SMALL_NETS, embedding_batch_size=100, n_train_tasks=40, n_test_tasks=10,
+                        num_tasks_sample=4, num_initial_steps=400, num_train_steps_per_itr=500),
+}
+
+
+def cpu_overrides(task: str) -> dict:
+    """The CPU preset of a task (MuJoCo tasks without an entry use the cheetah-vel shapes)."""
+    return CPU_TASKS.get(task, dict(_CPU_SMALL_NETS, num_initial_steps=400, num_train_steps_per_itr=500))
+
+
+@dataclass
+class PEARLConfig:
+    """One PEARL meta-training run. `None` = the task's value in the chosen preset table."""
+
+    task: str = "point-robot"
+    preset: str = "authors"                 # "authors" (oyster configs) | "cpu"
+    # ablation switches (paper Sec. 6.3)
+    probabilistic: bool = True              # False: deterministic z (no bottleneck, point estimate)
+    encoder: str = "mlp"                    # "mlp" (product of Gaussians) | "rnn" (LSTM)
+    rnn_context: str = "transitions"        # RNN fed "transitions" (decorrelated) or "trajectories"
+    context_source: str = "recent"          # "recent" (encoder buffer) | "whole-buffer" (RL buffer)
+    # sizes and schedule (None -> preset table)
+    n_train_tasks: int | None = None
+    n_test_tasks: int | None = None
+    latent_dim: int | None = None
+    hidden: tuple[int, ...] | None = None
+    encoder_hidden: tuple[int, ...] | None = None
+    meta_batch: int | None = None
+    num_iterations: int | None = None
+    num_initial_steps: int | None = None
+    num_tasks_sample: int | None = None
+    num_steps_prior: int | None = None
+    num_steps_posterior: int | None = None
+    num_extra_rl_steps_posterior: int | None = None
+    num_train_steps_per_itr: int | None = None
+    batch_size: int | None = None
+    embedding_batch_size: int | None = None
+    discount: float | None = None
+    tau: float | None = None
+    lr: float | None = None
+    reward_scale: float | None = None
+    kl_lambda: float | None = None
+    num_exp_traj_eval: int | None = None
+    eval_trajs: int | None = None
+    use_next_obs_in_context: bool | None = None
+    replay_buffer_size: int | None = None
+    eval_every: int = 1                     # iterations between evaluations on the test tasks
+    eval_deterministic: bool = True         # oyster eval_deterministic
+
+
+ALGO_FIELDS = tuple(AUTHORS_DEFAULTS)
+
+
+def resolve(cfg) -> PEARLConfig:
+    """A PEARLConfig (or any dataclass with its fields) with every `None` filled in; validates choices."""
+    if cfg.task not in FAMILIES:
+        raise ValueError(f"unknown task {cfg.task!r}; valid: {', '.join(FAMILIES)}")
+    if cfg.preset not in ("authors", "cpu"):
+        raise ValueError(f"preset must be 'authors' or 'cpu', got {cfg.preset!r}")
+    for name, valid in (("encoder", ("mlp", "rnn")), ("rnn_context", ("transitions", "trajectories")),
+                        ("context_source", ("recent", "whole-buffer"))):
+        if getattr(cfg, name) not in valid:
+            raise ValueError(f"{name} must be one of {valid}, got {getattr(cfg, name)!r}")
+    table = dict(AUTHORS_DEFAULTS, **AUTHORS_TASKS.get(cfg.task, {}))
+    if cfg.preset == "cpu":
+        table.update(cpu_overrides(cfg.task))
+    values = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(PEARLConfig)}
+    for key in ALGO_FIELDS:
+        if values[key] is None:
+            values[key] = table[key]
+    out = PEARLConfig(**values)
+    for key in ("meta_batch", "num_iterations", "batch_size", "embedding_batch_size", "n_train_tasks",
+                "n_test_tasks", "latent_dim", "eval_trajs", "num_tasks_sample"):
+        if getattr(out, key) < 1:
+            raise ValueError(f"{key} must be >= 1, got {getattr(out, key)}")
+    if out.num_tasks_sample > out.n_train_tasks:
+        raise ValueError(f"num_tasks_sample ({out.num_tasks_sample}) exceeds n_train_tasks ({out.n_train_tasks})")
+    return out
