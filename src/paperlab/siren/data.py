@@ -8,6 +8,7 @@ Images are grayscale, resized to a square side, and scaled to [-1, 1] (the autho
 from __future__ import annotations
 
 import math
+import struct
 import wave
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def load_wav(path: str | Path) -> tuple[np.ndarray, int]:
         with wave.open(str(path), "rb") as wav:
             channels, width, rate, frames = wav.getnchannels(), wav.getsampwidth(), wav.getframerate(), wav.getnframes()
             raw = wav.readframes(frames)
-    except (wave.Error, EOFError) as err:
+    except (wave.Error, EOFError, RuntimeError, struct.error) as err:
         raise ValueError(f"audio file {str(path)!r} is not a valid PCM WAV file: {err}") from None
     dtypes = {1: np.uint8, 2: np.int16, 4: np.int32}
     if width not in dtypes:

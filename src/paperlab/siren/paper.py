@@ -18,7 +18,7 @@ IMAGE_FIT = Experiment(
     config=ImageFitConfig, run=image_fit,
     scales={"tiny": {"side": 24, "steps": 15, "hidden_features": 32, "hidden_layers": 1, "rbf_centres": 32,
                      "log_every": 5},
-            "quick": {"side": 128, "steps": 300, "rbf_centres": 256},
+            "quick": {"side": 128, "steps": 200, "rbf_centres": 256},
             "small": {"side": 256, "steps": 2000, "rbf_centres": 512},
             "paper": {}},
 )
@@ -27,7 +27,7 @@ DERIVATIVE_SUPERVISION = Experiment(
     description="Recover the cameraman from its gradient only, and from its Laplacian only (Poisson reconstruction).",
     config=DerivativeSupervisionConfig, run=derivative_supervision,
     scales={"tiny": {"side": 16, "steps": 10, "hidden_features": 32, "hidden_layers": 1, "log_every": 5},
-            "quick": {"side": 64, "steps": 400},
+            "quick": {"side": 64, "steps": 300},
             "small": {"side": 128, "steps": 2000},
             "paper": {}},
 )
@@ -36,7 +36,7 @@ POISSON_BLEND = Experiment(
     description="Fit a SIREN to the composite gradient field of two bundled images (gradient-domain blending).",
     config=PoissonBlendConfig, run=poisson_blend,
     scales={"tiny": {"side": 16, "steps": 10, "hidden_features": 32, "hidden_layers": 1, "log_every": 5},
-            "quick": {"side": 96, "steps": 400},
+            "quick": {"side": 64, "steps": 300},
             "small": {"side": 128, "steps": 3000},
             "paper": {}},
 )
@@ -46,7 +46,7 @@ AUDIO = Experiment(
     config=AudioConfig, run=audio_fit,
     scales={"tiny": {"seconds": 0.05, "rate": 4000, "steps": 10, "hidden_features": 32, "hidden_layers": 1,
                      "log_every": 5},
-            "quick": {"seconds": 1.0, "rate": 8000, "steps": 500, "lr": 1e-4},
+            "quick": {"seconds": 0.5, "rate": 8000, "steps": 200, "lr": 1e-4},
             "small": {"seconds": 2.0, "rate": 16000, "steps": 2000},
             "paper": {"seconds": 7.0, "rate": 44100, "steps": 10_000}},
 )
@@ -56,7 +56,7 @@ SDF_2D = Experiment(
     config=SDFConfig, run=sdf_2d,
     scales={"tiny": {"steps": 10, "hidden_features": 32, "hidden_layers": 1, "outline_points": 200,
                      "surface_batch": 100, "space_batch": 100, "eval_side": 32, "log_every": 5},
-            "quick": {"steps": 800},
+            "quick": {"steps": 500},
             "small": {"steps": 3000, "eval_side": 256},
             "paper": {"eval_side": 256}},
 )

@@ -1,0 +1,208 @@
+"""SIREN training-step speed: paperlab's Siren vs the straightforward implementation.
+
+Cases (5 x 256 SIREN, 3 hidden layers, full batch, Adam):
+  fit-<side>        MSE on the image values: forward + backward + Adam step
+  laplacian-<side>  MSE on the Laplacian (Poisson supervision): derivatives + backward + Adam step
+  gradient-<side>   MSE on the gradient
+impl      = paperlab.siren.models.Siren: omega_0 folded into one addmm per layer, derivatives pushed
+            forward analytically through the sine layers in one graph (Siren.forward_with_derivatives)
+reference = the authors' way: per-layer nn.Linear, torch.sin(30 * x), gradient by autograd.grad with
+            create_graph=True and the Laplacian as the divergence of that gradient (one more autograd.grad
+            per input axis), then backward through it all.
+Both start from the same weights; the first step's loss and parameter gradients are compared
+(max relative difference reported). Timings are interleaved (impl, reference, impl, ...) so that load
+from other processes hits both alike; peak memory is measured per case in a fresh subprocess
+(ru_maxrss growth on CPU, max_memory_allocated on CUDA).
+
+    python benchmarks/siren_speed.py --json benchmarks/results/siren_speed.json [--sides 64,128] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+from torch import nn
+
+from paperlab.core.benchmark import format_cases, median_time, write_benchmark_json
+from paperlab.siren.data import coordinate_grid
+from paperlab.siren.models import Siren
+
+KINDS = ("fit", "gradient", "laplacian")
+
+
+class ReferenceSiren(nn.Module):
+    """sin(omega_0 * linear(x)) per layer, linear last layer: the straightforward implementation."""
+
+    def __init__(self, siren: Siren):
+        super().__init__()
+        self.linears = nn.ModuleList([copy.deepcopy(layer.linear) for layer in siren.sine_layers])
+        self.omegas = [layer.omega_0 for layer in siren.sine_layers]
+        self.last = copy.deepcopy(siren.last)
+
+    def forward(self, coords):
+        h = coords
+        for linear, omega in zip(self.linears, self.omegas):
+            h = torch.sin(omega * linear(h))
+        return self.last(h)
+
+
+def reference_derivative(model: nn.Module, coords: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "fit":
+        return model(coords)
+    coords = coords.requires_grad_(True)
+    y = model(coords)
+    grad = torch.autograd.grad(y, coords, torch.ones_like(y), create_graph=True)[0]
+    if kind == "gradient":
+        return grad
+    lap = 0
+    for i in range(coords.shape[-1]):
+        lap = lap + torch.autograd.grad(grad[..., i], coords, torch.ones_like(grad[..., i]), create_graph=True)[0][..., i:i + 1]
+    return lap
+
+
+def impl_derivative(model: Siren, coords: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "fit":
+        return model(coords)
+    out = model.forward_with_derivatives(coords, order=1 if kind == "gradient" else 2)
+    return out["gradient"][:, 0] if kind == "gradient" else out["laplacian"]
+
+
+def make_case(kind: str, side: int, device: str, seed: int = 0):
+    torch.manual_seed(seed)
+    siren = Siren(2, 1, 256, 3).to(device)
+    reference = ReferenceSiren(siren).to(device)
+    coords = coordinate_grid(side, side).to(device)
+    target_dim = {"fit": 1, "gradient": 2, "laplacian": 1}[kind]
+    target = torch.randn(side * side, target_dim, device=device) * 0.1
+    models = {"impl": siren, "reference": reference}
+    derivative = {"impl": impl_derivative, "reference": reference_derivative}
+    optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-4) for name, m in models.items()}
+
+    def step(name: str) -> float:
+        optimizers[name].zero_grad(set_to_none=True)
+        loss = torch.mean((derivative[name](models[name], coords.clone(), kind) - target) ** 2)
+        loss.backward()
+        optimizers[name].step()
+        return float(loss.detach())
+
+    return models, step
+
+
+def numerics_check(kind: str, side: int, device: str) -> dict:
+    """Loss and parameter gradients of one step from identical weights."""
+    models, _ = make_case(kind, side, device)
+    torch.manual_seed(1)
+    coords = coordinate_grid(side, side).to(device)
+    target = torch.randn(side * side, 2 if kind == "gradient" else 1, device=device) * 0.1
+    losses, grads = {}, {}
+    for name, fn in (("impl", impl_derivative), ("reference", reference_derivative)):
+        model = models[name]
+        model.zero_grad()
+        loss = torch.mean((fn(model, coords.clone(), kind) - target) ** 2)
+        loss.backward()
+        losses[name] = float(loss)
+        grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
+    rel = float((grads["impl"] - grads["reference"]).abs().max() / grads["reference"].abs().max())
+    return {"loss_impl": losses["impl"], "loss_reference": losses["reference"],
+            "loss_rel_diff": abs(losses["impl"] - losses["reference"]) / abs(losses["reference"]),
+            "grad_max_rel_diff": rel}
+
+
+def peak_memory_mb(kind: str, side: int, impl: str, device: str) -> float:
+    """Peak memory growth of a few steps, measured in a fresh interpreter."""
+    out = subprocess.run([sys.executable, __file__, "--memory-child", kind, str(side), impl, device],
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def memory_child(kind: str, side: int, impl: str, device: str) -> None:
+    models, step = make_case(kind, side, device)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for _ in range(2):
+        step(impl)
+    if device == "cuda":
+        peak = (torch.cuda.max_memory_allocated() - base) / 2**20
+    else:
+        peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024  # KiB -> MiB
+    print(peak)
+
+
+def time_case(kind: str, side: int, device: str, repeats: int) -> dict:
+    _, step = make_case(kind, side, device)
+    sync = torch.cuda.synchronize if device == "cuda" else None
+    times = {"impl": [], "reference": []}
+    for name in times:                       # warm-up, untimed
+        step(name)
+    for _ in range(repeats):
+        for name in times:
+            times[name] += median_time(lambda: step(name), repeats=1, warmup=0, sync=sync)["times"]
+    return {name: median_time_summary(values) for name, values in times.items()}
+
+
+def median_time_summary(values: list[float]) -> dict:
+    import statistics
+
+    q = statistics.quantiles(values, n=4)
+    return {"median": statistics.median(values), "iqr": q[2] - q[0], "times": values}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", required=False, help="write the results JSON here")
+    parser.add_argument("--sides", default="64,128", help="comma-separated image sides (256 is slow on CPU)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"subset of {','.join(KINDS)}")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
+    parser.add_argument("--memory-child", nargs=4, metavar=("KIND", "SIDE", "IMPL", "DEVICE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        kind, side, impl, device = args.memory_child
+        memory_child(kind, int(side), impl, device)
+        return 0
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.repeats < 5:
+        raise ValueError("--repeats must be >= 5")
+    kinds = [k for k in args.kinds.split(",") if k]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"unknown kinds {sorted(unknown)}; valid: {', '.join(KINDS)}")
+    cases = []
+    for side in [int(s) for s in args.sides.split(",") if s]:
+        for kind in kinds:
+            start = time.time()
+            timing = time_case(kind, side, args.device, args.repeats)
+            numerics = numerics_check(kind, side, args.device)
+            for impl in ("impl", "reference"):
+                cases.append({
+                    "case": f"{kind}-{side}", "impl": "paperlab" if impl == "impl" else "straightforward",
+                    "reference": "straightforward",
+                    "speedup_vs_reference": timing["reference"]["median"] / timing[impl]["median"],
+                    "steps_per_s": 1.0 / timing[impl]["median"], "median_s": timing[impl]["median"],
+                    "iqr_s": timing[impl]["iqr"], "times_s": timing[impl]["times"],
+                    "peak_memory_mb": peak_memory_mb(kind, side, impl, args.device), **numerics,
+                })
+            print(f"{kind}-{side}: {time.time() - start:.0f}s", file=sys.stderr, flush=True)
+    print(format_cases(cases, ["case", "impl", "steps_per_s", "speedup_vs_reference", "peak_memory_mb",
+                               "grad_max_rel_diff"]))
+    if args.json:
+        write_benchmark_json(args.json, cases, device=args.device, torch_threads=torch.get_num_threads(),
+                             note="2-core machine shared with other engineers' jobs during the run; "
+                                  "timings interleaved impl/reference so load affects both")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
