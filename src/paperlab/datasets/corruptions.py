@@ -18,7 +18,7 @@ from paperlab.datasets.bundled import resize_images
 CORRUPTION_SEVERITIES = {
     "salt_pepper": {1: 0.01, 2: 0.05, 3: 0.10},   # fraction of corrupted pixels
     "jpeg": {1: 50, 2: 20, 3: 10},                # JPEG quality
-    "resolution": {1: 2, 2: 4, 3: 7},             # downsample factor (28 -> 14 / 7 / 4 pixels)
+    "resolution": {1: 2, 2: 3, 3: 4},             # downsample factor (28 -> 14 / 9 / 7 pixels)
 }
 
 

