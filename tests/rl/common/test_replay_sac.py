@@ -4,7 +4,8 @@ import torch
 
 from paperlab.rl.common.envs import EpisodeStats, discounted_returns, evaluate, make_env
 from paperlab.rl.common.replay import ReplayBuffer
-from paperlab.rl.common.sac import SAC, SACConfig, soft_update
+from paperlab.rl.common.optim import soft_update
+from paperlab.rl.common.sac import SAC, SACConfig
 
 
 def test_replay_buffer_ring_and_order():

@@ -19,7 +19,7 @@ from paperlab.rl.bear.behaviour import BehaviourVAE
 from paperlab.rl.bear.divergences import KERNELS, behaviour_cross_entropy, mmd
 from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy
 from paperlab.rl.common.replay import Batch
-from paperlab.rl.common.sac import soft_update
+from paperlab.rl.common.optim import make_adam, soft_update
 
 
 def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_samples: int) -> torch.Tensor:
@@ -120,11 +120,11 @@ class BEAR(torch.nn.Module):
         self.log_alpha = torch.nn.Parameter(torch.tensor(init))
         self.log_temperature = torch.nn.Parameter(torch.tensor(math.log(cfg.entropy_temperature or 1.0)))
         self.to(device)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
-        self.vae_opt = torch.optim.Adam(self.vae.parameters(), lr=cfg.vae_lr)
-        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.lagrange_lr)
-        self.temperature_opt = torch.optim.Adam([self.log_temperature], lr=cfg.temperature_lr)
+        self.actor_opt = make_adam(self.actor.parameters(), cfg.actor_lr)
+        self.critic_opt = make_adam(self.critic.parameters(), cfg.critic_lr)
+        self.vae_opt = make_adam(self.vae.parameters(), cfg.vae_lr)
+        self.alpha_opt = make_adam([self.log_alpha], cfg.lagrange_lr)
+        self.temperature_opt = make_adam([self.log_temperature], cfg.temperature_lr)
         self.target_entropy = -float(act_dim)
         self.steps = 0
 
@@ -248,9 +248,9 @@ class BCQ(torch.nn.Module):
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.vae = BehaviourVAE(obs_dim, act_dim, cfg.vae_hidden)
         self.to(device)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.lr)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.lr)
-        self.vae_opt = torch.optim.Adam(self.vae.parameters(), lr=cfg.lr)
+        self.actor_opt = make_adam(self.actor.parameters(), cfg.lr)
+        self.critic_opt = make_adam(self.critic.parameters(), cfg.lr)
+        self.vae_opt = make_adam(self.vae.parameters(), cfg.lr)
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, actions)
@@ -306,7 +306,7 @@ class BehaviourCloning(torch.nn.Module):
         self.cfg, self.device = cfg, device
         self.policy = MLP(obs_dim, act_dim, cfg.hidden)
         self.to(device)
-        self.opt = torch.optim.Adam(self.policy.parameters(), lr=cfg.lr)
+        self.opt = make_adam(self.policy.parameters(), cfg.lr)
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor | None:
         return None   # no value function

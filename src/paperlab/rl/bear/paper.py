@@ -48,6 +48,7 @@ class OfflineConfig:
     n_probe: int = 512
     bear_preset: str = "authors"
     gamma: float = 0.99
+    tau: float = 0.005
     reuse_arms: bool = True
     # dataset construction (the paper: 1M transitions per dataset)
     behaviour_steps: int = 1_000_000

@@ -44,6 +44,7 @@ class ArmSettings:
     n_probe: int = 512
     bear_preset: str = "authors"
     gamma: float = 0.99
+    tau: float = 0.005
 
 
 def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSettings, device: str):
@@ -66,13 +67,13 @@ def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSetti
         if preset == "d3rlpy":
             extra = {}
         warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps >= 0 else {}
-        return BEAR(obs_dim, act_dim, bear_config(preset, gamma=s.gamma, **net, **batch, **extra, **warm), device)
+        return BEAR(obs_dim, act_dim, bear_config(preset, gamma=s.gamma, tau=s.tau, **net, **batch, **extra, **warm), device)
     if method == "bcq":
-        return BCQ(obs_dim, act_dim, replace(BCQConfig(gamma=s.gamma), **net, **batch), device)
+        return BCQ(obs_dim, act_dim, replace(BCQConfig(gamma=s.gamma, tau=s.tau), **net, **batch), device)
     if method == "bc":
         return BehaviourCloning(obs_dim, act_dim, replace(BCConfig(), **({"hidden": s.hidden} if s.hidden else {}),
                                                           **batch), device)
-    sac_cfg = SACConfig(gamma=s.gamma, **({"hidden": s.hidden} if s.hidden else {}), **batch)
+    sac_cfg = SACConfig(gamma=s.gamma, tau=s.tau, **({"hidden": s.hidden} if s.hidden else {}), **batch)
     return SAC(obs_dim, act_dim, sac_cfg, device)
 
 

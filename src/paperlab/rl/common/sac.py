@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from paperlab.rl.common.networks import QEnsemble, TanhGaussianPolicy
+from paperlab.rl.common.optim import make_adam, soft_update
 from paperlab.rl.common.replay import Batch
 
 
@@ -39,13 +40,6 @@ class SACConfig:
     target_entropy: float | None = None   # None -> -act_dim
 
 
-def soft_update(target: torch.nn.Module, source: torch.nn.Module, tau: float) -> None:
-    """Polyak averaging ``theta' <- tau * theta + (1 - tau) * theta'``."""
-    with torch.no_grad():
-        for tp, sp in zip(target.parameters(), source.parameters()):
-            tp.lerp_(sp, tau)
-
-
 class SAC(torch.nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, cfg: SACConfig = SACConfig(), device: str = "cpu"):
         super().__init__()
@@ -56,9 +50,9 @@ class SAC(torch.nn.Module):
         self.log_alpha = torch.nn.Parameter(torch.tensor(float(np.log(cfg.initial_temperature))))
         self.target_entropy = -float(act_dim) if cfg.target_entropy is None else cfg.target_entropy
         self.to(device)
-        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
-        self.critic_opt = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
-        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.temperature_lr)
+        self.actor_opt = make_adam(self.actor.parameters(), cfg.actor_lr)
+        self.critic_opt = make_adam(self.critic.parameters(), cfg.critic_lr)
+        self.alpha_opt = make_adam([self.log_alpha], cfg.temperature_lr)
 
     @property
     def alpha(self) -> torch.Tensor:
