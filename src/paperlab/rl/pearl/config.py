@@ -49,12 +49,15 @@ AUTHORS_TASKS: dict[str, dict] = {
 # CPU presets: 1 torch thread per process; shapes from the feasibility measurements in the research note
 _CPU_SMALL_NETS = dict(hidden=(128, 128), encoder_hidden=(64, 64, 64), meta_batch=8, batch_size=128)
 CPU_TASKS: dict[str, dict] = {
+    # point robots: 2x64 nets, 4 tasks x 64 per gradient step, 300 steps per iteration, and discount 0.9 /
+    # lr 1e-3 so that a few thousand gradient steps show learning (authors: 0.99 / 3e-4, 1000 steps/itr)
     "point-robot": dict(hidden=(64, 64), encoder_hidden=(64, 64), meta_batch=4, batch_size=64,
-                        embedding_batch_size=64, n_train_tasks=40, num_tasks_sample=5,
-                        num_train_steps_per_itr=200),
+                        embedding_batch_size=64, n_train_tasks=20, num_tasks_sample=5,
+                        num_train_steps_per_itr=300, discount=0.9, lr=1e-3),
     "sparse-point-robot": dict(hidden=(64, 64), encoder_hidden=(64, 64), meta_batch=4, batch_size=64,
-                               embedding_batch_size=128, n_train_tasks=40, num_tasks_sample=5,
-                               num_steps_prior=40, num_steps_posterior=160, num_train_steps_per_itr=200),
+                               embedding_batch_size=128, n_train_tasks=20, num_tasks_sample=5,
+                               num_steps_prior=40, num_steps_posterior=160, num_train_steps_per_itr=300,
+                               lr=1e-3),
     "cheetah-vel": dict(_CPU_SMALL_NETS, embedding_batch_size=100, n_train_tasks=40, n_test_tasks=10,
                         num_tasks_sample=4, num_initial_steps=400, num_train_steps_per_itr=500),
 }

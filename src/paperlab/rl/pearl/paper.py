@@ -19,10 +19,9 @@ TINY = dict(preset="cpu", n_train_tasks=4, n_test_tasks=2, num_iterations=2, num
             num_tasks_sample=2, num_steps_prior=20, num_steps_posterior=20, num_extra_rl_steps_posterior=20,
             num_train_steps_per_itr=2, hidden=(8,), encoder_hidden=(8,), meta_batch=2, batch_size=8,
             embedding_batch_size=8)
-# quick: point robots, CPU preset (2x64 nets), discount 0.9 and lr 1e-3 so that a few thousand
-# gradient steps show learning (the authors use 0.99 / 3e-4 with 3x300 nets and ~1e5 steps)
-QUICK_POINT = dict(task="point-robot", preset="cpu", num_iterations=30, discount=0.9, lr=1e-3)
-QUICK_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=30, lr=1e-3)
+# quick: point robots with the CPU preset (see config.CPU_TASKS), 20 iterations = 6000 gradient steps
+QUICK_POINT = dict(task="point-robot", preset="cpu", num_iterations=20)
+QUICK_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=20)
 SMALL_CHEETAH = dict(task="cheetah-vel", preset="cpu", num_iterations=100, eval_every=5)
 
 SAMPLE_EFFICIENCY = Experiment(
@@ -30,7 +29,7 @@ SAMPLE_EFFICIENCY = Experiment(
     description="Env steps PEARL and RL^2 (PPO, GRU over trials) need to reach the same test return.",
     config=SampleEfficiencyConfig, run=sample_efficiency,
     scales={"tiny": dict(TINY, task="point-robot", rl2_env_steps=640, rl2_trials_per_batch=4, rl2_eval_points=2),
-            "quick": dict(QUICK_POINT, rl2_env_steps=1_000_000, rl2_trials_per_batch=64),
+            "quick": dict(QUICK_POINT, rl2_env_steps=800_000, rl2_trials_per_batch=64),
             "small": dict(SMALL_CHEETAH, rl2_env_steps=5_000_000, rl2_trials_per_batch=40),
             "paper": {}},
 )
