@@ -109,17 +109,21 @@ class _SparseSupport:
     """Shared pieces of a sparse V: CSR arrays of V and Vᵀ and the permutation between their orders."""
 
     def __init__(self, csr: sp.csr_matrix):
-        csr.sum_duplicates()
-        csr.sort_indices()
+        csr.sum_duplicates()  # also sorts the indices
         self.shape = csr.shape
         self.indptr, self.indices = csr.indptr, csr.indices
-        self.rows = np.repeat(np.arange(csr.shape[0], dtype=csr.indices.dtype), np.diff(csr.indptr))
-        # Vᵀ in CSR: the same nonzeros in column-major order; `perm` maps V's data order to Vᵀ's.
-        order = np.lexsort((self.rows, self.indices))
-        self.perm = order
-        counts = np.bincount(self.indices, minlength=csr.shape[1])
-        self.t_indptr = np.concatenate([[0], np.cumsum(counts)]).astype(csr.indptr.dtype)
-        self.t_indices = self.rows[order]
+        # Vᵀ in CSR (scipy's C transpose of a matrix holding 0..nnz-1): `perm` maps V's data order to Vᵀ's.
+        positions = sp.csr_matrix((np.arange(csr.nnz, dtype=np.int64), csr.indices, csr.indptr), shape=csr.shape)
+        transposed = positions.T.tocsr()
+        self.perm, self.t_indices, self.t_indptr = transposed.data, transposed.indices, transposed.indptr
+        self._rows = None
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Row index of every nonzero (needed by the sampled product only)."""
+        if self._rows is None:
+            self._rows = np.repeat(np.arange(self.shape[0], dtype=self.indices.dtype), np.diff(self.indptr))
+        return self._rows
 
 
 class ScipySparseMatrix:
