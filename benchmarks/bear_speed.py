@@ -1,0 +1,216 @@
+"""BEAR gradient updates per second (one torch thread), side by side with a reference, same dataset and sizes.
+
+Cases (all with d3rlpy's BEAR sizes: 256-256 actor/critics/VAE, batch 256, K=2, 10 target samples,
+4 MMD samples):
+  - ``paperlab`` BEAR (batched Q ensemble, fused Adam) vs ``per-member-loop`` (the same BEAR with the
+    K critics as separate MLPs in a Python loop and plain Adam: the straightforward implementation);
+  - ``paperlab`` vs ``d3rlpy`` 2.8.1 BEAR when d3rlpy can be installed. d3rlpy pins gymnasium 1.0.0, so it
+    lives in its own venv (``~/.paperlab/venvs/d3rlpy-2.8.1``) that this script creates: it sees the project's
+    torch through a .pth file and installs with a ``torch==<project version>`` constraint, so neither the
+    project environment nor torch is changed. ``--d3rlpy skip`` leaves it out.
+Each library is also trained for ``--score-updates`` updates on the same dataset and evaluated, giving the
+final normalized score after the same number of updates.
+
+    python benchmarks/bear_speed.py --json benchmarks/results/bear_speed.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+D3RLPY_VERSION = "2.8.1"
+VENV = Path.home() / ".paperlab" / "venvs" / f"d3rlpy-{D3RLPY_VERSION}"
+BLOCK = 10          # updates per timed call
+
+
+def d3rlpy_python(log) -> Path | None:
+    """The d3rlpy venv's python, creating the venv on first use; None (with the reason logged) if impossible."""
+    python = VENV / "bin" / "python"
+    if python.exists() and subprocess.run([str(python), "-c", "import d3rlpy"], capture_output=True).returncode == 0:
+        return python
+    import site
+    import torch
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True)
+        site_dir = next((VENV / "lib").glob("python*/site-packages"))
+        # project packages visible *after* the venv's own (so d3rlpy's gymnasium 1.0.0 wins inside this venv)
+        (site_dir / "zz_project_env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+        constraints = VENV / "constraints.txt"
+        constraints.write_text(f"torch=={torch.__version__.split('+')[0]}\n")
+        subprocess.run([str(python), "-m", "pip", "install", "-q", f"d3rlpy=={D3RLPY_VERSION}", "-c",
+                        str(constraints)], check=True, capture_output=True, text=True, timeout=900)
+    except (subprocess.SubprocessError, OSError, StopIteration) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        log(f"d3rlpy venv could not be created: {detail[-500:]}")
+        return None
+    return python
+
+
+def load_benchmark_dataset(data_dir: str):
+    from paperlab.core.config import apply_overrides
+    from paperlab.rl.bear.dataset_builder import build_datasets
+    from paperlab.rl.bear.paper import QUICK, OfflineConfig, build_config
+    cfg = apply_overrides(OfflineConfig(), {**QUICK, "data_dir": data_dir})
+    return build_datasets(build_config(cfg, "Pendulum-v1"))["medium"]
+
+
+def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_episodes: int) -> list[dict]:
+    import torch
+    from paperlab.core.benchmark import median_time
+    from paperlab.rl.bear.agents import BEAR, bear_config
+    from paperlab.rl.bear.datasets import load_dataset
+    from paperlab.rl.common.envs import evaluate, make_env
+    from paperlab.rl.common.networks import MLP
+    from paperlab.rl.common.replay import ReplayBuffer
+
+    class LoopQEnsemble(torch.nn.Module):
+        """Reference: K separate Q MLPs evaluated one after another."""
+        def __init__(self, obs_dim, act_dim, k, hidden):
+            super().__init__()
+            self.members = torch.nn.ModuleList(MLP(obs_dim + act_dim, 1, hidden) for _ in range(k))
+
+        def forward(self, obs, act):
+            x = torch.cat([obs, act], -1)
+            return torch.stack([m(x).squeeze(-1) for m in self.members])
+
+    data = load_dataset(dataset_path)
+    buf = ReplayBuffer.from_arrays(data.observations, data.actions, data.rewards, data.next_observations,
+                                   data.terminals, seed=0)
+    cfg = bear_config("d3rlpy", warmup_steps=0)
+    obs_dim, act_dim = data.observations.shape[1], data.actions.shape[1]
+
+    def build(impl: str) -> BEAR:
+        torch.manual_seed(0)
+        agent = BEAR(obs_dim, act_dim, cfg)
+        if impl == "per-member-loop":
+            agent.critic = LoopQEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
+            agent.critic_target = LoopQEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
+            agent.critic_target.load_state_dict(agent.critic.state_dict())
+            for name, module in (("actor_opt", agent.actor), ("critic_opt", agent.critic), ("vae_opt", agent.vae)):
+                lr = getattr(agent, name).param_groups[0]["lr"]
+                setattr(agent, name, torch.optim.Adam(module.parameters(), lr=lr))
+        return agent
+
+    out = []
+    for impl in ("paperlab", "per-member-loop"):
+        agent = build(impl)
+        timing = median_time(lambda: [agent.update(buf.sample(cfg.batch_size)) for _ in range(BLOCK)],
+                             repeats=repeats, warmup=1)
+        row = {"impl": impl, "updates_per_s": BLOCK / timing["median"], "median_s_per_update": timing["median"] / BLOCK,
+               "iqr_s_per_update": timing["iqr"] / BLOCK}
+        if impl == "paperlab" and score_updates:
+            agent = build(impl)
+            for _ in range(score_updates):
+                agent.update(buf.sample(cfg.batch_size))
+            stats = evaluate(make_env("Pendulum-v1"), agent.act, eval_episodes, seed=123)
+            row.update(score_updates=score_updates, final_return=stats.mean_return,
+                       normalized_score=data.normalized_score(stats.mean_return))
+        out.append(row)
+    return out
+
+
+def d3rlpy_worker(args) -> None:
+    """Runs inside the d3rlpy venv: timing and score of d3rlpy's BEAR on the same dataset."""
+    import gymnasium as gym
+    import torch
+    import d3rlpy
+    from paperlab.rl.bear.datasets import load_dataset
+    torch.set_num_threads(1)
+    data = load_dataset(args.dataset)
+    timeouts = data.timeouts.copy()
+    timeouts[-1] = 1.0
+    dataset = d3rlpy.dataset.MDPDataset(data.observations, data.actions, data.rewards, data.terminals,
+                                        timeouts=timeouts)
+    d3rlpy.seed(0)
+    algo = d3rlpy.algos.BEARConfig(batch_size=256, warmup_steps=0).create(device="cpu:0")
+    algo.build_with_dataset(dataset)
+    step = lambda: [algo.update(dataset.sample_transition_batch(256)) for _ in range(BLOCK)]
+    step()
+    times = []
+    for _ in range(args.repeats):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    med = float(np.median(times))
+    row = {"impl": f"d3rlpy {d3rlpy.__version__}", "updates_per_s": BLOCK / med, "median_s_per_update": med / BLOCK,
+           "iqr_s_per_update": float(np.subtract(*np.percentile(times, [75, 25]))) / BLOCK}
+    if args.score_updates:
+        d3rlpy.seed(0)
+        algo = d3rlpy.algos.BEARConfig(batch_size=256, warmup_steps=0).create(device="cpu:0")
+        algo.build_with_dataset(dataset)
+        for _ in range(args.score_updates):
+            algo.update(dataset.sample_transition_batch(256))
+        env = gym.make("Pendulum-v1")
+        env = gym.wrappers.RescaleAction(env, -np.ones(1, np.float32), np.ones(1, np.float32))
+        returns = []
+        for i in range(args.eval_episodes):
+            obs, _ = env.reset(seed=123 + i)
+            done, total = False, 0.0
+            while not done:
+                action = algo.predict(np.asarray(obs, np.float32)[None])[0]
+                obs, r, term, trunc, _ = env.step(action)
+                total, done = total + float(r), term or trunc
+            returns.append(total)
+        row.update(score_updates=args.score_updates, final_return=float(np.mean(returns)),
+                   normalized_score=data.normalized_score(float(np.mean(returns))))
+    Path(args.worker_out).write_text(json.dumps(row))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", required=True, help="output JSON path")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--score-updates", type=int, default=2000, help="updates before the score (0: skip)")
+    parser.add_argument("--eval-episodes", type=int, default=5)
+    parser.add_argument("--d3rlpy", choices=("auto", "skip"), default="auto")
+    parser.add_argument("--data-dir", default="", help="dataset cache (default: $PAPERLAB_DATA/bear)")
+    parser.add_argument("--d3rlpy-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dataset", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.d3rlpy_worker:
+        return d3rlpy_worker(args)
+
+    import torch
+    torch.set_num_threads(1)
+    from paperlab.core.benchmark import machine_info, write_benchmark_json
+    notes = ["one torch thread per process; the 2-core machine was shared with other jobs, so absolute numbers "
+             "are pessimistic and noisy", "dataset: locally built Pendulum-v1 'medium' (quick scale), "
+             "the same file for every implementation"]
+    dataset_path = load_benchmark_dataset(args.data_dir)
+    rows = run_paperlab(dataset_path, args.score_updates, args.repeats, args.eval_episodes)
+    ours, loop = rows
+    cases = [{"case": "bear-update-256x256-batch256", "impl": "paperlab", "reference": "per-member-loop",
+              "speedup_vs_reference": ours["updates_per_s"] / loop["updates_per_s"], "paperlab": ours,
+              "per-member-loop": loop}]
+    python = None if args.d3rlpy == "skip" else d3rlpy_python(notes.append)
+    if python is not None:
+        worker_out = Path(args.json).with_suffix(".d3rlpy.tmp.json")
+        proc = subprocess.run([str(python), __file__, "--json", args.json, "--d3rlpy-worker", "--dataset",
+                               str(dataset_path), "--worker-out", str(worker_out), "--repeats", str(args.repeats),
+                               "--score-updates", str(args.score_updates), "--eval-episodes",
+                               str(args.eval_episodes)], capture_output=True, text=True,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+        if proc.returncode == 0:
+            ref = json.loads(worker_out.read_text())
+            worker_out.unlink()
+            cases.append({"case": "bear-update-256x256-batch256", "impl": "paperlab", "reference": ref["impl"],
+                          "speedup_vs_reference": ours["updates_per_s"] / ref["updates_per_s"], "paperlab": ours,
+                          "d3rlpy": ref})
+        else:
+            notes.append(f"d3rlpy worker failed: {proc.stderr[-800:]}")
+    elif args.d3rlpy == "skip":
+        notes.append("d3rlpy comparison skipped (--d3rlpy skip)")
+    path = write_benchmark_json(args.json, cases, notes=notes)
+    print(json.dumps({"written": str(path), "machine": machine_info(), "cases": cases, "notes": notes}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
