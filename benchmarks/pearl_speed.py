@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import time
 
 import numpy as np
 import torch
@@ -74,6 +73,21 @@ def check_identical_losses(learners: dict, batch, context, noise) -> float:
     return worst
 
 
+def interleaved_timings(fns: dict, repeats: int) -> dict[str, dict]:
+    """Time the implementations round-robin (one repeat of each per round) so load changes hit all alike."""
+    for fn in fns.values():  # warm-up
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name] += median_time(fn, repeats=1, warmup=0)["times"]
+    out = {}
+    for name, ts in times.items():
+        q = np.percentile(ts, [25, 50, 75])
+        out[name] = {"median": float(q[1]), "iqr": float(q[2] - q[0]), "times": ts}
+    return out
+
+
 def collection_speed(n_tasks: int, repeats: int) -> list[dict]:
     cfg = PEARLConfig(task="point-robot", preset="cpu", n_train_tasks=n_tasks, num_tasks_sample=n_tasks)
     trainer = PEARLTrainer(cfg, seed=0)
@@ -91,8 +105,8 @@ def collection_speed(n_tasks: int, repeats: int) -> list[dict]:
             trainer.rollout(one_env, sample_latent(m1, v1), deterministic=False)
 
     steps = n_tasks * trainer.horizon
-    ref = median_time(one_task_at_a_time, repeats=repeats)
-    new = median_time(lockstep, repeats=repeats)
+    timings = interleaved_timings({"ref": one_task_at_a_time, "new": lockstep}, repeats)
+    ref, new = timings["ref"], timings["new"]
     case = f"point-robot collection, {n_tasks} tasks x 1 trajectory (H=20)"
     return [
         {"case": case, "impl": "one task at a time", "reference": "one task at a time", "speedup_vs_reference": 1.0,
@@ -113,12 +127,10 @@ def main() -> None:
         learners = make_learners(shape)
         batch, context, noise = make_batch(shape)
         max_rel = check_identical_losses(learners, batch, context, noise)
-        timings = {}
-        for name, (learner, loop) in learners.items():
-            def steps(learner=learner, loop=loop):
-                for _ in range(shape["steps"]):
-                    learner.update(batch, context, noise, per_task_loop=loop)
-            timings[name] = median_time(steps, repeats=args.repeats, warmup=1)
+        timings = interleaved_timings({
+            name: (lambda learner=learner, loop=loop: [learner.update(batch, context, noise, per_task_loop=loop)
+                                                       for _ in range(shape["steps"])])
+            for name, (learner, loop) in learners.items()}, args.repeats)
         ref = timings["per-task loop (reference)"]["median"]
         for name, t in timings.items():
             cases.append({"case": case, "impl": name, "reference": "per-task loop (reference)",
