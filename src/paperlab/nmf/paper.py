@@ -77,8 +77,9 @@ def judge_monotone(results: dict[str, list[dict]]) -> Verdict:
                           "half_steps_with_increase": sum(r[loss]["half_steps_with_increase"] for r in runs),
                           "half_steps": sum(r[loss]["half_steps"] for r in runs)}
         worst = max(worst, rel)
-    note = "Increases at or below 1e-12 relative are floating-point rounding of the objective near convergence."
-    return verdict_if(worst <= 1e-12, measured, "largest relative increase of the objective <= 1e-12", note)
+    note = ("Increase of the exactly computed objective after any half-step (W- or H-update), relative to that "
+            "run's initial objective; values near 1e-16 are floating-point rounding.")
+    return verdict_if(worst <= 1e-12, measured, "largest increase / initial objective <= 1e-12", note)
 
 
 def judge_gd_equivalence(results: dict[str, list[dict]]) -> Verdict:
