@@ -19,7 +19,7 @@ from paperlab.rl.bear.behaviour import BehaviourVAE
 from paperlab.rl.bear.divergences import KERNELS, behaviour_cross_entropy, mmd
 from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy
 from paperlab.rl.common.replay import Batch
-from paperlab.rl.common.optim import make_adam, soft_update
+from paperlab.rl.common.optim import ensemble_bellman_loss, gradient_step, make_adam, soft_update
 
 
 def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_samples: int) -> torch.Tensor:
@@ -34,6 +34,20 @@ def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_sam
 def _repeat_rows(x: torch.Tensor, n: int) -> torch.Tensor:
     """``(B, d) -> (B * n, d)`` with each row repeated ``n`` times consecutively."""
     return x.repeat_interleave(n, dim=0)
+
+
+def soft_clipped_critic_step(agent, batch: Batch, sample_next_actions, n_samples: int, lam: float, gamma: float
+                             ) -> torch.Tensor:
+    """One critic update towards ``r + gamma (1 - done) soft_clipped_target(...)`` with ``n_samples`` next actions
+    per state from ``sample_next_actions(repeated_next_obs)``; returns the loss."""
+    b = batch.obs.shape[0]
+    with torch.no_grad():
+        next_rep = _repeat_rows(batch.next_obs, n_samples)
+        q_next = agent.critic_target(next_rep, sample_next_actions(next_rep))
+        target = batch.rewards + gamma * (1.0 - batch.terminals) * soft_clipped_target(q_next, lam, b, n_samples)
+    loss = ensemble_bellman_loss(agent.critic(batch.obs, batch.actions), target)
+    gradient_step(agent.critic_opt, loss)
+    return loss
 
 
 @torch.no_grad()
@@ -150,21 +164,11 @@ class BEAR(torch.nn.Module):
         b = batch.obs.shape[0]
         # 1. Behaviour model (VAE) on the dataset actions.
         vae_loss = self.vae.loss(batch.obs, batch.actions)
-        self.vae_opt.zero_grad(set_to_none=True)
-        vae_loss.backward()
-        self.vae_opt.step()
+        gradient_step(self.vae_opt, vae_loss)
 
         # 2. Critic: soft-clipped double-Q target over n sampled next actions (section 5, "Q-function").
-        with torch.no_grad():
-            next_rep = _repeat_rows(batch.next_obs, cfg.n_target_samples)
-            next_a = self.actor_target.sample(next_rep)[0]
-            v_next = soft_clipped_target(self.critic_target(next_rep, next_a), cfg.lam, b, cfg.n_target_samples)
-            target = batch.rewards + cfg.gamma * (1.0 - batch.terminals) * v_next
-        q = self.critic(batch.obs, batch.actions)
-        critic_loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q), reduction="none").mean(1).sum()
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_opt.step()
+        critic_loss = soft_clipped_critic_step(self, batch, lambda s: self.actor_target.sample(s)[0],
+                                               cfg.n_target_samples, cfg.lam, cfg.gamma)
 
         # 3. Actor: max_pi E[min_k Q_k(s, a)] s.t. constraint(beta, pi) <= eps, Lagrangian form (eq. 5).
         with torch.no_grad():
@@ -180,22 +184,16 @@ class BEAR(torch.nn.Module):
         if cfg.entropy_temperature is not None:
             log_prob = self.actor.log_prob(obs_rep, actor_raw).mean(1)
             actor_loss = actor_loss + (self.log_temperature.exp().detach() * log_prob).mean()
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.actor_opt.step()
+        gradient_step(self.actor_opt, actor_loss)
 
         # 4. Dual gradient ascent on log alpha: alpha grows while the constraint is violated (div > eps).
         lagrange_loss = -(self.log_alpha.exp() * (divergence.detach() - cfg.threshold)).mean()
-        self.alpha_opt.zero_grad(set_to_none=True)
-        lagrange_loss.backward()
-        self.alpha_opt.step()
+        gradient_step(self.alpha_opt, lagrange_loss)
         with torch.no_grad():
             self.log_alpha.clamp_(*cfg.log_alpha_bounds)
         if cfg.entropy_temperature is not None:
             temp_loss = -(self.log_temperature * (log_prob.detach() + self.target_entropy)).mean()
-            self.temperature_opt.zero_grad(set_to_none=True)
-            temp_loss.backward()
-            self.temperature_opt.step()
+            gradient_step(self.temperature_opt, temp_loss)
 
         soft_update(self.critic_target, self.critic, cfg.tau)
         soft_update(self.actor_target, self.actor, cfg.tau)
@@ -259,27 +257,17 @@ class BCQ(torch.nn.Module):
         cfg = self.cfg
         b = batch.obs.shape[0]
         vae_loss = self.vae.loss(batch.obs, batch.actions)
-        self.vae_opt.zero_grad(set_to_none=True)
-        vae_loss.backward()
-        self.vae_opt.step()
+        gradient_step(self.vae_opt, vae_loss)
 
-        with torch.no_grad():  # BCQ eq. 13: perturbed VAE samples at s', soft clipped double Q, max over samples
-            next_rep = _repeat_rows(batch.next_obs, cfg.n_samples)
-            next_a = self.actor_target(next_rep, torch.tanh(self.vae.decode_pre_tanh(next_rep)))
-            v_next = soft_clipped_target(self.critic_target(next_rep, next_a), cfg.lam, b, cfg.n_samples)
-            target = batch.rewards + cfg.gamma * (1.0 - batch.terminals) * v_next
-        q = self.critic(batch.obs, batch.actions)
-        critic_loss = F.mse_loss(q, target.unsqueeze(0).expand_as(q), reduction="none").mean(1).sum()
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_opt.step()
+        # BCQ eq. 13: perturbed VAE samples at s', soft clipped double Q, max over samples
+        critic_loss = soft_clipped_critic_step(
+            self, batch, lambda s: self.actor_target(s, torch.tanh(self.vae.decode_pre_tanh(s))),
+            cfg.n_samples, cfg.lam, cfg.gamma)
 
         with torch.no_grad():
             sampled = torch.tanh(self.vae.decode_pre_tanh(batch.obs))
         actor_loss = -self.critic(batch.obs, self.actor(batch.obs, sampled))[0].mean()   # maximise Q_1
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.actor_opt.step()
+        gradient_step(self.actor_opt, actor_loss)
         soft_update(self.critic_target, self.critic, cfg.tau)
         soft_update(self.actor_target, self.actor, cfg.tau)
         return {"critic_loss": critic_loss.item(), "actor_loss": actor_loss.item(), "vae_loss": vae_loss.item()}
@@ -313,9 +301,7 @@ class BehaviourCloning(torch.nn.Module):
 
     def update(self, batch: Batch) -> dict[str, float]:
         loss = F.mse_loss(torch.tanh(self.policy(batch.obs)), batch.actions)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
+        gradient_step(self.opt, loss)
         return {"bc_loss": loss.item()}
 
     @torch.no_grad()

@@ -1,4 +1,4 @@
-"""Optimiser and target-network helpers shared by every RL agent."""
+"""Optimiser steps, the ensemble Bellman loss and target-network updates shared by every RL agent."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -15,3 +15,14 @@ def make_adam(params: Iterable[torch.nn.Parameter], lr: float) -> torch.optim.Ad
 def soft_update(target: torch.nn.Module, source: torch.nn.Module, tau: float) -> None:
     """Polyak averaging ``theta' <- tau * theta + (1 - tau) * theta'`` in one foreach call."""
     torch._foreach_lerp_(list(target.parameters()), list(source.parameters()), tau)
+
+
+def gradient_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def ensemble_bellman_loss(q: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum over the K ensemble members of the mean squared Bellman error; ``q`` is ``(K, B)``, ``target`` ``(B,)``."""
+    return (q - target.unsqueeze(0)).pow(2).mean(1).sum()

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from paperlab.rl.common.networks import QEnsemble, TanhGaussianPolicy
-from paperlab.rl.common.optim import make_adam, soft_update
+from paperlab.rl.common.optim import ensemble_bellman_loss, gradient_step, make_adam, soft_update
 from paperlab.rl.common.replay import Batch
 
 
@@ -73,7 +73,7 @@ class SAC(torch.nn.Module):
         """Soft Bellman residual (SAC eq. 5), summed over ensemble members."""
         target = batch.rewards + self.cfg.gamma * (1 - batch.terminals) * self.next_state_value(batch.next_obs)
         q = self.critic(batch.obs, batch.actions)
-        return F.mse_loss(q, target.unsqueeze(0).expand_as(q), reduction="none").mean(1).sum()
+        return ensemble_bellman_loss(q, target)
 
     def update_extra(self, batch: Batch) -> dict[str, float]:
         """Hook for variants: extra networks (e.g. PEARL's V network with its own optimiser) are updated here,
@@ -86,9 +86,7 @@ class SAC(torch.nn.Module):
 
     def update(self, batch: Batch) -> dict[str, float]:
         critic_loss = self.critic_loss(batch)
-        self.critic_opt.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_opt.step()
+        gradient_step(self.critic_opt, critic_loss)
         metrics = {"critic_loss": critic_loss.item()}
         metrics.update(self.update_extra(batch))
 
@@ -96,15 +94,11 @@ class SAC(torch.nn.Module):
         a, logp, _ = self.actor.sample(batch.obs)
         q_pi = self.critic(batch.obs, a).min(0).values
         actor_loss = (self.alpha * logp - q_pi).mean()
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        self.actor_opt.step()
+        gradient_step(self.actor_opt, actor_loss)
 
         if self.cfg.learn_temperature:  # SAC eq. 18
             alpha_loss = -(self.log_alpha * (logp.detach() + self.target_entropy)).mean()
-            self.alpha_opt.zero_grad(set_to_none=True)
-            alpha_loss.backward()
-            self.alpha_opt.step()
+            gradient_step(self.alpha_opt, alpha_loss)
 
         self.update_targets()
         metrics.update(actor_loss=actor_loss.item(), alpha=float(self.alpha), q_pi=q_pi.mean().item())
