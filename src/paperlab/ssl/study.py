@@ -49,6 +49,7 @@ class StudyConfig:
     probe_labels: int = 60000          # labelled images for the linear probe / kNN bank
     test_size: int = 10000             # Fashion-MNIST test images used
     probe_weight_decay: float = 1e-4
+    probe_max_iter: int = 200          # L-BFGS iterations of the linear probe
     knn_k: int = 200                   # kNN monitor of InstDisc / lightly / solo-learn
     knn_temperature: float = 0.1
     classifier_steps: int = 5000       # supervised-from-scratch and fine-tuning steps
@@ -215,7 +216,8 @@ def frozen_eval(encoder, normalize, data: EvalData, cfg: StudyConfig) -> dict[st
     train_f = extract_features(encoder, normalize, data.train_x)
     test_f = extract_features(encoder, normalize, data.test_x)
     return {
-        "linear": linear_probe(train_f, data.train_y, test_f, data.test_y, cfg.probe_weight_decay),
+        "linear": linear_probe(train_f, data.train_y, test_f, data.test_y, cfg.probe_weight_decay,
+                               cfg.probe_max_iter),
         "knn": knn_accuracy(train_f, data.train_y, test_f, data.test_y, cfg.knn_k, cfg.knn_temperature),
     }
 
