@@ -155,8 +155,11 @@ def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dic
     return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config})
 
 
-def find_finished_run(out: Path, paper: str, experiment: str, identity: str) -> Path | None:
-    """A finished run (results.json present) with the same identity, if any: re-runs skip it."""
+def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool) -> Path | None:
+    """The newest run with this identity that has (finished=True) or lacks (False) results.json.
+
+    Re-runs skip a finished identical run and resume an unfinished one.
+    """
     base = Path(out) / paper / experiment
     if not base.exists():
         return None
@@ -165,21 +168,7 @@ def find_finished_run(out: Path, paper: str, experiment: str, identity: str) -> 
             meta = json.loads(cfg_path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if meta.get("identity") == identity and (cfg_path.parent / RESULTS_FILE).exists():
-            return cfg_path.parent
-    return None
-
-
-def find_unfinished_run(out: Path, paper: str, experiment: str, identity: str) -> Path | None:
-    base = Path(out) / paper / experiment
-    if not base.exists():
-        return None
-    for cfg_path in sorted(base.glob("*/config.json"), reverse=True):
-        try:
-            meta = json.loads(cfg_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if meta.get("identity") == identity and not (cfg_path.parent / RESULTS_FILE).exists():
+        if meta.get("identity") == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
             return cfg_path.parent
     return None
 
@@ -213,10 +202,10 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
         directory = None
         if skip_finished:
-            finished = find_finished_run(Path(out), paper, experiment, identity)
+            finished = find_run(Path(out), paper, experiment, identity, finished=True)
             if finished is not None:
                 return finished
-            directory = find_unfinished_run(Path(out), paper, experiment, identity)
+            directory = find_run(Path(out), paper, experiment, identity, finished=False)
         resumed = directory is not None
         if directory is None:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
