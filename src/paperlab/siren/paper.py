@@ -37,7 +37,7 @@ POISSON_BLEND = Experiment(
     description="Fit a SIREN to the composite gradient field of two bundled images (gradient-domain blending).",
     config=PoissonBlendConfig, run=poisson_blend,
     scales={"tiny": {"side": 16, "steps": 10, "hidden_features": 32, "hidden_layers": 1, "log_every": 5},
-            "quick": {"side": 64, "steps": 300},
+            "quick": {"side": 64, "steps": 200},
             "small": {"side": 128, "steps": 3000},
             "paper": {}},
 )
@@ -57,7 +57,7 @@ SDF_2D = Experiment(
     config=SDFConfig, run=sdf_2d,
     scales={"tiny": {"steps": 10, "hidden_features": 32, "hidden_layers": 1, "outline_points": 200,
                      "surface_batch": 100, "space_batch": 100, "eval_side": 32, "log_every": 5},
-            "quick": {"steps": 500},
+            "quick": {"steps": 400},
             "small": {"steps": 3000, "eval_side": 256},
             "paper": {"eval_side": 256}},
 )
