@@ -2,7 +2,7 @@
 
 Same data, same initial W₀/H₀ (scikit-learn gets them through init="custom"), same number of iterations,
 tol=0 (so scikit-learn never evaluates the objective during the iterations; paperlab is run with
-eval_every=0 for the same reason: objective only at the start and the end).  Each timing is the median of
+eval_every=0 for the same reason: objective only at the end).  Each timing is the median of
 ``--repeats`` whole ``fit_transform`` calls (validation, conversion and final objective included) divided
 by the number of iterations.  Peak memory is the growth of the process's peak RSS during one extra fit.
 
@@ -12,6 +12,8 @@ by the number of iterations.  Peak memory is the growth of the process's peak RS
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.decomposition import NMF as SklearnNMF
+from threadpoolctl import threadpool_limits
 
 from paperlab.core.benchmark import format_cases, machine_info, median_time, write_benchmark_json
 from paperlab.nmf import NMF
@@ -41,20 +44,39 @@ def make_data(kind: str, dtype: str, seed: int = 0, scale: float = 1.0):
 
 
 def peak_rss_growth_mb(fn) -> float:
-    """Growth of peak resident memory while fn runs (Linux: VmHWM reset through /proc/self/clear_refs)."""
+    """Peak resident memory growth while fn runs, measured in a forked child (Linux only).
+
+    The child first hands its free heap back to the OS (malloc_trim) and makes glibc serve every allocation
+    above 64 KiB with mmap (so freed arrays are not silently reused), then resets its peak (VmHWM) and runs fn.
+    Timings are never taken in that child.
+    """
     def status(field: str) -> float:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(field):
                 return float(line.split()[1]) / 1024.0
         return float("nan")
 
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return float("nan")
-    before = status("VmRSS:")
-    fn()
-    return status("VmHWM:") - before
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_end)
+        value = float("nan")
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            libc.mallopt(-3, 64 * 1024)   # M_MMAP_THRESHOLD
+            libc.malloc_trim(0)
+            Path("/proc/self/clear_refs").write_text("5")
+            before = status("VmRSS:")
+            fn()
+            value = status("VmHWM:") - before
+        finally:
+            os.write(write_end, repr(value).encode())
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as fh:
+        text = fh.read()
+    os.waitpid(pid, 0)
+    return float(text) if text else float("nan")
 
 
 def matmul_gflops(dtype: str, library: str, size: int = 2000, repeats: int = 5) -> float:
@@ -110,8 +132,15 @@ def main(argv=None) -> None:
     parser.add_argument("--rank", type=int, default=20)
     parser.add_argument("--scale", type=float, default=1.0, help="shrink both matrices (for a smoke run)")
     parser.add_argument("--only", default="", help="comma list of substrings; run only matching cases")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS and torch threads for every implementation (default 1: the 2-core machine is shared)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    with threadpool_limits(args.threads):
+        run_all(args)
 
+
+def run_all(args) -> None:
     started = time.time()
     peaks = {f"{lib}_{dt}_gflops": matmul_gflops(dt, lib) for lib in ("numpy", "torch") for dt in ("float64", "float32")}
     print("matmul 2000x2000 GFLOP/s:", {k: round(v, 1) for k, v in peaks.items()}, flush=True)
@@ -138,7 +167,8 @@ def main(argv=None) -> None:
     if args.json:
         note = ("Machine shared with other jobs (see load_average): absolute times are inflated and ratios noisy. "
                 "s_per_iter = median whole fit_transform time / n_iter. paperlab runs with eval_every=0 "
-                "(objective only at start and end) since sklearn with tol=0 never evaluates it.")
+                "(objective only at start and end) since sklearn with tol=0 never evaluates it. "
+                f"BLAS and torch limited to {args.threads} thread(s) for every implementation.")
         write_benchmark_json(args.json, cases, matmul_peak=peaks, settings=vars(args) | {"json": str(args.json)},
                              wall_s=time.time() - started, note=note)
         print("wrote", args.json)

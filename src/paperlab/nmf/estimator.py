@@ -59,8 +59,8 @@ class NMF(TransformerMixin, BaseEstimator):
     random_state : int, numpy Generator/RandomState or None
         Seed of the random and nndsvd initialisations.
     eval_every : int
-        Evaluate the objective every ``eval_every`` iterations (1: every iteration; 0: only at the start
-        and the end).  For "mu" the value comes from products the W-update computes anyway (Frobenius:
+        Evaluate the objective every ``eval_every`` iterations (1: every iteration; 0: only at the end, and
+        ``tol`` is then not used).  For "mu" the value comes from products the W-update computes anyway (Frobenius:
         free; KL: one log per nonzero of V).
 
     Attributes
@@ -126,7 +126,7 @@ class NMF(TransformerMixin, BaseEstimator):
             if not (values.dtype.is_floating_point or values.dtype in (torch.int32, torch.int64, torch.bool)):
                 raise ValueError(f"{name} must be real-valued; got dtype {values.dtype}")
         elif sp.issparse(X):
-            X = sp.csr_matrix(X)
+            X = X.tocsr() if X.format != "csr" else X
             values, shape, kind = X.data, X.shape, "scipy-sparse"
         else:
             X = np.asarray(X)
@@ -193,7 +193,7 @@ class NMF(TransformerMixin, BaseEstimator):
         history, iterations = [], []
         n_iter = 0
         for it in range(self.max_iter):
-            evaluate = it == 0 or (self.eval_every > 0 and it % self.eval_every == 0)
+            evaluate = self.eval_every > 0 and it % self.eval_every == 0
             if mu and evaluate:
                 W, before = update_W(V, W, H, with_objective=True)
             else:
