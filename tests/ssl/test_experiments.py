@@ -62,7 +62,7 @@ def test_every_experiment_runs_tiny_through_cli(data_env, experiment):
         accuracies = [arm["linear"] for arm in results["arms"].values()]
         assert ("in-domain" in results["arms"]) if experiment == "domain" else ("clean" in results["arms"])
     else:
-        accuracies = [results[level][k] for level in ("coarse", "fine") for k in ("ssl_linear", "supervised")]
+        accuracies = [results[level][k] for level in ("coarse", "fine") for k in ("ssl", "ssl_knn", "supervised")]
     assert accuracies and all(0.0 <= a <= 1.0 for a in accuracies)
     if experiment in ("unlabeled-size", "domain", "corruption"):   # these pre-train arms of their own
         assert list((run_dir / "checkpoints").glob("pretrain-*.pt"))
@@ -121,8 +121,8 @@ def test_judge_domain():
 
 
 def test_judge_granularity_and_corruption():
-    gran = {"granularity": [{"coarse": {"ssl_linear": 0.9, "supervised": 0.92, "gap": 0.02},
-                             "fine": {"ssl_linear": 0.7, "supervised": 0.8 + e, "gap": 0.1 + e}} for e in (0, 0.01, 0.02)]}
+    gran = {"granularity": [{"coarse": {"ssl": 0.9, "supervised": 0.92, "gap": 0.02},
+                             "fine": {"ssl": 0.7, "supervised": 0.8 + e, "gap": 0.1 + e}} for e in (0, 0.01, 0.02)]}
     assert paper.judge_granularity(gran).verdict == REPRODUCED
     corr = {"corruption": [{"arms": {"clean": {"linear": 0.8}, "salt_pepper:2": {"linear": 0.79},
                                      "resolution:2": {"linear": 0.7 + e}, "jpeg:2": {"linear": 0.78}}}

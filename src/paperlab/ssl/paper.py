@@ -28,6 +28,11 @@ def sign_verdict(values: list[float], what: str) -> tuple[str, str]:
     return INCONCLUSIVE, f"{what}: 95% interval contains 0 ({len(values)} seeds)"
 
 
+def metric_of(runs: list[dict]) -> str:
+    """The frozen-feature metric the runs were judged on (``eval_metric`` of their config)."""
+    return runs[0].get("metric", "linear")
+
+
 def combine(verdicts: list[str]) -> str:
     if NOT_REPRODUCED in verdicts:
         return NOT_REPRODUCED
@@ -37,19 +42,19 @@ def combine(verdicts: list[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["unlabeled-size"]
-    sizes = runs[0]["sizes"]
+    sizes, metric = runs[0]["sizes"], metric_of(runs)
     if len(sizes) < 3:
         raise ValueError("unlabeled-size needs at least 3 pretraining sizes to judge diminishing returns")
-    first = [(r["linear"][1] - r["linear"][0]) / math.log2(sizes[1] / sizes[0]) for r in runs]
-    last = [(r["linear"][-1] - r["linear"][-2]) / math.log2(sizes[-1] / sizes[-2]) for r in runs]
+    first = [(r[metric][1] - r[metric][0]) / math.log2(sizes[1] / sizes[0]) for r in runs]
+    last = [(r[metric][-1] - r[metric][-2]) / math.log2(sizes[-1] / sizes[-2]) for r in runs]
     diff = [f - s for f, s in zip(first, last)]
     verdict, note = sign_verdict(diff, "first-step gain per doubling minus last-step gain per doubling")
-    measured = {f"linear@{n}": summarize([r["linear"][i] for r in runs]) for i, n in enumerate(sizes)}
-    measured["random_init_linear"] = summarize([r["random_init"]["linear"] for r in runs])
+    measured = {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
+    measured[f"random_init_{metric}"] = summarize([r["random_init"][metric] for r in runs])
     measured |= {"gain_per_doubling_first": summarize(first), "gain_per_doubling_last": summarize(last),
                  "first_minus_last": summarize(diff)}
     return Verdict(verdict, measured,
-                   f"gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} (95% CI of difference > 0)",
+                   f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} (95% CI of difference > 0)",
                    note)
 
 
@@ -77,17 +82,20 @@ def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
 
 def judge_domain(results: dict[str, list[dict]]) -> Verdict:
     runs = results["domain"]
+    metric = metric_of(runs)
     measured, verdicts, notes = {}, [], []
     for arm in runs[0]["arms"]:
-        measured[f"linear[{arm}]"] = summarize([r["arms"][arm]["linear"] for r in runs])
+        measured[f"{metric}[{arm}]"] = summarize([r["arms"][arm][metric] for r in runs])
     for other in ("cross-domain", "pooled-2x", "pooled-3-domains"):
-        diff = [r["arms"]["in-domain"]["linear"] - r["arms"][other]["linear"] for r in runs]
+        if other not in runs[0]["arms"]:
+            raise ValueError(f"the domain claim needs the {other!r} arm")
+        diff = [r["arms"]["in-domain"][metric] - r["arms"][other][metric] for r in runs]
         measured[f"in-domain minus {other}"] = summarize(diff)
         verdict, note = sign_verdict(diff, f"in-domain minus {other}")
         verdicts.append(verdict)
         notes.append(note)
     return Verdict(combine(verdicts), measured,
-                   "in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)",
+                   f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)",
                    "; ".join(notes))
 
 
@@ -96,15 +104,15 @@ def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
     diff = [r["fine"]["gap"] - r["coarse"]["gap"] for r in runs]
     verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
     measured = {f"{k}[{level}]": summarize([r[level][k] for r in runs])
-                for level in ("coarse", "fine") for k in ("ssl_linear", "supervised", "gap")}
+                for level in ("coarse", "fine") for k in ("ssl", "supervised", "gap")}
     measured["gap_growth"] = summarize(diff)
-    return Verdict(verdict, measured, "supervised-minus-SSL gap larger for fine than for coarse labels (95% CI > 0)",
+    return Verdict(verdict, measured, f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)",
                    note)
 
 
 def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     runs = results["corruption"]
-    arms = runs[0]["arms"]
+    arms, metric = runs[0]["arms"], metric_of(runs)
     levels = {kind: [] for kind in ("salt_pepper", "resolution")}
     for name in arms:
         if name != "clean":
@@ -115,15 +123,14 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     if not common:
         raise ValueError("corruption needs salt_pepper and resolution arms at a common severity to judge")
     level = common[-1]
-    measured = {f"drop[{name}]": summarize([r["arms"]["clean"]["linear"] - r["arms"][name]["linear"] for r in runs])
+    measured = {f"drop[{name}]": summarize([r["arms"]["clean"][metric] - r["arms"][name][metric] for r in runs])
                 for name in arms if name != "clean"}
-    measured["clean_linear"] = summarize([r["arms"]["clean"]["linear"] for r in runs])
-    diff = [(r["arms"]["clean"]["linear"] - r["arms"][f"resolution:{level}"]["linear"])
-            - (r["arms"]["clean"]["linear"] - r["arms"][f"salt_pepper:{level}"]["linear"]) for r in runs]
+    measured[f"clean_{metric}"] = summarize([r["arms"]["clean"][metric] for r in runs])
+    diff = [r["arms"][f"salt_pepper:{level}"][metric] - r["arms"][f"resolution:{level}"][metric] for r in runs]
     measured["resolution_drop_minus_salt_pepper_drop"] = summarize(diff)
     verdict, note = sign_verdict(diff, f"resolution drop minus salt-and-pepper drop at severity {level}")
     return Verdict(verdict, measured,
-                   f"accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)", note)
+                   f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)", note)
 
 
 CLAIMS = [
@@ -176,8 +183,9 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         fig, ax = new_figure()
         for key, label in (("linear", "SimCLR linear probe"), ("knn", "SimCLR kNN")):
             plot_mean_ci(ax, sizes, [[r[key][i] for r in runs] for i in range(len(sizes))], label)
-        ax.axhline(float(np.mean([r["random_init"]["linear"] for r in runs])), color="gray", ls="--",
-                   label="random init, linear")
+        for key, ls in (("linear", "--"), ("knn", ":")):
+            ax.axhline(float(np.mean([r["random_init"][key] for r in runs])), color="gray", ls=ls,
+                       label=f"random init, {key}")
         ax.set(xscale="log", xlabel="unlabelled pretraining images (Fashion-MNIST)", ylabel="test accuracy",
                title=f"Pretraining-set size ({len(runs)} seeds, 95% CI)")
         ax.legend()
@@ -195,11 +203,11 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         save(fig, "labeled_size")
     if "domain" in results:
         runs = results["domain"]
-        names = list(runs[0]["arms"])
+        names, metric = list(runs[0]["arms"]), metric_of(runs)
         fig, ax = new_figure(size=(6, 3.6))
-        _bar_ci(ax, names, [[r["arms"][n]["linear"] for r in runs] for n in names], color="tab:blue")
-        low = min(min(r["arms"][n]["linear"] for n in names) for r in runs)
-        ax.set(ylabel="Fashion-MNIST linear accuracy", ylim=(max(0.0, low - 0.05), None),
+        _bar_ci(ax, names, [[r["arms"][n][metric] for r in runs] for n in names], color="tab:blue")
+        low = min(min(r["arms"][n][metric] for n in names) for r in runs)
+        ax.set(ylabel=f"Fashion-MNIST {metric} accuracy", ylim=(max(0.0, low - 0.05), None),
                title=f"Pretraining domain ({len(runs)} seeds, 95% CI)")
         ax.tick_params(axis="x", rotation=25)
         save(fig, "domain")
@@ -207,7 +215,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         runs = results["granularity"]
         fig, ax = new_figure()
         levels = ["coarse", "fine"]
-        for key, label in (("ssl_linear", "SimCLR linear probe"), ("supervised", "supervised from scratch")):
+        for key, label in (("ssl", f"SimCLR {metric_of(runs)}"), ("supervised", "supervised from scratch")):
             plot_mean_ci(ax, [0, 1], [[r[lv][key] for r in runs] for lv in levels], label)
         ax.set_xticks([0, 1], ["coarse (4 groups)", "fine (10 classes)"])
         ax.set(ylabel="test accuracy", title=f"Label granularity ({len(runs)} seeds, 95% CI)")
@@ -215,11 +223,11 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         save(fig, "granularity")
     if "corruption" in results:
         runs = results["corruption"]
-        names = list(runs[0]["arms"])
+        names, metric = list(runs[0]["arms"]), metric_of(runs)
         fig, ax = new_figure(size=(6, 3.6))
-        _bar_ci(ax, names, [[r["arms"][n]["linear"] for r in runs] for n in names], color="tab:orange")
-        low = min(min(r["arms"][n]["linear"] for n in names) for r in runs)
-        ax.set(ylabel="clean linear accuracy", ylim=(max(0.0, low - 0.05), None),
+        _bar_ci(ax, names, [[r["arms"][n][metric] for r in runs] for n in names], color="tab:orange")
+        low = min(min(r["arms"][n][metric] for n in names) for r in runs)
+        ax.set(ylabel=f"clean {metric} accuracy", ylim=(max(0.0, low - 0.05), None),
                title=f"Corrupted pretraining images ({len(runs)} seeds, 95% CI)")
         ax.tick_params(axis="x", rotation=25)
         save(fig, "corruption")

@@ -56,13 +56,17 @@ class StudyConfig:
     classifier_batch_size: int = 256
     classifier_lr: float = 1e-3        # Adam, cosine schedule
     classifier_weight_decay: float = 1e-5
+    eval_metric: str = "linear"        # frozen-feature metric the claims are judged on: linear | knn
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
+    cpu_threads: int = 0               # torch threads on CPU (0: torch's default)
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "pretrain_steps", "probe_labels", "test_size", "classifier_steps",
                      "classifier_batch_size", "knn_k"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.eval_metric not in ("linear", "knn"):
+            raise ValueError(f"eval_metric must be 'linear' or 'knn', got {self.eval_metric!r}")
         if not 0 < self.crop_min_scale <= 1:
             raise ValueError(f"crop_min_scale must be in (0, 1], got {self.crop_min_scale}")
 
@@ -77,6 +81,12 @@ class StudyConfig:
     def classifier_settings(self) -> ClassifierSettings:
         return ClassifierSettings(steps=self.classifier_steps, batch_size=self.classifier_batch_size,
                                   lr=self.classifier_lr, weight_decay=self.classifier_weight_decay)
+
+
+def configure_threads(cfg: StudyConfig, device: str) -> None:
+    """On a shared CPU one torch thread per process is often much faster than two (less contention)."""
+    if cfg.cpu_threads > 0 and str(device).startswith("cpu"):
+        torch.set_num_threads(cfg.cpu_threads)
 
 
 # ---------------------------------------------------------------------------------------------
