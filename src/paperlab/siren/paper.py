@@ -47,7 +47,7 @@ AUDIO = Experiment(
     config=AudioConfig, run=audio_fit,
     scales={"tiny": {"seconds": 0.05, "rate": 4000, "steps": 10, "hidden_features": 32, "hidden_layers": 1,
                      "log_every": 5},
-            "quick": {"seconds": 0.5, "rate": 8000, "steps": 200, "lr": 1e-4},
+            "quick": {"seconds": 0.25, "rate": 8000, "steps": 150, "lr": 1e-4},
             "small": {"seconds": 2.0, "rate": 16000, "steps": 2000},
             "paper": {"seconds": 7.0, "rate": 44100, "steps": 10_000}},
 )
@@ -57,7 +57,7 @@ SDF_2D = Experiment(
     config=SDFConfig, run=sdf_2d,
     scales={"tiny": {"steps": 10, "hidden_features": 32, "hidden_layers": 1, "outline_points": 200,
                      "surface_batch": 100, "space_batch": 100, "eval_side": 32, "log_every": 5},
-            "quick": {"steps": 400},
+            "quick": {"steps": 300},
             "small": {"steps": 3000, "eval_side": 256},
             "paper": {"eval_side": 256}},
 )
@@ -66,7 +66,7 @@ ACTIVATION_STATISTICS = Experiment(
     description="Per-layer pre-activation / activation distributions of a 50-layer SIREN vs naive inits (Sec. 3.2).",
     config=ActivationStatisticsConfig, run=activation_statistics,
     scales={"tiny": {"depth": 6, "width": 64, "samples": 256, "histogram_layers": (1, 3, 6)},
-            "quick": {"width": 1024, "samples": 2048},
+            "quick": {"width": 1024, "samples": 1024},
             "small": {"width": 2048, "samples": 4096},
             "paper": {}},
 )
@@ -78,7 +78,7 @@ PRIOR = Experiment(
     scales={"tiny": {"dataset": "digits", "side": 16, "train_images": 64, "test_images": 16, "batch_size": 8,
                      "steps": 6, "latent": 16, "encoder_hidden": 16, "siren_hidden": 16, "hyper_hidden": 16,
                      "contexts": (5, 20, 100), "min_context": 5, "log_every": 2, "cnp_hidden": 16},
-            "quick": {"steps": 600, "batch_size": 16, "lr": 5e-4},
+            "quick": {"steps": 400, "batch_size": 16, "lr": 5e-4},
             "small": {"steps": 5000},
             "paper": {}},
 )
