@@ -224,11 +224,16 @@ def judge_activation_statistics(results: dict[str, list[dict]]) -> Verdict:
                       "pre-activations include the bias (default init, as the authors' code), which adds 300/width to the variance")
 
 
+def _prior_mse(runs: list[dict]) -> tuple[list[str], dict[str, list[float]]]:
+    """Context sizes and, per method, the inpainting MSE at each size (mean over seeds)."""
+    contexts = [str(c) for c in runs[0]["contexts"]]
+    return contexts, {m: [float(np.mean([r["mse_by_context"][m][c] for r in runs])) for c in contexts]
+                      for m in runs[0]["mse_by_context"]}
+
+
 def judge_prior_context(results: dict[str, list[dict]]) -> Verdict:
     runs = results["prior"]
-    contexts = [str(c) for c in runs[0]["contexts"]]
-    mse = {m: [float(np.mean([r["mse_by_context"][m][c] for r in runs])) for c in contexts]
-           for m in runs[0]["mse_by_context"]}
+    contexts, mse = _prior_mse(runs)
     if "hypernetwork" not in mse:
         return Verdict(INCONCLUSIVE, mse, "needs the hypernetwork", "hypernetwork not run")
     hn = mse["hypernetwork"]
@@ -240,9 +245,7 @@ def judge_prior_context(results: dict[str, list[dict]]) -> Verdict:
 
 def judge_prior_vs_cnp(results: dict[str, list[dict]]) -> Verdict:
     runs = results["prior"]
-    contexts = [str(c) for c in runs[0]["contexts"]]
-    mse = {m: [float(np.mean([r["mse_by_context"][m][c] for r in runs])) for c in contexts]
-           for m in runs[0]["mse_by_context"]}
+    contexts, mse = _prior_mse(runs)
     if not {"hypernetwork", "cnp"} <= set(mse):
         return Verdict(INCONCLUSIVE, mse, "needs hypernetwork and cnp", "a method was not run")
     ratios = [h / c for h, c in zip(mse["hypernetwork"], mse["cnp"])]
