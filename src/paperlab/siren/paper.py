@@ -28,7 +28,7 @@ DERIVATIVE_SUPERVISION = Experiment(
     description="Recover the cameraman from its gradient only, and from its Laplacian only (Poisson reconstruction).",
     config=DerivativeSupervisionConfig, run=derivative_supervision,
     scales={"tiny": {"side": 16, "steps": 10, "hidden_features": 32, "hidden_layers": 1, "log_every": 5},
-            "quick": {"side": 64, "steps": 200},
+            "quick": {"side": 48, "steps": 150},
             "small": {"side": 128, "steps": 2000},
             "paper": {}},
 )
