@@ -56,3 +56,5 @@ def test_sparse_judges_follow_the_success_rates():
     flat = {"sparse-exploration": [run([0.3, 0.3, 0.3], [0.3, 0.4, 0.5]), run([0.5, 0.2, 0.1], [0.2, 0.3, 0.3]),
                                    run([0.1, 0.1, 0.2], [0.1, 0.2, 0.3])]}
     assert pearl_paper.judge_posterior_sampling(flat).verdict != REPRODUCED
+    # the probabilistic agent never solves the task here: no verdict either way
+    assert pearl_paper.judge_deterministic_fails(flat).verdict == INCONCLUSIVE

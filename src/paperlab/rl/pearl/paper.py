@@ -142,8 +142,19 @@ def judge_posterior_sampling(results: dict[str, list[dict]]) -> Verdict:
                 "det_success_by_k": [summarize(det[:, k]) for k in range(det.shape[1])],
                 "prob_gain_over_prior_traj": gain, "prob_minus_det_after_exploration": vs_det}
     threshold = "paired 95% intervals: success(k=K) - success(k=0) > 0 and prob - det at k=K > 0"
+    if not _solves_sparse(prob):
+        return Verdict(INCONCLUSIVE, measured, threshold, _NOT_SOLVED)
     worst = min((gain, vs_det), key=lambda d: d["ci_low"])
     return _verdict_from_difference(worst, measured, threshold)
+
+
+SPARSE_SOLVED = 0.25  # mean success after exploration needed before the comparison means anything
+_NOT_SOLVED = (f"the probabilistic agent did not learn the sparse task at this scale (success after exploration "
+               f"< {SPARSE_SOLVED}), so the comparison says nothing about the claim; run --scale small")
+
+
+def _solves_sparse(prob: np.ndarray) -> bool:
+    return float(prob[:, -1].mean()) >= SPARSE_SOLVED
 
 
 def judge_deterministic_fails(results: dict[str, list[dict]]) -> Verdict:
@@ -153,6 +164,8 @@ def judge_deterministic_fails(results: dict[str, list[dict]]) -> Verdict:
     measured = {"det_success_after_exploration": summarize(det[:, -1]),
                 "prob_success_after_exploration": summarize(prob[:, -1]), "prob_minus_det": vs_det}
     threshold = "prob - det > 0 (paired 95% interval) and det success < half of prob success"
+    if not _solves_sparse(prob):
+        return Verdict(INCONCLUSIVE, measured, threshold, _NOT_SOLVED)
     verdict = _verdict_from_difference(vs_det, measured, threshold)
     if verdict.verdict == REPRODUCED and det[:, -1].mean() >= 0.5 * prob[:, -1].mean():
         return Verdict(NOT_REPRODUCED, measured, threshold, "deterministic z is worse but still solves a large share")
