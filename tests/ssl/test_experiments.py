@@ -129,3 +129,16 @@ def test_judge_granularity_and_corruption():
                            for e in (0, 0.01, -0.01)]}
     v = paper.judge_corruption(corr)
     assert v.verdict == REPRODUCED and v.measured["resolution_drop_minus_salt_pepper_drop"]["mean"] == pytest.approx(0.09)
+
+
+def test_summary_plots_one_figure_per_claim(tmp_path):
+    results = {**_unlabeled([0.1, 0.1, 0.1], [0.0, 0.0, 0.0])}
+    results["unlabeled-size"] = [r | {"knn": r["linear"]} for r in results["unlabeled-size"]]
+    arms = ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")
+    results["domain"] = [{"arms": {a: {"linear": 0.7 + 0.01 * s, "knn": 0.6} for a in arms}, "metric": "knn"}
+                         for s in range(3)]
+    results["corruption"] = [{"arms": {a: {"linear": 0.7, "knn": 0.6 + 0.01 * s} for a in ("clean", "salt_pepper:1")}}
+                             for s in range(3)]
+    paths = paper.summary_plots(results, tmp_path)
+    assert sorted(p.name for p in paths) == ["corruption.png", "domain.png", "unlabeled_size.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)

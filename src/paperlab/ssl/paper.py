@@ -159,9 +159,16 @@ CLAIMS = [
 
 
 # ---------------------------------------------------------------------------------------------
-def _bar_ci(ax, names: list[str], per_seed: list[list[float]], **kw) -> None:
-    stats = np.array([mean_ci(v) for v in per_seed])
-    ax.bar(names, stats[:, 0], yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], capsize=4, **kw)
+def _arms_figure(runs: list[dict], ylabel: str, title: str, color: str):
+    """Bars of each pretraining arm's accuracy: mean over seeds with 95% interval."""
+    names, metric = list(runs[0]["arms"]), metric_of(runs)
+    stats = np.array([mean_ci([r["arms"][n][metric] for r in runs]) for n in names])
+    fig, ax = new_figure(size=(6, 3.6))
+    ax.bar(names, stats[:, 0], yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], capsize=4, color=color)
+    ax.set(ylabel=ylabel.format(metric=metric), ylim=(max(0.0, float(stats[:, 1].min()) - 0.05), None),
+           title=f"{title} ({len(runs)} seeds, 95% CI)")
+    ax.tick_params(axis="x", rotation=25)
+    return fig
 
 
 def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
@@ -202,15 +209,8 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.legend()
         save(fig, "labeled_size")
     if "domain" in results:
-        runs = results["domain"]
-        names, metric = list(runs[0]["arms"]), metric_of(runs)
-        fig, ax = new_figure(size=(6, 3.6))
-        _bar_ci(ax, names, [[r["arms"][n][metric] for r in runs] for n in names], color="tab:blue")
-        low = min(min(r["arms"][n][metric] for n in names) for r in runs)
-        ax.set(ylabel=f"Fashion-MNIST {metric} accuracy", ylim=(max(0.0, low - 0.05), None),
-               title=f"Pretraining domain ({len(runs)} seeds, 95% CI)")
-        ax.tick_params(axis="x", rotation=25)
-        save(fig, "domain")
+        save(_arms_figure(results["domain"], "Fashion-MNIST {metric} accuracy", "Pretraining domain",
+                          "tab:blue"), "domain")
     if "granularity" in results:
         runs = results["granularity"]
         fig, ax = new_figure()
@@ -222,15 +222,8 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.legend()
         save(fig, "granularity")
     if "corruption" in results:
-        runs = results["corruption"]
-        names, metric = list(runs[0]["arms"]), metric_of(runs)
-        fig, ax = new_figure(size=(6, 3.6))
-        _bar_ci(ax, names, [[r["arms"][n][metric] for r in runs] for n in names], color="tab:orange")
-        low = min(min(r["arms"][n][metric] for n in names) for r in runs)
-        ax.set(ylabel=f"clean {metric} accuracy", ylim=(max(0.0, low - 0.05), None),
-               title=f"Corrupted pretraining images ({len(runs)} seeds, 95% CI)")
-        ax.tick_params(axis="x", rotation=25)
-        save(fig, "corruption")
+        save(_arms_figure(results["corruption"], "clean {metric} accuracy", "Corrupted pretraining images",
+                          "tab:orange"), "corruption")
     return paths
 
 
