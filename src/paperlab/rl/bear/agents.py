@@ -38,12 +38,12 @@ def _repeat_rows(x: torch.Tensor, n: int) -> torch.Tensor:
 
 def soft_clipped_critic_step(agent, batch: Batch, sample_next_actions, n_samples: int, lam: float, gamma: float
                              ) -> torch.Tensor:
-    """One critic update towards ``r + gamma (1 - done) soft_clipped_target(...)`` with ``n_samples`` next actions
-    per state from ``sample_next_actions(repeated_next_obs)``; returns the loss."""
+    """One critic update towards ``r + gamma (1 - done) soft_clipped_target(...)``; ``sample_next_actions(next_obs)``
+    returns ``n_samples`` actions per next state as ``(B * n, |A|)`` (row ``b*n + i`` belongs to state ``b``)."""
     b = batch.obs.shape[0]
     with torch.no_grad():
         next_rep = _repeat_rows(batch.next_obs, n_samples)
-        q_next = agent.critic_target(next_rep, sample_next_actions(next_rep))
+        q_next = agent.critic_target(next_rep, sample_next_actions(batch.next_obs))
         target = batch.rewards + gamma * (1.0 - batch.terminals) * soft_clipped_target(q_next, lam, b, n_samples)
     loss = ensemble_bellman_loss(agent.critic(batch.obs, batch.actions), target)
     gradient_step(agent.critic_opt, loss)
@@ -154,6 +154,11 @@ class BEAR(torch.nn.Module):
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, actions)
 
+    def _target_actions(self, next_obs: torch.Tensor) -> torch.Tensor:
+        """``n_target_samples`` target-actor actions per next state, ``(B * n, |A|)`` in repeat_interleave order.
+        The actor runs once per state (not once per repeated row); the noise draws equal sampling the repeats."""
+        return self.actor_target.sample_n(next_obs, self.cfg.n_target_samples)[0].reshape(-1, self.actor.act_dim)
+
     def constraint_value(self, obs: torch.Tensor, behaviour_raw: torch.Tensor, actor_raw: torch.Tensor):
         if self.cfg.constraint == "kl":
             return behaviour_cross_entropy(self.actor, obs, behaviour_raw)
@@ -167,8 +172,8 @@ class BEAR(torch.nn.Module):
         gradient_step(self.vae_opt, vae_loss)
 
         # 2. Critic: soft-clipped double-Q target over n sampled next actions (section 5, "Q-function").
-        critic_loss = soft_clipped_critic_step(self, batch, lambda s: self.actor_target.sample(s)[0],
-                                               cfg.n_target_samples, cfg.lam, cfg.gamma)
+        critic_loss = soft_clipped_critic_step(self, batch, self._target_actions, cfg.n_target_samples, cfg.lam,
+                                               cfg.gamma)
 
         # 3. Actor: max_pi E[min_k Q_k(s, a)] s.t. constraint(beta, pi) <= eps, Lagrangian form (eq. 5).
         with torch.no_grad():
@@ -204,7 +209,7 @@ class BEAR(torch.nn.Module):
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
         o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
-        candidates = self.actor.sample(o.expand(self.cfg.n_eval_samples, -1))[0]
+        candidates = self.actor.sample_n(o, self.cfg.n_eval_samples)[0][0]
         return best_of_n_action(self.critic, o, candidates).cpu().numpy()
 
 
@@ -253,16 +258,18 @@ class BCQ(torch.nn.Module):
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, actions)
 
+    def _target_actions(self, next_obs: torch.Tensor) -> torch.Tensor:
+        rep = _repeat_rows(next_obs, self.cfg.n_samples)
+        return self.actor_target(rep, torch.tanh(self.vae.decode_pre_tanh(rep)))
+
     def update(self, batch: Batch) -> dict[str, float]:
         cfg = self.cfg
-        b = batch.obs.shape[0]
         vae_loss = self.vae.loss(batch.obs, batch.actions)
         gradient_step(self.vae_opt, vae_loss)
 
         # BCQ eq. 13: perturbed VAE samples at s', soft clipped double Q, max over samples
         critic_loss = soft_clipped_critic_step(
-            self, batch, lambda s: self.actor_target(s, torch.tanh(self.vae.decode_pre_tanh(s))),
-            cfg.n_samples, cfg.lam, cfg.gamma)
+            self, batch, self._target_actions, cfg.n_samples, cfg.lam, cfg.gamma)
 
         with torch.no_grad():
             sampled = torch.tanh(self.vae.decode_pre_tanh(batch.obs))
