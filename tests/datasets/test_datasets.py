@@ -60,6 +60,7 @@ def test_missing_fashion_mnist_says_where_and_how(tmp_path, monkeypatch):
         load_fashion_mnist("train")
     message = str(err.value)
     assert str(tmp_path / "fashion-mnist") in message and "apt-get install dataset-fashion-mnist" in message
+    assert fashion_mnist.fashion_mnist_search_paths().startswith(f"missing {tmp_path / 'fashion-mnist'}")
     with pytest.raises(ValueError, match="unknown split"):
         load_idx_pair(tmp_path, "validation")
 

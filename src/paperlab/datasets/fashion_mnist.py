@@ -72,6 +72,15 @@ def candidate_dirs(root: str | Path | None = None) -> list[Path]:
     return dirs
 
 
+def fashion_mnist_search_paths(root: str | Path | None = None) -> str:
+    """Human-readable list of the folders searched, in order, marking the one that would be used."""
+    lines = []
+    for folder in candidate_dirs(root):
+        complete = all(_find_file(folder, stem) for pair in SPLIT_FILES.values() for stem in pair)
+        lines.append(f"{'found  ' if complete else 'missing'} {folder}")
+    return "\n".join(lines) + f"\ninstall: {INSTALL_HINT}"
+
+
 def _find_file(folder: Path, stem: str) -> Path | None:
     for name in (stem + ".gz", stem):
         if (folder / name).is_file():
