@@ -30,6 +30,13 @@ VENV = Path.home() / ".paperlab" / "venvs" / f"d3rlpy-{D3RLPY_VERSION}"
 BLOCK = 10          # updates per timed call
 
 
+def _shapes():
+    from paperlab.rl.bear.agents import bear_config
+    small = dict(actor_hidden=(64, 64), critic_hidden=(64, 64), vae_hidden=(64, 64), batch_size=64)
+    return {"d3rlpy-256x256-batch256": bear_config("d3rlpy", warmup_steps=0),
+            "quick-64x64-batch64": bear_config("d3rlpy", warmup_steps=0, **small)}
+
+
 def d3rlpy_python(log) -> Path | None:
     """The d3rlpy venv's python, creating the venv on first use; None (with the reason logged) if impossible."""
     python = VENV / "bin" / "python"
@@ -41,7 +48,8 @@ def d3rlpy_python(log) -> Path | None:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, capture_output=True)
         site_dir = next((VENV / "lib").glob("python*/site-packages"))
         # project packages visible *after* the venv's own (so d3rlpy's gymnasium 1.0.0 wins inside this venv)
-        (site_dir / "zz_project_env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+        (site_dir / "zz_project_env.pth").write_text(
+            "".join(f"import site; site.addsitedir({d!r})\n" for d in site.getsitepackages()))
         constraints = VENV / "constraints.txt"
         constraints.write_text(f"torch=={torch.__version__.split('+')[0]}\n")
         subprocess.run([str(python), "-m", "pip", "install", "-q", f"d3rlpy=={D3RLPY_VERSION}", "-c",
@@ -62,6 +70,7 @@ def load_benchmark_dataset(data_dir: str):
 
 
 def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_episodes: int) -> list[dict]:
+    """Interleaved timing of the batched BEAR and the per-member-loop reference at two network shapes."""
     import torch
     from paperlab.core.benchmark import median_time
     from paperlab.rl.bear.agents import BEAR, bear_config
@@ -80,40 +89,56 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
             x = torch.cat([obs, act], -1)
             return torch.stack([m(x).squeeze(-1) for m in self.members])
 
+    SHAPES = _shapes()
     data = load_dataset(dataset_path)
     buf = ReplayBuffer.from_arrays(data.observations, data.actions, data.rewards, data.next_observations,
                                    data.terminals, seed=0)
-    cfg = bear_config("d3rlpy", warmup_steps=0)
     obs_dim, act_dim = data.observations.shape[1], data.actions.shape[1]
 
-    def build(impl: str) -> BEAR:
+    def build(impl: str, cfg) -> BEAR:
         torch.manual_seed(0)
         agent = BEAR(obs_dim, act_dim, cfg)
         if impl == "per-member-loop":
             agent.critic = LoopQEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
             agent.critic_target = LoopQEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
             agent.critic_target.load_state_dict(agent.critic.state_dict())
+            agent._target_actions = lambda s: agent.actor_target.sample(   # actor on every repeated row
+                s.repeat_interleave(cfg.n_target_samples, 0))[0]
             for name, module in (("actor_opt", agent.actor), ("critic_opt", agent.critic), ("vae_opt", agent.vae)):
                 lr = getattr(agent, name).param_groups[0]["lr"]
                 setattr(agent, name, torch.optim.Adam(module.parameters(), lr=lr))
         return agent
 
-    out = []
-    for impl in ("paperlab", "per-member-loop"):
-        agent = build(impl)
-        timing = median_time(lambda: [agent.update(buf.sample(cfg.batch_size)) for _ in range(BLOCK)],
-                             repeats=repeats, warmup=1)
-        row = {"impl": impl, "updates_per_s": BLOCK / timing["median"], "median_s_per_update": timing["median"] / BLOCK,
-               "iqr_s_per_update": timing["iqr"] / BLOCK}
-        if impl == "paperlab" and score_updates:
-            agent = build(impl)
-            for _ in range(score_updates):
-                agent.update(buf.sample(cfg.batch_size))
-            stats = evaluate(make_env("Pendulum-v1"), agent.act, eval_episodes, seed=123)
-            row.update(score_updates=score_updates, final_return=stats.mean_return,
-                       normalized_score=data.normalized_score(stats.mean_return))
-        out.append(row)
-    return out
+    cases = []
+    for shape, cfg in SHAPES.items():
+        agents = {impl: build(impl, cfg) for impl in ("paperlab", "per-member-loop")}
+        times: dict[str, list[float]] = {impl: [] for impl in agents}
+        for impl, agent in agents.items():   # warm-up
+            median_time(lambda: [agent.update(buf.sample(cfg.batch_size)) for _ in range(BLOCK)], repeats=1, warmup=0)
+        for _ in range(repeats):             # interleaved, so both see the same machine load
+            for impl, agent in agents.items():
+                times[impl] += median_time(lambda: [agent.update(buf.sample(cfg.batch_size)) for _ in range(BLOCK)],
+                                           repeats=1, warmup=0)["times"]
+        rows = {impl: _timing_row(impl, t) for impl, t in times.items()}
+        cases.append({"case": f"bear-update-{shape}", "impl": "paperlab", "reference": "per-member-loop",
+                      "speedup_vs_reference": rows["paperlab"]["updates_per_s"] / rows["per-member-loop"]["updates_per_s"],
+                      **rows})
+    if score_updates:
+        cfg = SHAPES["d3rlpy-256x256-batch256"]
+        agent = build("paperlab", cfg)
+        for _ in range(score_updates):
+            agent.update(buf.sample(cfg.batch_size))
+        stats = evaluate(make_env("Pendulum-v1"), agent.act, eval_episodes, seed=123)
+        cases[0]["paperlab"].update(score_updates=score_updates, final_return=stats.mean_return,
+                                    normalized_score=data.normalized_score(stats.mean_return))
+    return cases
+
+
+def _timing_row(impl: str, times: list[float]) -> dict:
+    q1, q3 = np.percentile(times, [25, 75])
+    med = float(np.median(times))
+    return {"impl": impl, "updates_per_s": BLOCK / med, "median_s_per_update": med / BLOCK,
+            "iqr_s_per_update": float(q3 - q1) / BLOCK, "repeats": len(times)}
 
 
 def d3rlpy_worker(args) -> None:
@@ -131,16 +156,30 @@ def d3rlpy_worker(args) -> None:
     d3rlpy.seed(0)
     algo = d3rlpy.algos.BEARConfig(batch_size=256, warmup_steps=0).create(device="cpu:0")
     algo.build_with_dataset(dataset)
-    step = lambda: [algo.update(dataset.sample_transition_batch(256)) for _ in range(BLOCK)]
-    step()
-    times = []
+    d3rlpy_block = lambda: [algo.update(dataset.sample_transition_batch(256)) for _ in range(BLOCK)]
+    # our BEAR in the same process, interleaved with d3rlpy's, so both see the same machine load
+    from paperlab.rl.bear.agents import BEAR, bear_config
+    from paperlab.rl.common.replay import ReplayBuffer
+    torch.manual_seed(0)
+    ours = BEAR(data.observations.shape[1], data.actions.shape[1], bear_config("d3rlpy", warmup_steps=0))
+    buf = ReplayBuffer.from_arrays(data.observations, data.actions, data.rewards, data.next_observations,
+                                   data.terminals, seed=0)
+    ours_block = lambda: [ours.update(buf.sample(256)) for _ in range(BLOCK)]
+    times = {"d3rlpy": [], "paperlab": []}
+    d3rlpy_block(), ours_block()
     for _ in range(args.repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    med = float(np.median(times))
-    row = {"impl": f"d3rlpy {d3rlpy.__version__}", "updates_per_s": BLOCK / med, "median_s_per_update": med / BLOCK,
-           "iqr_s_per_update": float(np.subtract(*np.percentile(times, [75, 25]))) / BLOCK}
+        for name, block in (("d3rlpy", d3rlpy_block), ("paperlab", ours_block)):
+            t = time.perf_counter()
+            block()
+            times[name].append(time.perf_counter() - t)
+    rows = {}
+    for name, ts in times.items():
+        med = float(np.median(ts))
+        rows[name] = {"impl": f"d3rlpy {d3rlpy.__version__}" if name == "d3rlpy" else "paperlab",
+                      "updates_per_s": BLOCK / med, "median_s_per_update": med / BLOCK,
+                      "iqr_s_per_update": float(np.subtract(*np.percentile(ts, [75, 25]))) / BLOCK,
+                      "repeats": len(ts)}
+    row = rows["d3rlpy"]
     if args.score_updates:
         d3rlpy.seed(0)
         algo = d3rlpy.algos.BEARConfig(batch_size=256, warmup_steps=0).create(device="cpu:0")
@@ -160,7 +199,7 @@ def d3rlpy_worker(args) -> None:
             returns.append(total)
         row.update(score_updates=args.score_updates, final_return=float(np.mean(returns)),
                    normalized_score=data.normalized_score(float(np.mean(returns))))
-    Path(args.worker_out).write_text(json.dumps(row))
+    Path(args.worker_out).write_text(json.dumps({"d3rlpy": row, "paperlab": rows["paperlab"]}))
 
 
 def main() -> None:
@@ -185,11 +224,8 @@ def main() -> None:
              "are pessimistic and noisy", "dataset: locally built Pendulum-v1 'medium' (quick scale), "
              "the same file for every implementation"]
     dataset_path = load_benchmark_dataset(args.data_dir)
-    rows = run_paperlab(dataset_path, args.score_updates, args.repeats, args.eval_episodes)
-    ours, loop = rows
-    cases = [{"case": "bear-update-256x256-batch256", "impl": "paperlab", "reference": "per-member-loop",
-              "speedup_vs_reference": ours["updates_per_s"] / loop["updates_per_s"], "paperlab": ours,
-              "per-member-loop": loop}]
+    cases = run_paperlab(dataset_path, args.score_updates, args.repeats, args.eval_episodes)
+    ours = cases[0]["paperlab"]
     python = None if args.d3rlpy == "skip" else d3rlpy_python(notes.append)
     if python is not None:
         worker_out = Path(args.json).with_suffix(".d3rlpy.tmp.json")
@@ -199,11 +235,15 @@ def main() -> None:
                                str(args.eval_episodes)], capture_output=True, text=True,
                               env={**os.environ, "OMP_NUM_THREADS": "1"})
         if proc.returncode == 0:
-            ref = json.loads(worker_out.read_text())
+            timed = json.loads(worker_out.read_text())
             worker_out.unlink()
-            cases.append({"case": "bear-update-256x256-batch256", "impl": "paperlab", "reference": ref["impl"],
-                          "speedup_vs_reference": ours["updates_per_s"] / ref["updates_per_s"], "paperlab": ours,
-                          "d3rlpy": ref})
+            ref, ours_there = timed["d3rlpy"], timed["paperlab"]
+            ours_there.update({k: v for k, v in ours.items() if k.startswith(("score", "final", "normalized"))})
+            cases.append({"case": "bear-update-d3rlpy-256x256-batch256", "impl": "paperlab",
+                          "reference": ref["impl"],
+                          "speedup_vs_reference": ours_there["updates_per_s"] / ref["updates_per_s"],
+                          "paperlab": ours_there, "d3rlpy": ref,
+                          "note": "timed interleaved in one process (d3rlpy's venv importing paperlab)"})
         else:
             notes.append(f"d3rlpy worker failed: {proc.stderr[-800:]}")
     elif args.d3rlpy == "skip":

@@ -52,3 +52,15 @@ def test_reproduce_tiny_judges_every_claim(tmp_path, data_dir):
     assert [c["id"] for c in document["claims"]] == [c.id for c in PAPER.claims]
     for claim in document["claims"]:
         assert claim["verdict"] in VERDICTS and claim["measured"]
+
+
+def test_identical_arms_are_reused_across_experiments_unless_disabled(tmp_path, data_dir):
+    common = ["--scale", "tiny", "--set", f"data_dir={data_dir}", "--set", "methods=bc", "--set", "datasets=medium"]
+    main(["run", "bear", "offline-benchmark", "--out", str(tmp_path / "a"), *common])
+    main(["run", "bear", "support-vs-distribution", "--out", str(tmp_path / "b"), *common])
+    main(["run", "bear", "support-vs-distribution", "--out", str(tmp_path / "c"), *common, "--set", "reuse_arms=false"])
+    first = _results(tmp_path / "a", "offline-benchmark")["arms"]["Pendulum-v1/medium/bc"]
+    reused = _results(tmp_path / "b", "support-vs-distribution")["arms"]["Pendulum-v1/medium/bc"]
+    retrained = _results(tmp_path / "c", "support-vs-distribution")["arms"]["Pendulum-v1/medium/bc"]
+    assert "reused_from_cache" in reused and "reused_from_cache" not in retrained
+    assert reused["normalized_score"] == first["normalized_score"] == retrained["normalized_score"]  # deterministic
