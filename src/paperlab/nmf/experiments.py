@@ -133,9 +133,12 @@ class MonotoneConfig:
 
 @single_threaded_blas
 def monotone(run: Run, cfg: MonotoneConfig) -> dict:
-    rng = np.random.default_rng(run.seed)
     out = {}
     for loss in cfg.losses:
+        if loss in run.partial:          # finished on an earlier, interrupted run (--resume)
+            out[loss] = run.partial[loss]
+            continue
+        rng = np.random.default_rng([run.seed, cfg.losses.index(loss)])   # own stream: resumable per loss
         update_W, update_H = updates.MU_RULES[loss]
         worst_abs, worst_rel, increases, steps = 0.0, 0.0, 0, 0
         for index in run.progress(range(cfg.n_matrices), desc=loss):
@@ -246,6 +249,7 @@ def gd_equivalence(run: Run, cfg: GdEquivalenceConfig) -> dict:
                                        "objective_at": {str(i): c["objective"][i] for i in (10, 50, 100, cfg.n_iter)
                                                         if i <= cfg.n_iter}}
                                 for name, c in curves.items()}
+    fig.tight_layout()
     run.save_figure(fig, "mu_vs_fixed_step_gd")
     return out
 
