@@ -178,3 +178,17 @@ def test_estimator_api_clone_and_params():
     assert model.n_components == 4
     assert not hasattr(copy, "components_")
     assert "loss='kl'" in repr(model)
+
+
+def test_sparse_input_with_duplicates_and_unsorted_indices(V):
+    coo = sp.coo_matrix(V)
+    # split every entry in two halves stored as duplicates, in reversed order
+    rows = np.concatenate([coo.row, coo.row])[::-1]
+    cols = np.concatenate([coo.col, coo.col])[::-1]
+    data = np.concatenate([coo.data / 2, coo.data / 2])[::-1]
+    X = sp.csr_matrix((data, (rows, cols)), shape=V.shape)
+    X.has_sorted_indices = False
+    for loss in ("frobenius", "kl"):
+        a = NMF(3, loss=loss, max_iter=15, tol=0, random_state=0).fit(V)
+        b = NMF(3, loss=loss, max_iter=15, tol=0, random_state=0).fit(X)
+        np.testing.assert_allclose(b.components_, a.components_, rtol=1e-9)

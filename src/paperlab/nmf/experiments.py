@@ -114,6 +114,10 @@ def example(run: Run, cfg: ExampleConfig) -> dict:
         "nmf_kl": {"W_sum1": (W_kl[:, 0] / kl_scale).tolist(), "H": (kl.components_[0] * kl_scale).tolist(),
                    "frobenius_error": float(np.linalg.norm(V - W_kl @ kl.components_))},
         "error_relative_difference": abs(nmf_error - svd_error) / svd_error,
+        # the errors the summary's own (rounded) printed factors give
+        "printed_factors_error": {
+            key: float(np.linalg.norm(V - np.outer(np.asarray(PRINTED[f"{key}_W"], float), np.asarray(PRINTED[f"{key}_H"], float))))
+            for key in ("svd", "nmf")},
         "printed_comparison": comparison,
     }
 

@@ -42,6 +42,13 @@ def inner(a, b) -> float:
     return float(np.vdot(a, b))
 
 
+def divide_into(numerator, denominator):
+    """numerator / denominator written over `denominator` (a fresh temporary)."""
+    if is_torch(denominator):
+        return torch.div(numerator, denominator, out=denominator)
+    return np.divide(numerator, denominator, out=denominator)
+
+
 def xlogy_sum(x, y) -> float:
     """Σ x log y with 0 log y = 0."""
     if is_torch(x):
@@ -51,7 +58,34 @@ def xlogy_sum(x, y) -> float:
     return float(xlogy(x, y).sum())
 
 
-class DenseMatrix:
+class _DataMatrix:
+    """What every data matrix shares: constants of V computed once from its stored values."""
+
+    _cache: dict[str, float]
+
+    def support_values(self):
+        """The stored entries of V (all of them when dense, the nonzeros when sparse)."""
+        raise NotImplementedError
+
+    def _cached(self, key: str, compute) -> float:
+        if key not in self._cache:
+            self._cache[key] = compute(self.support_values())
+        return self._cache[key]
+
+    def sq_norm(self) -> float:
+        """‖V‖²."""
+        return self._cached("sq_norm", lambda v: inner(v, v))
+
+    def total(self) -> float:
+        """Σ V."""
+        return self._cached("total", lambda v: float(v.sum()))
+
+    def xlogx(self) -> float:
+        """Σ V log V (constant term of the KL divergence)."""
+        return self._cached("xlogx", lambda v: xlogy_sum(v, v))
+
+
+class DenseMatrix(_DataMatrix):
     """Dense V (NumPy array or torch tensor)."""
 
     def __init__(self, V):
@@ -69,31 +103,10 @@ class DenseMatrix:
 
     def divided_by_WH(self, W, H, floor: float) -> "DenseMatrix":
         """R = V / max(WH, floor) (the one WH product, overwritten in place)."""
-        WH = clamp_min(W @ H, floor)
-        if is_torch(WH):
-            torch.div(self.V, WH, out=WH)
-        else:
-            np.divide(self.V, WH, out=WH)
-        return DenseMatrix(WH)
+        return DenseMatrix(divide_into(self.V, clamp_min(W @ H, floor)))
 
     def support_values(self):
         return self.V
-
-    def sq_norm(self) -> float:
-        if "sq_norm" not in self._cache:
-            self._cache["sq_norm"] = inner(self.V, self.V)
-        return self._cache["sq_norm"]
-
-    def total(self) -> float:
-        if "total" not in self._cache:
-            self._cache["total"] = float(self.V.sum())
-        return self._cache["total"]
-
-    def xlogx(self) -> float:
-        """Σ V log V (constant term of the KL divergence)."""
-        if "xlogx" not in self._cache:
-            self._cache["xlogx"] = xlogy_sum(self.V, self.V)
-        return self._cache["xlogx"]
 
     def residual_sq_norm(self, W, H) -> float:
         """‖V − WH‖² computed directly from the residual (exact, for checks)."""
@@ -143,7 +156,31 @@ def canonical_csr(V) -> sp.csr_matrix:
     return csr
 
 
-class ScipySparseMatrix:
+class _SparseMatrix(_DataMatrix):
+    """Objective pieces of a sparse V that never form the dense product WH."""
+
+    def WH_at_support(self, W, H):
+        """(WH)ᵢⱼ at every nonzero (i, j) of V, in V's storage order (a sampled product)."""
+        raise NotImplementedError
+
+    def with_values(self, values) -> "_SparseMatrix":
+        """A matrix with V's nonzero pattern and other values."""
+        raise NotImplementedError
+
+    def divided_by_WH(self, W, H, floor: float) -> "_SparseMatrix":
+        """R = V / max(WH, floor) at V's nonzeros only."""
+        return self.with_values(divide_into(self.support_values(), clamp_min(self.WH_at_support(W, H), floor)))
+
+    def residual_sq_norm(self, W, H) -> float:
+        """‖V − WH‖² = ‖V‖² − 2<V Hᵀ, W> + <WᵀW, HHᵀ>."""
+        return self.sq_norm() - 2.0 * inner(self.times_Ht(H), W) + inner(W.T @ W, H @ H.T)
+
+    def xlogy_WH(self, W, H) -> float:
+        """Σ V log(WH) over V's nonzeros."""
+        return xlogy_sum(self.support_values(), self.WH_at_support(W, H))
+
+
+class ScipySparseMatrix(_SparseMatrix):
     """scipy.sparse V in CSR form; Vᵀ products use the CSC view V.T (no transposed copy)."""
 
     def __init__(self, V, support: _SparseSupport | None = None, data=None):
@@ -180,37 +217,14 @@ class ScipySparseMatrix:
                       out=out[start:stop])
         return out
 
-    def divided_by_WH(self, W, H, floor: float) -> "ScipySparseMatrix":
-        WH = clamp_min(self.WH_at_support(W, H), floor)
-        return ScipySparseMatrix(None, self.support, np.divide(self.data, WH, out=WH))
-
     def support_values(self):
         return self.data
 
-    def sq_norm(self) -> float:
-        if "sq_norm" not in self._cache:
-            self._cache["sq_norm"] = float(np.dot(self.data, self.data))
-        return self._cache["sq_norm"]
-
-    def total(self) -> float:
-        if "total" not in self._cache:
-            self._cache["total"] = float(self.data.sum())
-        return self._cache["total"]
-
-    def xlogx(self) -> float:
-        if "xlogx" not in self._cache:
-            self._cache["xlogx"] = xlogy_sum(self.data, self.data)
-        return self._cache["xlogx"]
-
-    def residual_sq_norm(self, W, H) -> float:
-        """‖V − WH‖² = ‖V‖² − 2<V Hᵀ, W> + <WᵀW, HHᵀ>, without forming WH."""
-        return self.sq_norm() - 2.0 * inner(self.times_Ht(H), W) + inner(W.T @ W, H @ H.T)
-
-    def xlogy_WH(self, W, H) -> float:
-        return xlogy_sum(self.data, self.WH_at_support(W, H))
+    def with_values(self, data) -> "ScipySparseMatrix":
+        return ScipySparseMatrix(None, self.support, data)
 
 
-class TorchSparseMatrix:
+class TorchSparseMatrix(_SparseMatrix):
     """torch sparse V (CSR tensors of V and Vᵀ; sampled products with torch.sparse.sampled_addmm)."""
 
     def __init__(self, V: torch.Tensor | None, support: tuple | None = None, values: torch.Tensor | None = None):
@@ -262,33 +276,11 @@ class TorchSparseMatrix:
             warnings.simplefilter("ignore")
             return torch.sparse.sampled_addmm(self.csr(), W, H, beta=0.0).values()
 
-    def divided_by_WH(self, W, H, floor: float) -> "TorchSparseMatrix":
-        WH = clamp_min(self.WH_at_support(W, H), floor)
-        return TorchSparseMatrix(None, self.support, torch.div(self.values, WH, out=WH))
-
     def support_values(self):
         return self.values
 
-    def sq_norm(self) -> float:
-        if "sq_norm" not in self._cache:
-            self._cache["sq_norm"] = inner(self.values, self.values)
-        return self._cache["sq_norm"]
-
-    def total(self) -> float:
-        if "total" not in self._cache:
-            self._cache["total"] = float(self.values.sum())
-        return self._cache["total"]
-
-    def xlogx(self) -> float:
-        if "xlogx" not in self._cache:
-            self._cache["xlogx"] = xlogy_sum(self.values, self.values)
-        return self._cache["xlogx"]
-
-    def residual_sq_norm(self, W, H) -> float:
-        return self.sq_norm() - 2.0 * inner(self.times_Ht(H), W) + inner(W.T @ W, H @ H.T)
-
-    def xlogy_WH(self, W, H) -> float:
-        return xlogy_sum(self.values, self.WH_at_support(W, H))
+    def with_values(self, values) -> "TorchSparseMatrix":
+        return TorchSparseMatrix(None, self.support, values)
 
 
 def as_data_matrix(V):
