@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--workers", type=int, default=2)
     p_rep.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p_rep.add_argument("--no-report", action="store_true", help="do not write report.md/report.html")
+    p_rep.add_argument("--fresh", action="store_true", help="rerun even when an identical finished run exists")
     _add_common(p_rep)
 
     p_sweep = sub.add_parser("sweep", help="a grid of configs x seeds, aggregated across seeds")
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--executor", default="serial", choices=("serial", "processes", "ray"))
     p_sweep.add_argument("--workers", type=int, default=2)
     p_sweep.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    p_sweep.add_argument("--fresh", action="store_true", help="rerun even when an identical finished run exists")
     _add_common(p_sweep)
 
     p_report = sub.add_parser("report", help="write report.md and a self-contained report.html")
@@ -114,7 +116,7 @@ def cmd_reproduce(args) -> int:
             json_path = str(Path(json_path).parent / paper.name / Path(json_path).name)
         document = reproduce(paper, scale=args.scale, out=args.out, json_path=json_path, seeds=args.seeds,
                              executor=args.executor, workers=args.workers, device=args.device,
-                             overrides=overrides, address=args.address)
+                             overrides=overrides, address=args.address, fresh=args.fresh)
         print_claims(document)
     if not args.no_report:
         md, html_path = write_report(args.out)
@@ -130,7 +132,7 @@ def cmd_sweep(args) -> int:
     get_paper(args.paper).experiment(args.experiment)
     summary = sweep(args.paper, args.experiment, args.grid, parse_seeds(args.seeds), scale=args.scale,
                     executor=args.executor, workers=args.workers, address=args.address, device=args.device,
-                    out=args.out, fixed=parse_set_args(args.overrides))
+                    out=args.out, fixed=parse_set_args(args.overrides), fresh=args.fresh)
     for point in summary["points"]:
         print(f"{point['overrides'] or '(defaults)'} over seeds {point['seeds']}:")
         print("   " + format_measured(point["aggregate"], limit=1000))

@@ -47,3 +47,9 @@ def test_reproduce_reuses_finished_runs(toy, tmp_path):
     first = sorted((tmp_path / "toy" / "noisy-mean").iterdir())
     assert main(args) == 0
     assert sorted((tmp_path / "toy" / "noisy-mean").iterdir()) == first and len(first) == 2
+
+
+def test_fresh_reruns_identical_runs(toy, tmp_path):
+    args = ["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path), "--no-report", "--seeds", "1"]
+    assert main(args) == 0 and main(args + ["--fresh"]) == 0
+    assert len(list((tmp_path / "toy" / "noisy-mean").iterdir())) == 2

@@ -151,8 +151,22 @@ class Run:
         return tqdm(iterable, total=total, desc=label, disable=disable, leave=False, dynamic_ncols=True, **kw)
 
 
+def code_fingerprint() -> str:
+    """A hash of paperlab's Python source: a run made by different code is never reused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any]) -> str:
-    return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config})
+    """Same paper, experiment, scale, seed, config and code -> same identity (a finished run is reused)."""
+    return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config,
+                        "code": code_fingerprint()})
 
 
 def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool) -> Path | None:
@@ -213,7 +227,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
             directory.mkdir(parents=True, exist_ok=False)
             meta = {
                 "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
-                "identity": identity, "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                "identity": identity, "code": code_fingerprint(), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
                 "versions": library_versions(), "git_commit": git_commit(),
                 "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
             }

@@ -30,6 +30,7 @@ class Job:
     overrides: tuple[tuple[str, Any], ...] = field(default_factory=tuple)
     device: str = "cpu"
     out: str = "runs"
+    reuse: bool = True  # skip an identical finished run, resume an identical unfinished one
 
 
 def run_job(job: Job) -> str:
@@ -38,7 +39,7 @@ def run_job(job: Job) -> str:
 
     os.environ.setdefault("PAPERLAB_NO_PROGRESS", "1")
     path = run_experiment(job.paper, job.experiment, scale=job.scale, seed=job.seed, device=job.device,
-                          out=job.out, overrides=dict(job.overrides), skip_finished=True, show_progress=False)
+                          out=job.out, overrides=dict(job.overrides), skip_finished=job.reuse, show_progress=False)
     return str(path)
 
 
@@ -137,7 +138,7 @@ def aggregate(run_dirs: list[str | Path]) -> dict[str, dict[str, float]]:
 
 def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale: str = "quick",
           executor: str = "serial", workers: int = 2, address: str | None = None, device: str = "cpu",
-          out: str | Path = "runs", fixed: dict[str, str] | None = None) -> dict[str, Any]:
+          out: str | Path = "runs", fixed: dict[str, str] | None = None, fresh: bool = False) -> dict[str, Any]:
     """Run the grid x seeds and write runs/<paper>/<experiment>/sweep-<scale>.json with aggregates."""
     from paperlab.core.registry import get_paper
 
@@ -145,8 +146,8 @@ def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale:
     points = expand_grid(grid)
     for point in points:  # validate every override before launching anything
         exp.make_config(scale, {**(fixed or {}), **point})
-    jobs = [Job(paper, experiment, scale, seed, tuple(sorted({**(fixed or {}), **point}.items())), device, str(out))
-            for point in points for seed in seeds]
+    jobs = [Job(paper, experiment, scale, seed, tuple(sorted({**(fixed or {}), **point}.items())), device, str(out),
+                reuse=not fresh) for point in points for seed in seeds]
     dirs = execute(jobs, executor=executor, workers=workers, address=address)
     summary = {"paper": paper, "experiment": experiment, "scale": scale, "executor": executor, "points": []}
     for i, point in enumerate(points):
