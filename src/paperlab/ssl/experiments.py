@@ -23,7 +23,7 @@ COMMON_SCALES = {
     "tiny": {"encoder": "small_cnn", "width": 4, "head_hidden": 16, "head_out": 8, "batch_size": 16,
              "pretrain_steps": 2, "temperature": 0.5, "optimizer": "adam", "lr": 1e-3, "jitter_strength": 0.5,
              "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 40, "test_size": 30, "knn_k": 10, "probe_max_iter": 20,
-             "classifier_steps": 2, "classifier_batch_size": 16},
+             "classifier_steps": 2, "classifier_batch_size": 16, "cpu_threads": 1},
     "quick": {"encoder": "small_cnn", "width": 16, "head_hidden": 128, "head_out": 64, "batch_size": 256,
               "pretrain_steps": 100, "temperature": 0.5, "optimizer": "adam", "lr": 2e-3, "jitter_strength": 0.5,
               "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 5000, "test_size": 5000,
