@@ -105,7 +105,7 @@ def numerics_check(kind: str, side: int, device: str) -> dict:
         model.zero_grad()
         loss = torch.mean((fn(model, coords.clone(), kind) - target) ** 2)
         loss.backward()
-        losses[name] = float(loss)
+        losses[name] = float(loss.detach())
         grads[name] = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
                                  for p in model.parameters()])
     rel = float((grads["impl"] - grads["reference"]).abs().max() / grads["reference"].abs().max())
