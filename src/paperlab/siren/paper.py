@@ -194,34 +194,49 @@ def judge_sdf(results: dict[str, list[dict]]) -> Verdict:
           and measured["sign_agreement"] >= 0.95)
     return verdict_if(ok, measured, f"mean |Phi| on the outline <= 1 pixel ({pixel:.4f}), mean ||grad Phi| - 1| <= 0.1 "
                       "away from it (|SDF| > 0.05), sign agrees with inside/outside on >= 95% of the grid",
-                      _single_seed_note(runs))
+                      f"{runs[0]['steps']} steps (authors: 10k); " + _single_seed_note(runs))
 
 
-def judge_activation_statistics(results: dict[str, list[dict]]) -> Verdict:
+def _paper_init_layers(runs: list[dict]) -> list[dict]:
+    """Per-layer statistics of the paper's init, every layer after the first, all seeds."""
+    return [row for r in runs for row in r["layers"]["paper"][1:]]
+
+
+def judge_activation_stationary(results: dict[str, list[dict]]) -> Verdict:
+    """Pre-activations ~ N(0, 1) at every depth and a stationary activation distribution; a naive init collapses."""
     runs = results["activation-statistics"]
-    inits = runs[0]["layers"]
-    if "paper" not in inits:
-        return Verdict(INCONCLUSIVE, {}, "needs the paper init", "paper init not run")
-    deep = [row for r in runs for row in r["layers"]["paper"][1:]]      # every layer after the first
+    if not {"paper", "default_sin1"} <= set(runs[0]["layers"]):
+        return Verdict(INCONCLUSIVE, {}, "needs the paper and default_sin1 inits", "an init was not run")
+    deep = _paper_init_layers(runs)
+    act_vars = [x["act_var"] for x in deep]
     measured = {"paper_pre_std_range": [min(x["pre_std"] for x in deep), max(x["pre_std"] for x in deep)],
-                "paper_act_var_range": [min(x["act_var"] for x in deep), max(x["act_var"] for x in deep)],
-                "paper_max_ks_arcsine": max(x["act_ks_arcsine"] for x in deep),
+                "paper_act_var_max_over_min": max(act_vars) / min(act_vars),
+                "default_sin1_last_layer_act_var": float(np.mean([r["layers"]["default_sin1"][-1]["act_var"] for r in runs])),
                 "depth": runs[0]["depth"], "width": runs[0]["width"]}
-    stable = (0.8 <= measured["paper_pre_std_range"][0] and measured["paper_pre_std_range"][1] <= 1.25
-              and 0.45 <= measured["paper_act_var_range"][0] and measured["paper_act_var_range"][1] <= 0.55
-              and measured["paper_max_ks_arcsine"] <= 0.05)
-    collapse = True
-    if "default_sin1" in inits:
-        last = [r["layers"]["default_sin1"][-1]["act_var"] for r in runs]
-        measured["default_sin1_last_layer_act_var"] = float(np.mean(last))
-        collapse = measured["default_sin1_last_layer_act_var"] < 0.01
-    if "default_sin30" in inits:
-        measured["default_sin30_pre_std_median"] = float(np.median([row["pre_std"] for r in runs
-                                                                    for row in r["layers"]["default_sin30"][1:]]))
-    return verdict_if(stable and collapse, measured,
-                      "paper init, every layer after the first: pre-activation std in [0.8, 1.25], activation variance in "
-                      "[0.45, 0.55], KS distance to arcsine <= 0.05; PyTorch-default sin(x) net: last-layer activation variance < 0.01",
-                      "pre-activations include the bias (default init, as the authors' code), which adds 300/width to the variance")
+    ok = (0.8 <= measured["paper_pre_std_range"][0] and measured["paper_pre_std_range"][1] <= 1.25
+          and measured["paper_act_var_max_over_min"] <= 1.2 and measured["default_sin1_last_layer_act_var"] < 0.01)
+    return verdict_if(ok, measured, "paper init, every layer after the first: pre-activation std in [0.8, 1.25] and "
+                      "activation variance max/min <= 1.2 over depth; PyTorch-default sin(x) net: last-layer activation "
+                      "variance < 0.01", "pre-activations include the default bias (authors' code), which adds "
+                      "300/width to their variance; " + _single_seed_note(runs))
+
+
+def judge_activation_arcsine(results: dict[str, list[dict]]) -> Verdict:
+    runs = results["activation-statistics"]
+    if "paper" not in runs[0]["layers"]:
+        return Verdict(INCONCLUSIVE, {}, "needs the paper init", "paper init not run")
+    deep = _paper_init_layers(runs)
+    act_vars = [x["act_var"] for x in deep]
+    sin_gaussian = max(abs(x["act_var"] - (1 - np.exp(-2 * x["pre_std"] ** 2)) / 2) for x in deep)
+    measured = {"paper_act_var_range": [min(act_vars), max(act_vars)],
+                "paper_max_ks_arcsine": max(x["act_ks_arcsine"] for x in deep),
+                "max_abs_act_var_minus_sin_of_gaussian_prediction": float(sin_gaussian)}
+    ok = 0.45 <= min(act_vars) and max(act_vars) <= 0.55 and measured["paper_max_ks_arcsine"] <= 0.05
+    return verdict_if(ok, measured, "paper init, every layer after the first: activation variance in [0.45, 0.55] "
+                      "and KS distance to the arcsine law <= 0.05",
+                      "sin(z) with z ~ N(0, s^2) has variance (1 - exp(-2 s^2)) / 2 = 0.43 for s = 1, so with standard "
+                      "normal pre-activations the activations are only approximately arcsine (variance 1/2 needs wide "
+                      "pre-activations); the measured variances follow that prediction to within the reported gap")
 
 
 def _prior_mse(runs: list[dict]) -> tuple[list[str], dict[str, list[float]]]:
@@ -284,10 +299,13 @@ CLAIMS = [
           text="fit to an oriented point cloud with the eikonal loss, the zero level set follows the shape and "
                "|grad Phi| = 1 away from it (paper, Sec. 4.2)",
           experiments=["sdf-2d"], judge=judge_sdf, seeds=1, source="paper"),
-    Claim(id="activation-distribution",
-          text="with the proposed initialisation, pre-activations stay standard normal and activations arcsine "
-               "distributed through deep networks (paper, Sec. 3.2)",
-          experiments=["activation-statistics"], judge=judge_activation_statistics, seeds=3, source="paper"),
+    Claim(id="activation-stationary",
+          text="with the proposed initialisation, pre-activations stay standard normal through deep networks, so the "
+               "activation distribution does not change with depth, while a naive initialisation collapses (paper, Sec. 3.2)",
+          experiments=["activation-statistics"], judge=judge_activation_stationary, seeds=3, source="paper"),
+    Claim(id="activation-arcsine",
+          text="... and the activations are arcsine distributed on [-1, 1] (variance 1/2) at every layer (paper, Sec. 3.2)",
+          experiments=["activation-statistics"], judge=judge_activation_arcsine, seeds=3, source="paper"),
     Claim(id="prior-over-functions",
           text="learn a prior over the space of image functions ... (inpainting error falls as the context grows "
                "from 10 to 100 to 1000 pixels)",
