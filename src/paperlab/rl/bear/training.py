@@ -43,6 +43,7 @@ class ArmSettings:
     q_probe_every: int = 1_000
     n_probe: int = 512
     bear_preset: str = "authors"
+    lagrange_lr: float = 0.0          # > 0 overrides BEAR's dual-ascent lr on log alpha
     gamma: float = 0.99
     tau: float = 0.005
 
@@ -67,6 +68,8 @@ def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSetti
         if preset == "d3rlpy":
             extra = {}
         warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps >= 0 else {}
+        if s.lagrange_lr > 0:
+            warm["lagrange_lr"] = s.lagrange_lr
         return BEAR(obs_dim, act_dim, bear_config(preset, gamma=s.gamma, tau=s.tau, **net, **batch, **extra, **warm), device)
     if method == "bcq":
         return BCQ(obs_dim, act_dim, replace(BCQConfig(gamma=s.gamma, tau=s.tau), **net, **batch), device)
