@@ -63,6 +63,8 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
         "paper": paper.name, "title": paper.title, "scale": scale, "claims": rows,
         "command": " ".join(["paperlab", *sys.argv[1:]]) if sys.argv and "paperlab" in sys.argv[0] else None,
         "created": datetime.now(timezone.utc).isoformat(), "seconds": time.time() - started,
+        # compute time of the runs behind the claims, including runs reused from an earlier call
+        "run_seconds": sum(r.get("_meta", {}).get("seconds", 0.0) for rs in results.values() for r in rs),
     }
     claims_file = Path(out) / paper.name / f"claims-{scale}.json"
     claims_file.parent.mkdir(parents=True, exist_ok=True)
@@ -99,4 +101,5 @@ def print_claims(document: dict[str, Any]) -> None:
         counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
     print(f"\n== {document['paper']} ({document['scale']} scale): {document['title']}")
     print(format_claims_table(document["claims"]))
-    print("   " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) + f"  ({document['seconds']:.0f} s)")
+    print("   " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+          + f"  ({document['seconds']:.0f} s now; runs took {document['run_seconds']:.0f} s)")
