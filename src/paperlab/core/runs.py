@@ -151,22 +151,30 @@ class Run:
         return tqdm(iterable, total=total, desc=label, disable=disable, leave=False, dynamic_ncols=True, **kw)
 
 
-def code_fingerprint() -> str:
-    """A hash of paperlab's Python source: a run made by different code is never reused."""
+def code_fingerprint(paper: str) -> str:
+    """A hash of the source a paper's runs depend on: core/, datasets/, the paper's own package and a
+    sibling common/ package (rl/common for the RL papers). A run made by different code is never reused,
+    while an edit to another paper leaves this paper's finished runs valid."""
     import hashlib
+    import importlib
 
-    digest = hashlib.sha256()
+    from paperlab.core.registry import paper_modules
+
     root = Path(__file__).resolve().parent.parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
+    package = Path(importlib.import_module(paper_modules()[paper]).__file__).resolve().parent
+    folders = [root / "core", root / "datasets", package, package.parent / "common"]
+    digest = hashlib.sha256()
+    for folder in dict.fromkeys(folders):
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
 def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any]) -> str:
     """Same paper, experiment, scale, seed, config and code -> same identity (a finished run is reused)."""
     return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config,
-                        "code": code_fingerprint()})
+                        "code": code_fingerprint(paper)})
 
 
 def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool) -> Path | None:
@@ -227,7 +235,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
             directory.mkdir(parents=True, exist_ok=False)
             meta = {
                 "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
-                "identity": identity, "code": code_fingerprint(), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                "identity": identity, "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
                 "versions": library_versions(), "git_commit": git_commit(),
                 "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
             }
