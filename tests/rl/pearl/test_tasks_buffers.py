@@ -118,3 +118,30 @@ def test_resolve_validates_and_fills_from_the_authors_tables():
         resolve(PEARLConfig(task="nope"))
     with pytest.raises(ValueError, match="context_source"):
         resolve(PEARLConfig(context_source="everything"))
+
+
+@pytest.mark.parametrize("name", ["cheetah-dir", "ant-dir", "ant-goal", "humanoid-dir", "walker-rand-params"])
+def test_mujoco_families_step_with_finite_task_rewards(name):
+    fam = get_family(name)
+    tasks, _ = fam.split(2, 1)
+    env = fam.make(tasks, seed=0)
+    obs = env.reset()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        obs, reward, ctx, done, info = env.step(rng.uniform(-1, 1, size=(2, env.act_dim)))
+        assert obs.shape == (2, env.obs_dim) and np.all(np.isfinite(obs))
+        assert np.all(np.isfinite(reward)) and np.array_equal(reward, ctx)
+
+
+def test_direction_tasks_reward_opposite_motion():
+    from paperlab.rl.pearl.tasks import ant_dir_reward, cheetah_dir_reward
+    info = {"x_velocity": 2.0, "y_velocity": 0.0}
+    a = np.zeros(6)
+    assert cheetah_dir_reward(info, a, {"direction": 1.0}, None) == pytest.approx(2.0)
+    assert cheetah_dir_reward(info, a, {"direction": -1.0}, None) == pytest.approx(-2.0)
+
+    class FakeEnv:
+        class data:
+            cfrc_ext = np.zeros((3, 6))
+    assert ant_dir_reward(info, np.zeros(8), {"angle": 0.0}, FakeEnv) == pytest.approx(3.0)     # 2 + survive 1
+    assert ant_dir_reward(info, np.zeros(8), {"angle": np.pi}, FakeEnv) == pytest.approx(-1.0)

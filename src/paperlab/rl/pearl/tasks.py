@@ -294,7 +294,8 @@ FAMILIES: dict[str, TaskFamily] = {
     "ant-dir": TaskFamily("ant-dir", 200, _uniform_tasks("angle", 0.0, 2 * np.pi),
                           _mujoco("Ant-v5", ant_dir_reward, terminate=True)),
     "ant-goal": TaskFamily("ant-goal", 200, _ant_goals,
-                           _mujoco("Ant-v5", ant_goal_reward, env_kwargs={"use_contact_forces": True})),
+                           # Ant-v5 observations include the contact forces by default (as oyster's ant-goal)
+                           _mujoco("Ant-v5", ant_goal_reward, env_kwargs={"include_cfrc_ext_in_observation": True})),
     "humanoid-dir": TaskFamily("humanoid-dir", 200, _uniform_tasks("angle", 0.0, 2 * np.pi),
                                _mujoco("Humanoid-v5", humanoid_dir_reward, terminate=True)),
     "walker-rand-params": TaskFamily("walker-rand-params", 200, _rand_params,
