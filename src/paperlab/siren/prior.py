@@ -165,7 +165,7 @@ def inpainting_mse(model: ImagePrior, images: torch.Tensor, coords: torch.Tensor
     for start in range(0, images.shape[0], batch):
         values = images[start:start + batch]
         b = values.shape[0]
-        mask = context_masks(b, values.shape[1], torch.full((b,), context), generator)
+        mask = context_masks(b, values.shape[1], torch.full((b,), context), generator).to(values.device)
         prediction, _ = model(coords.expand(b, -1, -1), values, mask)
         errors.append(((prediction - values) ** 2).mean(dim=(1, 2)))
     return float(torch.cat(errors).mean())
@@ -214,7 +214,7 @@ def plot_inpainting(run, cfg: PriorConfig, test_t: torch.Tensor, coords: torch.T
     rows = []
     generator = torch.Generator().manual_seed(run.seed + 11)
     for c in cfg.contexts:
-        mask = context_masks(shown, values.shape[1], torch.full((shown,), c), generator)
+        mask = context_masks(shown, values.shape[1], torch.full((shown,), c), generator).to(values.device)
         rows.append((f"context {c}", torch.where(mask.unsqueeze(-1) > 0, values, torch.full_like(values, -1.5))))
         for method in cfg.methods:
             model = ImagePrior(method, cfg).to(run.device)

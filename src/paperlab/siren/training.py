@@ -16,7 +16,7 @@ Objective = Callable[[nn.Module, int], tuple[torch.Tensor, dict[str, float]]]
 def psnr(prediction: torch.Tensor, target: torch.Tensor, data_range: float | None = None) -> float:
     """10 log10(range^2 / MSE); the range defaults to the target's peak-to-peak (2 for images in [-1, 1])."""
     target = target.detach()
-    mse = float(torch.mean((prediction.detach() - target) ** 2))
+    mse = float(torch.mean((prediction.detach().to(target.device) - target) ** 2))
     if data_range is None:
         data_range = float(target.max() - target.min())
     if mse == 0.0:
