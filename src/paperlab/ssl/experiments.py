@@ -1,8 +1,8 @@
 """The five axes of Cole et al. (CVPR 2022) on Fashion-MNIST, each an Experiment.
 
 Size mapping (paper -> here): the paper pre-trains on 50K-1M images of 1.2M-2.7M-image datasets;
-here the in-domain pool is Fashion-MNIST's 60K train split, so 1K/5K/20K/60K stand for
-~50K/250K/500K/1M (the same 1:5:20:60 spread, ending at the whole dataset). Labels 100/1K/10K/60K
+here the in-domain pool is Fashion-MNIST's 60K train split, and 1K/5K/20K/60K stand for
+50K/250K/500K/1M (first step x5 as in the paper; the range ends at the whole dataset). Labels 100/1K/10K/60K
 stand for the paper's 1%...100% label fractions. Pre-training length is a fixed number of steps for
 every arm (equal compute), so smaller sets are seen for more epochs.
 """
