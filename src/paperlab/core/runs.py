@@ -171,6 +171,12 @@ def code_fingerprint(paper: str) -> str:
     return digest.hexdigest()[:12]
 
 
+def artifact_key(paper: str, payload: dict[str, Any]) -> str:
+    """Key for an artifact shared between a paper's experiments (a pre-trained encoder, a trained arm):
+    the payload plus the paper's code fingerprint, so an artifact made by older code is never reused."""
+    return config_hash({"payload": payload, "code": code_fingerprint(paper)})
+
+
 def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any]) -> str:
     """Same paper, experiment, scale, seed, config and code -> same identity (a finished run is reused)."""
     return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config,

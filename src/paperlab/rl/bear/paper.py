@@ -8,7 +8,6 @@ experiments from ``<data_dir>/arm-cache`` (``--set reuse_arms=false`` recomputes
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -20,14 +19,13 @@ import torch
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, \
     summarize
 from paperlab.core.experiment import Experiment, Paper
-from paperlab.core.runs import Run
+from paperlab.core.runs import Run, artifact_key
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
     default_data_dir
 from paperlab.rl.bear.datasets import DATASET_KINDS, load_dataset
 from paperlab.rl.common.envs import env_dims, make_env
 from paperlab.rl.bear.training import METHOD_LABELS, ArmSettings, default_kernel, make_agent, train_arm
 
-ARM_CACHE_VERSION = 1   # bump when training code changes in a way that changes results
 # ArmSettings fields that only reach the agent's config (already part of the arm key through it)
 AGENT_LEVEL_SETTINGS = ("hidden", "vae_hidden", "batch_size", "warmup_steps", "bear_preset", "lagrange_lr")
 
@@ -97,11 +95,11 @@ def _arm_key(build: DatasetBuildConfig, kind: str, method: str, settings: ArmSet
     """Identity of an arm: dataset, the agent's fully resolved config, training settings, seed."""
     obs_dim, act_dim = env_dims(make_env(build.env))
     agent = make_agent(method, build.env, obs_dim, act_dim, settings, "cpu")
-    payload = {"v": ARM_CACHE_VERSION, "data": dataset_directory(build).name, "kind": kind,
+    payload = {"data": dataset_directory(build).name, "kind": kind,
                "agent": type(agent).__name__, "agent_cfg": {k: str(v) for k, v in asdict(agent.cfg).items()},
                "train": {k: v for k, v in asdict(settings).items() if k not in AGENT_LEVEL_SETTINGS},
                "seed": seed, "device": device}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+    return artifact_key("bear", payload)
 
 
 def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
