@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p_rep.add_argument("--no-report", action="store_true", help="do not write report.md/report.html")
     p_rep.add_argument("--fresh", action="store_true", help="rerun even when an identical finished run exists")
+    p_rep.add_argument("--rejudge", action="store_true",
+                       help="judge again from finished runs with the same config, even if the code changed since")
     _add_common(p_rep)
 
     p_sweep = sub.add_parser("sweep", help="a grid of configs x seeds, aggregated across seeds")
@@ -116,7 +118,8 @@ def cmd_reproduce(args) -> int:
             json_path = str(Path(json_path).parent / paper.name / Path(json_path).name)
         document = reproduce(paper, scale=args.scale, out=args.out, json_path=json_path, seeds=args.seeds,
                              executor=args.executor, workers=args.workers, device=args.device,
-                             overrides=overrides, address=args.address, fresh=args.fresh)
+                             overrides=overrides, address=args.address, fresh=args.fresh,
+                             rejudge=args.rejudge)
         print_claims(document)
     if not args.no_report:
         md, html_path = write_report(args.out)

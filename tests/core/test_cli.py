@@ -53,3 +53,15 @@ def test_fresh_reruns_identical_runs(toy, tmp_path):
     args = ["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path), "--no-report", "--seeds", "1"]
     assert main(args) == 0 and main(args + ["--fresh"]) == 0
     assert len(list((tmp_path / "toy" / "noisy-mean").iterdir())) == 2
+
+
+def test_rejudge_reuses_runs_made_by_other_code(toy, tmp_path, monkeypatch):
+    import paperlab.core.runs as runs
+
+    args = ["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path), "--no-report", "--seeds", "1"]
+    assert main(args) == 0
+    monkeypatch.setattr(runs, "code_fingerprint", lambda paper: "edited-code")
+    assert main(args + ["--rejudge"]) == 0
+    assert len(list((tmp_path / "toy" / "noisy-mean").iterdir())) == 1
+    assert main(args) == 0  # without --rejudge, code that changed runs again
+    assert len(list((tmp_path / "toy" / "noisy-mean").iterdir())) == 2

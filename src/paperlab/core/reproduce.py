@@ -32,7 +32,7 @@ def split_overrides(paper: Paper, pairs: dict[str, str]) -> dict[str, dict[str, 
 def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json_path: str | Path | None = None,
               seeds: int | None = None, executor: str = "serial", workers: int = 2, device: str = "cpu",
               overrides: dict[str, str] | None = None, address: str | None = None,
-              fresh: bool = False) -> dict[str, Any]:
+              fresh: bool = False, rejudge: bool = False) -> dict[str, Any]:
     """Run (or reuse) every experiment behind the claims and return the claims document."""
     started = time.time()
     needed: dict[str, int] = {}
@@ -43,7 +43,7 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
     for name in needed:  # validate all configs before running anything
         paper.experiment(name).make_config(scale, per_exp[name])
     jobs = [Job(paper.name, name, scale, seed, tuple(sorted(per_exp[name].items())), device, str(out),
-                reuse=not fresh) for name, n in needed.items() for seed in range(n)]
+                reuse=not fresh, any_code=rejudge) for name, n in needed.items() for seed in range(n)]
     dirs = execute(jobs, executor=executor, workers=workers, address=address)
     runs_by_exp: dict[str, list[str]] = {}
     for job, directory in zip(jobs, dirs):

@@ -177,14 +177,16 @@ def artifact_key(paper: str, payload: dict[str, Any]) -> str:
     return config_hash({"payload": payload, "code": code_fingerprint(paper)})
 
 
-def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any]) -> str:
-    """Same paper, experiment, scale, seed, config and code -> same identity (a finished run is reused)."""
-    return config_hash({"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config,
-                        "code": code_fingerprint(paper)})
+def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any],
+                 with_code: bool = True) -> str:
+    """Same paper, experiment, scale, seed, config (and code) -> same identity (a finished run is reused)."""
+    payload = {"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config}
+    return config_hash({**payload, "code": code_fingerprint(paper)} if with_code else payload)
 
 
-def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool) -> Path | None:
-    """The newest run with this identity that has (finished=True) or lacks (False) results.json.
+def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool,
+             key: str = "identity") -> Path | None:
+    """The newest run whose config.json[key] is `identity` and that has (finished=True) or lacks results.json.
 
     Re-runs skip a finished identical run and resume an unfinished one.
     """
@@ -196,7 +198,7 @@ def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bo
             meta = json.loads(cfg_path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        if meta.get("identity") == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
+        if meta.get(key) == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
             return cfg_path.parent
     return None
 
@@ -204,12 +206,14 @@ def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bo
 def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int = 0, device: str = "cpu",
                    out: str | Path = "runs", overrides: dict[str, Any] | None = None,
                    resume: str | Path | None = None, skip_finished: bool = False,
-                   show_progress: bool = True) -> Path:
+                   show_progress: bool = True, any_code: bool = False) -> Path:
     """Run one experiment for one seed and return its run directory.
 
     With `resume`, the run continues in that directory with its saved config. With `skip_finished`,
     an identical finished run (same paper, experiment, scale, seed and config) is returned as is, and
     an identical unfinished one is resumed: this makes sweep jobs idempotent and safe to retry.
+    With `any_code` too, a finished run with the same config made by other code is also reused
+    (re-judging claims after editing a judge, without re-running).
     """
     from paperlab.core.registry import get_paper
 
@@ -228,7 +232,12 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         exp = get_paper(paper).experiment(experiment)
         cfg = exp.make_config(scale, overrides)
         identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
+        config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False)
         directory = None
+        if skip_finished and any_code:
+            finished = find_run(Path(out), paper, experiment, config_identity, finished=True, key="config_identity")
+            if finished is not None:
+                return finished
         if skip_finished:
             finished = find_run(Path(out), paper, experiment, identity, finished=True)
             if finished is not None:
@@ -241,7 +250,8 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
             directory.mkdir(parents=True, exist_ok=False)
             meta = {
                 "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
-                "identity": identity, "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                "identity": identity, "config_identity": config_identity,
+                "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
                 "versions": library_versions(), "git_commit": git_commit(),
                 "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
             }

@@ -31,6 +31,7 @@ class Job:
     device: str = "cpu"
     out: str = "runs"
     reuse: bool = True  # skip an identical finished run, resume an identical unfinished one
+    any_code: bool = False  # also reuse a finished run with the same config made by other code
 
 
 def run_job(job: Job) -> str:
@@ -39,7 +40,8 @@ def run_job(job: Job) -> str:
 
     os.environ.setdefault("PAPERLAB_NO_PROGRESS", "1")
     path = run_experiment(job.paper, job.experiment, scale=job.scale, seed=job.seed, device=job.device,
-                          out=job.out, overrides=dict(job.overrides), skip_finished=job.reuse, show_progress=False)
+                          out=job.out, overrides=dict(job.overrides), skip_finished=job.reuse, show_progress=False,
+                          any_code=job.any_code)
     return str(path)
 
 
