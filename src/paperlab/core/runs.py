@@ -198,6 +198,9 @@ def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bo
             meta = json.loads(cfg_path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
+        if key == "config_identity" and key not in meta and "config" in meta:  # runs made before it was stored
+            meta[key] = run_identity(meta["paper"], meta["experiment"], meta["scale"], meta["seed"], meta["config"],
+                                     with_code=False)
         if meta.get(key) == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
             return cfg_path.parent
     return None
