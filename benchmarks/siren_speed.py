@@ -129,10 +129,11 @@ def _proc_status_kib(field: str) -> int:
 
 
 def memory_child(kind: str, side: int, impl: str, device: str) -> None:
-    """Peak memory of one training step above the memory held before it (model, data, optimiser state)."""
+    """Peak memory of the first training step above the memory held before it (model, data). On CPU the
+    first step is measured because later steps reuse pages the allocator kept from it."""
     models, step = make_case(kind, side, device)
-    step(impl)                                   # allocate the optimiser state first
     if device.startswith("cuda"):
+        step(impl)                               # allocate the optimiser state first
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
