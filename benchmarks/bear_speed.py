@@ -73,7 +73,7 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
     """Interleaved timing of the batched BEAR and the per-member-loop reference at two network shapes."""
     import torch
     from paperlab.core.benchmark import median_time
-    from paperlab.rl.bear.agents import BEAR, bear_config
+    from paperlab.rl.bear.agents import BEAR
     from paperlab.rl.bear.datasets import load_dataset
     from paperlab.rl.common.envs import evaluate, make_env
     from paperlab.rl.common.networks import MLP

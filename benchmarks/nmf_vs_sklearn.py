@@ -23,7 +23,7 @@ import torch
 from sklearn.decomposition import NMF as SklearnNMF
 from threadpoolctl import threadpool_limits
 
-from paperlab.core.benchmark import format_cases, machine_info, median_time, write_benchmark_json
+from paperlab.core.benchmark import format_cases, median_time, write_benchmark_json
 from paperlab.nmf import NMF
 from paperlab.nmf.init import initialize
 from paperlab.nmf.matrices import as_data_matrix

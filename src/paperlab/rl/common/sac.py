@@ -17,7 +17,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from paperlab.rl.common.networks import QEnsemble, TanhGaussianPolicy
 from paperlab.rl.common.optim import ensemble_bellman_loss, gradient_step, make_adam, soft_update

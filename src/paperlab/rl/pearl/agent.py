@@ -20,7 +20,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from paperlab.rl.common.networks import MLP, EnsembleMLP, TanhGaussianPolicy, tanh_log_det_jacobian
 from paperlab.rl.pearl.encoder import ContextEncoder, RecurrentContextEncoder, kl_to_standard_normal, sample_latent

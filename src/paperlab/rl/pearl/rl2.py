@@ -69,7 +69,7 @@ class RL2Trainer:
     @torch.no_grad()
     def run_trials(self, tasks: list[dict], deterministic: bool, seed: int) -> dict[str, np.ndarray]:
         """One trial per task; arrays are (n_tasks, E*H, ...), episode returns (n_tasks, E)."""
-        s, H, E = self.s, self.family.horizon, self.s.episodes_per_trial
+        H, E = self.family.horizon, self.s.episodes_per_trial
         env = self.family.make(tasks, seed=seed)
         n, L = len(tasks), E * H
         inputs = np.zeros((n, L, self.net.in_dim), dtype=np.float32)
