@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import matplotlib
@@ -18,6 +19,15 @@ def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] | None 
     size = size or (4.2 * ncols, 3.3 * nrows)
     fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, **kw)
     return fig, axes if nrows * ncols > 1 else axes[0, 0]
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Save a figure as PNG (the one place figures are written) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def plot_mean_ci(ax, x: Sequence[float], per_seed: Sequence[Sequence[float]], label: str, **kw) -> None:

@@ -136,12 +136,9 @@ class Run:
         return self.dir / "plots" / (name if name.endswith(".png") else f"{name}.png")
 
     def save_figure(self, fig: Any, name: str) -> Path:
-        import matplotlib.pyplot as plt
+        from paperlab.core.plots import save_figure
 
-        path = self.plot_path(name)
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        return path
+        return save_figure(fig, self.plot_path(name))
 
     def progress(self, iterable: Iterable | None = None, total: int | None = None, desc: str | None = None, **kw):
         from tqdm.auto import tqdm

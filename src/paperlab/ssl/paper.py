@@ -11,7 +11,7 @@ from paperlab.core.claims import (
     INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, mean_ci, summarize,
 )
 from paperlab.core.experiment import Paper
-from paperlab.core.plots import new_figure, plot_mean_ci
+from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
 from paperlab.ssl.experiments import EXPERIMENTS, parse_corruption
 
 SEEDS = 3
@@ -178,11 +178,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
     paths = []
 
     def save(fig, name):
-        path = out_dir / f"{name}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out_dir / f"{name}.png"))
 
     if "unlabeled-size" in results:
         runs = results["unlabeled-size"]

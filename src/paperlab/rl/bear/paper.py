@@ -331,8 +331,7 @@ def judge_support_vs_distribution(results: dict[str, list[dict]]) -> Verdict:
 def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
     """Cross-seed bar charts of normalized scores (mean, 95% CI) and Q-estimate curves."""
     from paperlab.core.claims import mean_ci
-    from paperlab.core.plots import new_figure
-    import matplotlib.pyplot as plt
+    from paperlab.core.plots import new_figure, save_figure
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, runs in results.items():
@@ -352,10 +351,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.set_ylabel("normalized score")
         ax.set_title(f"{name} ({len(runs)} seeds, 95% CI)")
         ax.legend(fontsize=7)
-        path = out_dir / f"{name}_scores.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out_dir / f"{name}_scores.png"))
     if "q-divergence" in results:
         runs = results["q-divergence"]
         fig, ax = new_figure()
@@ -372,10 +368,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.set_ylabel("mean Q(s,a) on dataset pairs")
         ax.set_yscale("symlog")
         ax.legend(fontsize=7)
-        path = out_dir / "q_divergence.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out_dir / "q_divergence.png"))
     return paths
 
 

@@ -61,11 +61,9 @@ def _run_arms(run: Run, cfg, arms: dict[str, dict]) -> dict:
 
 def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log_x: bool = False,
                  ylabel: str = "test return") -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from paperlab.core.plots import new_figure
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    fig, ax = new_figure(size=(5.5, 3.8))
     for arm, res in arms.items():
         curve = res["curve"]
         ys = [p[key] if key in p else p["success_by_traj"][-1] for p in curve]
@@ -77,7 +75,6 @@ def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log
     ax.legend()
     fig.tight_layout()
     run.save_figure(fig, name)
-    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -169,11 +166,9 @@ def _select(known: dict[str, dict], arms: tuple[str, ...]) -> dict[str, dict]:
 
 
 def _plot_by_traj(run: Run, arms: dict) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from paperlab.core.plots import new_figure
 
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig, ax = new_figure(size=(5, 3.6))
     for arm, res in arms.items():
         succ = res["final_success_by_traj"]
         ax.plot(range(len(succ)), succ, marker="o", label=arm)
@@ -183,7 +178,6 @@ def _plot_by_traj(run: Run, arms: dict) -> None:
     ax.legend()
     fig.tight_layout()
     run.save_figure(fig, "success_by_trajectory")
-    plt.close(fig)
 
 
 def curve_values(curve: list[dict], key: str) -> np.ndarray:

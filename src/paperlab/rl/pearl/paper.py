@@ -194,17 +194,16 @@ def judge_recent_context(results: dict[str, list[dict]]) -> Verdict:
 
 def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
     """Mean test return across seeds vs env steps (log x) for PEARL and RL^2."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from pathlib import Path
+
+    from paperlab.core.plots import new_figure, save_figure
 
     paths = []
     runs = results.get("sample-efficiency")
     if runs:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        fig, ax = new_figure(size=(5.5, 3.8))
         for method in ("pearl", "rl2"):
             for i, r in enumerate(runs):
                 steps, vals = _smoothed(r[method]["curve"], window=1)
@@ -216,10 +215,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
         ax.set_title(f"{runs[0]['task']}: one line per seed")
         ax.legend()
         fig.tight_layout()
-        path = out_dir / "sample_efficiency_seeds.png"
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out_dir / "sample_efficiency_seeds.png"))
     return paths
 
 
