@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from paperlab.core.config import SCALES, apply_overrides
+from paperlab.core.constraints import validate_config
 
 if TYPE_CHECKING:
     from paperlab.core.claims import Claim
@@ -31,7 +32,7 @@ class Experiment:
         if unknown:
             raise ValueError(f"experiment {self.name!r}: unknown scales {sorted(unknown)}; valid: {', '.join(SCALES)}")
         for scale, preset in self.scales.items():  # presets are validated when the paper is imported
-            apply_overrides(self.config(), preset)
+            validate_config(apply_overrides(self.config(), preset))
 
     def make_config(self, scale: str = "quick", overrides: dict[str, Any] | None = None) -> Any:
         """Paper defaults, then the scale preset (`tiny` falls back to `quick`), then user overrides."""
@@ -41,7 +42,7 @@ class Experiment:
         if preset is None and scale == "tiny":
             preset = self.scales.get("quick", {})
         cfg = apply_overrides(self.config(), preset or {})
-        return apply_overrides(cfg, overrides or {})
+        return validate_config(apply_overrides(cfg, overrides or {}))
 
 
 @dataclass

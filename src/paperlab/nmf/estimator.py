@@ -9,6 +9,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from paperlab.core.seeding import resolve_device
 from paperlab.nmf import updates
 from paperlab.nmf.init import INITS, initialize
 from paperlab.nmf.matrices import as_data_matrix, is_torch
@@ -110,10 +111,17 @@ class NMF(TransformerMixin, BaseEstimator):
             raise ValueError(f"eval_every must be an integer >= 0; got {self.eval_every!r}")
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise ValueError(f"tol must be a number >= 0; got {self.tol!r}")
-        if self.learning_rate is not None and (not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be None or a number > 0; got {self.learning_rate!r}")
+        if self.learning_rate is not None and (not isinstance(self.learning_rate, numbers.Real)
+                                               or not 0 < self.learning_rate < float("inf")):
+            raise ValueError(f"learning_rate must be None or a finite number > 0; got {self.learning_rate!r}")
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, (np.random.Generator, np.random.RandomState))
+                or isinstance(rs, numbers.Integral) and not isinstance(rs, bool) and rs >= 0):
+            raise ValueError(f"random_state must be None, an integer >= 0 or a numpy Generator/RandomState; got {rs!r}")
         if self.device is not None and self.backend != "torch":
             raise ValueError(f"device={self.device!r} needs backend='torch'")
+        if self.device is not None:
+            resolve_device(str(self.device))
 
     def _check_data(self, X, name: str = "X", n_features: int | None = None):
         """Validated X in the backend's form (dense array, scipy CSR, or torch dense/sparse tensor)."""

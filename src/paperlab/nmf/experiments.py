@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.core.plots import new_figure
 from paperlab.core.runs import Run
 from paperlab.nmf import updates
-from paperlab.nmf.estimator import NMF
-from paperlab.nmf.init import initialize
+from paperlab.nmf.estimator import LOSSES, NMF
+from paperlab.nmf.init import INITS, initialize
 from paperlab.nmf.matrices import DenseMatrix
 
 
@@ -52,6 +53,7 @@ PRINTED = {
 @dataclass
 class ExampleConfig:
     """Rank-1 factorizations of the summary's ratings matrix (the summary prints r = 1, Frobenius-style numbers)."""
+    _constraints = {"max_iter": Interval(1), "init": Options(*INITS)}
     max_iter: int = 5000        # multiplicative updates from a random start (rank 1 converges fast)
     init: str = "random"        # the paper starts from random matrices
 
@@ -129,6 +131,8 @@ def example(run: Run, cfg: ExampleConfig) -> dict:
 @dataclass
 class MonotoneConfig:
     """Random nonnegative matrices of random shape, rank and density; exact objective after every half-step."""
+    _constraints = {"n_matrices": Interval(1), "max_side": Interval(2), "n_iter": Interval(1),
+                    "losses": [Options(*LOSSES), Unique()]}
     n_matrices: int = 200       # increases are measured relative to each run's initial objective
     max_side: int = 80
     n_iter: int = 500
@@ -184,6 +188,8 @@ def monotone(run: Run, cfg: MonotoneConfig) -> dict:
 class GdEquivalenceConfig:
     """Part 1: MU step vs additive step with the paper's η on random matrices.  Part 2: MU vs fixed-step
     projected gradient descent on one low-rank-plus-noise matrix (objective vs iteration and vs time)."""
+    _constraints = {"n_matrices": Interval(1), "m": Interval(1), "n": Interval(1), "n_iter": Interval(1),
+                    "rank": Interval(1, lambda c: min(c.m, c.n)), "step_scales": POSITIVE}
     n_matrices: int = 50
     m: int = 300
     n: int = 200
@@ -264,6 +270,8 @@ def gd_equivalence(run: Run, cfg: GdEquivalenceConfig) -> dict:
 
 @dataclass
 class FixedPointsConfig:
+    _constraints = {"m": Interval(1), "n": Interval(1), "rank": Interval(1, lambda c: min(c.m, c.n)),
+                    "n_iter": Interval(1), "floor": Interval(0, 1, closed="left"), "n_matrices": Interval(1)}
     m: int = 60
     n: int = 40
     rank: int = 6
@@ -364,6 +372,8 @@ def fixed_points(run: Run, cfg: FixedPointsConfig) -> dict:
 @dataclass
 class PartsConfig:
     """scikit-learn's bundled digits (1797 images of 8×8); the rank is our choice (the summary gives none)."""
+    _constraints = {"n_components": Interval(1, 64), "max_iter": Interval(1), "loss": Options(*LOSSES),
+                    "init": Options(*INITS)}
     n_components: int = 16
     max_iter: int = 500
     loss: str = "frobenius"

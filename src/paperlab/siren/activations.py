@@ -17,6 +17,7 @@ from scipy import stats
 from torch import nn
 
 from paperlab.core.plots import new_figure
+from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.siren.models import SineLayer
 
 INITS = ("paper", "default_sin1", "default_sin30")
@@ -25,6 +26,8 @@ INITS = ("paper", "default_sin1", "default_sin30")
 @dataclass
 class ActivationStatisticsConfig:
     """Fig. 2 / supplement: 50-layer SIREN of width 2048, 1-D inputs uniform on [-1, 1]."""
+    _constraints = {"depth": Interval(1), "width": Interval(1), "samples": Interval(2), "omega_0": POSITIVE,
+                    "inits": [Options(*INITS), Unique()], "histogram_layers": [Interval(1, "depth"), Unique()]}
 
     depth: int = 50
     width: int = 2048

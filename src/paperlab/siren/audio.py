@@ -9,15 +9,21 @@ import numpy as np
 import torch
 
 from paperlab.core.plots import new_figure
+from paperlab.core.constraints import Check, Interval, Options, POSITIVE, PathKind, Unique
 from paperlab.siren.data import coordinate_grid, default_audio, load_wav, write_wav
 from paperlab.siren.images import check_methods
-from paperlab.siren.models import build_model
+from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, supervision_objective
 
 
 @dataclass
 class AudioConfig:
     """Authors' audio setting: 5 x 256 network, first omega_0 = 3000, Adam lr 5e-5 (paper), full batch."""
+    _constraints = {"wav": PathKind("file", suffixes=(".wav",)), "seconds": POSITIVE, "rate": Interval(8),
+                    "max_samples": Check(lambda v, c: v == 0 or v >= 4, "0 (all) or >= 4 samples"),
+                    "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+                    "hidden_features": Interval(1), "first_omega_0": POSITIVE, "hidden_omega_0": POSITIVE,
+                    "methods": [Options(*METHODS), Unique()]}
 
     wav: str = ""                  # a WAV file path; empty = the offline default clip (chirp + tones)
     seconds: float = 2.0           # default clip length

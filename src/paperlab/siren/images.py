@@ -4,12 +4,14 @@ supplement's Poisson experiment) and gradient-domain blending (Fig. 5)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from paperlab.core.plots import new_figure
-from paperlab.siren.data import coordinate_grid, load_image
+from paperlab.core.constraints import Check, Interval, Options, POSITIVE, Unique
+from paperlab.siren.data import BUNDLED_IMAGES, coordinate_grid, load_image
 from paperlab.siren.derivatives import laplace_filter, sobel_gradient
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, psnr, supervision_objective
@@ -49,12 +51,19 @@ class ImageSignal:
 @dataclass
 class NetworkConfig:
     """Architecture shared by the image experiments: the authors' `SingleBVPNet` (5 x 256, omega_0 = 30)."""
+    _constraints = {"hidden_features": Interval(1), "first_omega_0": POSITIVE, "hidden_omega_0": POSITIVE,
+                    "rbf_centres": Interval(1)}
 
     hidden_features: int = 256
     hidden_layers: int = 3
     first_omega_0: float = 30.0
     hidden_omega_0: float = 30.0
     rbf_centres: int = 1024
+
+
+# a bundled scikit-image name or an image file
+IMAGE = Check(lambda v, c: v in BUNDLED_IMAGES or Path(v).is_file(),
+              f"a bundled image ({', '.join(BUNDLED_IMAGES)}) or an existing image file")
 
 
 def make_network(method: str, cfg, in_features: int, out_features: int, samples_per_axis: int, device: str):
@@ -93,6 +102,8 @@ def psnr_curve(history: list[dict], key: str) -> dict[str, list]:
 @dataclass
 class ImageFitConfig(NetworkConfig):
     """Authors' `train_img.py`: 512^2 cameraman, 10k full-batch Adam steps at lr 1e-4."""
+    _constraints = {"image": IMAGE, "side": Interval(2), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+                    "methods": [Options(*METHODS), Unique()]}
 
     image: str = "camera"
     side: int = 512
@@ -172,6 +183,9 @@ def plot_field_grid(run, signal: ImageSignal, methods, name: str) -> None:
 class DerivativeSupervisionConfig(NetworkConfig):
     """Supplement, Poisson image reconstruction: fit only the gradient (or only the Laplacian) of the
     cameraman; the authors' script trains full-batch with Adam at lr 1e-4 for 10k steps at 256^2."""
+    _constraints = {"image": IMAGE, "side": Interval(2), "steps": Interval(1), "lr": POSITIVE,
+                    "log_every": Interval(1), "highpass_sigma": POSITIVE,
+                    "gradient_methods": [Options(*METHODS), Unique()], "laplacian_methods": [Options(*METHODS), Unique()]}
 
     image: str = "camera"
     side: int = 256
@@ -257,6 +271,10 @@ def plot_recoveries(run, signal: ImageSignal, keys) -> None:
 class PoissonBlendConfig(NetworkConfig):
     """Fig. 5: fit a SIREN to the composite gradient 0.5 grad(a) + 0.5 grad(b) of two images
     (the authors' `CompositeGradients` weights), notebook resolution 128^2."""
+    _constraints = {"side": Interval(2), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+                    "images": IMAGE,
+                    "weights": Check(lambda w, c: len(w) == len(c.images) >= 2, "one weight per image (>= 2 images)",
+                                     whole=True)}
 
     images: tuple[str, ...] = ("camera", "astronaut")
     weights: tuple[float, ...] = (0.5, 0.5)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from paperlab.core.plots import new_figure
+from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.models import sine_weight_bound
 from paperlab.siren.training import fit
@@ -24,6 +25,13 @@ from paperlab.siren.training import fit
 class PriorConfig:
     """Paper: CelebA 32^2, context 10 / 100 / 1000 pixels, set encoder + hypernetwork onto a SIREN.
     Sizes here are ours (a 3 x 64 SIREN, 128-d code); Adam lr 1e-4 as in the paper's other experiments."""
+    _constraints = {"dataset": Options("fashion-mnist", "digits"), "side": Interval(2), "train_images": Interval(1),
+                    "test_images": Interval(1), "batch_size": Interval(1), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+                    "latent": Interval(1),
+                    "encoder_hidden": Interval(1), "siren_hidden": Interval(1), "hyper_hidden": Interval(1),
+                    "cnp_hidden": Interval(1), "omega_0": POSITIVE, "min_context": Interval(1, lambda c: c.side ** 2),
+                    "contexts": [Interval(1, lambda c: c.side ** 2), Unique()],
+                    "methods": [Options("hypernetwork", "cnp"), Unique()]}
 
     dataset: str = "fashion-mnist"         # "fashion-mnist" (falls back to "digits" when not installed) or "digits"
     side: int = 32

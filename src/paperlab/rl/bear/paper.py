@@ -18,13 +18,15 @@ import torch
 
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, \
     summarize
+from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.experiment import Experiment, Paper
 from paperlab.core.runs import Run, artifact_key
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
     default_data_dir
 from paperlab.rl.bear.datasets import DATASET_KINDS, load_dataset
-from paperlab.rl.common.envs import env_dims, make_env
-from paperlab.rl.bear.training import METHOD_LABELS, ArmSettings, default_kernel, make_agent, train_arm
+from paperlab.rl.bear.agents import BEAR_PRESETS
+from paperlab.rl.common.envs import MUJOCO_ENVS, env_dims, make_env
+from paperlab.rl.bear.training import METHOD_LABELS, METHODS, ArmSettings, default_kernel, make_agent, train_arm
 
 # ArmSettings fields that only reach the agent's config (already part of the arm key through it)
 AGENT_LEVEL_SETTINGS = ("hidden", "vae_hidden", "batch_size", "warmup_steps", "bear_preset", "lagrange_lr")
@@ -33,6 +35,16 @@ AGENT_LEVEL_SETTINGS = ("hidden", "vae_hidden", "batch_size", "warmup_steps", "b
 @dataclass
 class OfflineConfig:
     """Paper scale: D4RL-sized data (1M transitions), authors' networks and 1M updates."""
+    _constraints = {"envs": [Options(*MUJOCO_ENVS, "Pendulum-v1"), Unique()], "datasets": [Options(*DATASET_KINDS), Unique()],
+                    "methods": [Options(*METHODS), Unique()], "updates": Interval(1), "eval_every": Interval(1),
+                    "eval_episodes": Interval(1), "hidden": Interval(1), "vae_hidden": Interval(1),
+                    "batch_size": Interval(0), "warmup_steps": Interval(-1), "q_probe_every": Interval(1),
+                    "n_probe": Interval(1), "bear_preset": Options(*BEAR_PRESETS), "lagrange_lr": Interval(0),
+                    "gamma": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"),
+                    "behaviour_steps": Interval(1), "sac_hidden": Interval(1), "sac_batch_size": Interval(1),
+                    "sac_lr": POSITIVE, "sac_initial_temperature": POSITIVE, "snapshot_every": Interval(1),
+                    "snapshot_episodes": Interval(1), "transitions": Interval(1), "medium_fraction": Interval(0, 1),
+                    "data_dir": PathKind("dir")}
     envs: tuple[str, ...] = ("Hopper-v5", "HalfCheetah-v5")
     datasets: tuple[str, ...] = DATASET_KINDS
     methods: tuple[str, ...] = ("bear", "bcq", "bc", "sac", "bear-kl")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.rl.pearl.tasks import FAMILIES
 
 # oyster configs/default.py (algo_params) -- used for every task unless its json overrides
@@ -71,6 +72,15 @@ def cpu_overrides(task: str) -> dict:
 @dataclass
 class PEARLConfig:
     """One PEARL meta-training run. `None` = the task's value in the chosen preset table."""
+    _constraints = {"task": Options(*FAMILIES), "preset": Options("authors", "cpu"), "encoder": Options("mlp", "rnn"),
+                    "rnn_context": Options("transitions", "trajectories"),
+                    "context_source": Options("recent", "whole-buffer"), "n_train_tasks": Interval(1),
+                    "n_test_tasks": Interval(1), "latent_dim": Interval(1), "hidden": Interval(1),
+                    "encoder_hidden": Interval(1), "meta_batch": Interval(1), "num_iterations": Interval(1),
+                    "num_tasks_sample": Interval(1), "batch_size": Interval(1), "embedding_batch_size": Interval(1),
+                    "discount": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"), "lr": POSITIVE,
+                    "reward_scale": POSITIVE, "kl_lambda": Interval(0), "num_exp_traj_eval": Interval(0),
+                    "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1)}
 
     task: str = "point-robot"
     preset: str = "authors"                 # "authors" (oyster configs) | "cpu"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.config import PEARLConfig
 from paperlab.rl.pearl.rl2 import RL2Settings, RL2Trainer
@@ -82,6 +83,8 @@ def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log
 # ----------------------------------------------------------------------------------------------------
 @dataclass
 class SampleEfficiencyConfig(PEARLConfig):
+    _constraints = {"rl2_env_steps": Interval(1), "rl2_hidden": Interval(1), "rl2_trials_per_batch": Interval(1),
+                    "rl2_lr": POSITIVE, "rl2_eval_points": Interval(1)}
     task: str = "cheetah-vel"
     rl2_env_steps: int = 100_000_000        # the paper's on-policy baselines run ~1e8 steps
     rl2_hidden: int = 64
@@ -118,6 +121,7 @@ def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
 # ----------------------------------------------------------------------------------------------------
 @dataclass
 class SparseExplorationConfig(PEARLConfig):
+    _constraints = {"arms": [Options("probabilistic", "deterministic"), Unique()]}
     task: str = "sparse-point-robot"
     arms: tuple[str, ...] = ("probabilistic", "deterministic")
 
@@ -132,6 +136,7 @@ def sparse_exploration(run: Run, cfg: SparseExplorationConfig) -> dict:
 
 @dataclass
 class EncoderAblationConfig(PEARLConfig):
+    _constraints = {"arms": [Options("mlp", "rnn-transitions", "rnn-trajectories"), Unique()]}
     task: str = "cheetah-vel"
     arms: tuple[str, ...] = ("mlp", "rnn-transitions", "rnn-trajectories")
 
@@ -147,6 +152,7 @@ def encoder_ablation(run: Run, cfg: EncoderAblationConfig) -> dict:
 
 @dataclass
 class ContextSamplingConfig(PEARLConfig):
+    _constraints = {"arms": [Options("recent", "whole-buffer"), Unique()]}
     task: str = "cheetah-vel"
     arms: tuple[str, ...] = ("recent", "whole-buffer")
 
