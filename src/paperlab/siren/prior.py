@@ -187,11 +187,11 @@ def image_prior(run, cfg: PriorConfig) -> dict:
     train_t = torch.as_tensor(train, device=run.device).reshape(len(train), pixels, 1)
     test_t = torch.as_tensor(test, device=run.device).reshape(len(test), pixels, 1)
     coords = coordinate_grid(cfg.side, cfg.side).to(run.device).unsqueeze(0)
-    generator = torch.Generator().manual_seed(run.seed)
     for i, method in enumerate(cfg.methods):
         if method in run.partial:
             continue
         torch.manual_seed(run.seed * 1000 + i)
+        generator = torch.Generator().manual_seed(run.seed * 1000 + i)  # own stream: resumable per method
         model = ImagePrior(method, cfg).to(run.device)
 
         def objective(model, step):
@@ -204,6 +204,8 @@ def image_prior(run, cfg: PriorConfig) -> dict:
             prediction, code = model(coords.expand(cfg.batch_size, -1, -1), values, mask)
             mse = torch.mean((prediction - values) ** 2)
             return mse + cfg.latent_weight * code.square().mean(), {"mse": float(mse.detach())}
+
+        objective.generators = {"batches": generator}
 
         fit(model, objective, cfg.steps, cfg.lr, run, tag=method, log_every=cfg.log_every,
             checkpoint_every=cfg.checkpoint_every)
@@ -226,7 +228,7 @@ def plot_inpainting(run, cfg: PriorConfig, test_t: torch.Tensor, coords: torch.T
         rows.append((f"context {c}", torch.where(mask.unsqueeze(-1) > 0, values, torch.full_like(values, -1.5))))
         for method in cfg.methods:
             model = ImagePrior(method, cfg).to(run.device)
-            model.load_state_dict(torch.load(run.dir / f"prior_{method}.pt", map_location=run.device))
+            model.load_state_dict(torch.load(run.dir / f"prior_{method}.pt", map_location=run.device, weights_only=True))
             with torch.no_grad():
                 rows.append((f"{method} ({c})", model(coords.expand(shown, -1, -1), values, mask)[0]))
     rows.append(("ground truth", values))

