@@ -32,9 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_run = sub.add_parser("run", help="run one experiment for one seed")
     p_run.add_argument("paper", nargs="?")
     p_run.add_argument("experiment", nargs="?")
-    p_run.add_argument("--seed", type=int, default=0)
-    p_run.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in its directory")
+    p_run.add_argument("--seed", type=int, default=None, help="default 0")
+    p_run.add_argument("--resume", metavar="RUN_DIR",
+                       help="continue an interrupted run in its directory with its saved config (other options "
+                            "must agree with it; a finished run is shown, never recomputed)")
     _add_common(p_run)
+    p_run.set_defaults(scale=None, device=None, out=None)  # None: not given (checked against --resume)
 
     p_rep = sub.add_parser("reproduce", help="run the experiments behind a paper's claims and judge them")
     p_rep.add_argument("paper", help="a paper name or 'all'")
@@ -84,19 +87,51 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _check_resume_args(args) -> None:
+    """--resume continues with the run's saved settings: anything given with it must agree with them."""
+    from paperlab.core.config import apply_overrides, config_to_dict
+    from paperlab.core.registry import get_paper
+    from paperlab.core.runs import read_json
+
+    cfg_file = Path(args.resume) / "config.json"
+    if not cfg_file.is_file():
+        raise CliError(f"cannot resume: {cfg_file} does not exist (is {args.resume} a run directory?)")
+    meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
+    given = {"PAPER": (args.paper, meta["paper"]), "EXPERIMENT": (args.experiment, meta["experiment"]),
+             "--seed": (args.seed, meta["seed"]), "--scale": (args.scale, meta["scale"]),
+             "--device": (args.device, meta.get("device"))}
+    if args.out is not None and Path(args.out).resolve() != Path(args.resume).resolve().parents[2]:
+        given["--out"] = (args.out, str(Path(args.resume).parents[2]))
+    for name, (value, saved) in given.items():
+        if value is not None and value != saved:
+            raise CliError(f"--resume {args.resume}: {name} {value!r} contradicts the run's saved {saved!r} "
+                           f"(resume continues the run as it was started; drop {name} or start a new run)")
+    if args.overrides:
+        exp = get_paper(meta["paper"]).experiment(meta["experiment"])
+        saved = meta["config"]
+        wanted = config_to_dict(apply_overrides(exp.config(), {**saved, **parse_set_args(args.overrides)}))
+        changed = sorted(k for k in wanted if wanted[k] != saved.get(k))
+        if changed:
+            raise CliError(f"--resume {args.resume}: --set changes {', '.join(changed)} from the run's saved config; "
+                           "a resumed run keeps its config (start a new run to change it)")
+
+
 def cmd_run(args) -> int:
-    from paperlab.core.runs import load_results, run_experiment
+    from paperlab.core.runs import RESULTS_FILE, load_results, run_experiment
 
     if args.resume:
-        directory = run_experiment("", "", resume=args.resume, device=args.device)
+        _check_resume_args(args)
+        if (Path(args.resume) / RESULTS_FILE).exists():
+            print(f"run {args.resume} already finished; not recomputed")
+        directory = run_experiment("", "", resume=args.resume)
     else:
         if not args.paper or not args.experiment:
-            from paperlab.core.registry import all_papers
+            from paperlab.core.registry import paper_names
 
-            valid = ", ".join(all_papers())
-            raise CliError(f"run needs PAPER and EXPERIMENT (or --resume DIR); papers: {valid}")
-        directory = run_experiment(args.paper, args.experiment, scale=args.scale, seed=args.seed,
-                                   device=args.device, out=args.out, overrides=parse_set_args(args.overrides))
+            raise CliError(f"run needs PAPER and EXPERIMENT (or --resume DIR); papers: {', '.join(paper_names())}")
+        directory = run_experiment(args.paper, args.experiment, scale=args.scale or "quick", seed=args.seed or 0,
+                                   device=args.device or "cpu", out=args.out or "runs",
+                                   overrides=parse_set_args(args.overrides))
     results = load_results(directory)
     print(f"run directory: {directory}")
     from paperlab.core.claims import format_measured
@@ -110,6 +145,14 @@ def cmd_reproduce(args) -> int:
     from paperlab.core.report import write_report
     from paperlab.core.reproduce import print_claims, reproduce
 
+    if args.seeds is not None and args.seeds < 1:
+        raise CliError(f"--seeds {args.seeds}: give the number of seeds per experiment, an integer >= 1 "
+                       "(omit it for what each claim asks)")
+    if args.workers < 1:
+        raise CliError(f"--workers {args.workers}: must be an integer >= 1")
+    _check_out(args.out, "--out")
+    if args.json_path:
+        _check_file_target(args.json_path, "--json")
     papers = list(all_papers().values()) if args.paper == "all" else [get_paper(args.paper)]
     overrides = parse_set_args(args.overrides)
     for paper in papers:
@@ -133,6 +176,9 @@ def cmd_sweep(args) -> int:
     from paperlab.core.sweep import parse_seeds, sweep
 
     get_paper(args.paper).experiment(args.experiment)
+    if args.workers < 1:
+        raise CliError(f"--workers {args.workers}: must be an integer >= 1")
+    _check_out(args.out, "--out")
     summary = sweep(args.paper, args.experiment, args.grid, parse_seeds(args.seeds), scale=args.scale,
                     executor=args.executor, workers=args.workers, address=args.address, device=args.device,
                     out=args.out, fixed=parse_set_args(args.overrides), fresh=args.fresh)
@@ -146,6 +192,8 @@ def cmd_sweep(args) -> int:
 def cmd_report(args) -> int:
     from paperlab.core.report import write_report
 
+    if args.out:
+        _check_out(args.out, "report --out")
     md, html_path = write_report(args.runs_dir, args.out)
     print(f"report: {md} and {html_path}")
     return 0
@@ -159,9 +207,25 @@ def cmd_data(args) -> int:
     if args.action == "where":
         print(datasets.fashion_mnist_search_paths() if hasattr(datasets, "fashion_mnist_search_paths") else "")
         return 0
+    if not args.dest:
+        raise CliError("data fetch needs --dest FOLDER (where to put the files; needs internet)")
+    _check_out(args.dest, "--dest")
     path = datasets.fetch_fashion_mnist(args.dest)
     print(f"Fashion-MNIST is in {path}")
     return 0
+
+
+def _check_out(path: str, what: str) -> None:
+    from paperlab.core.runs import check_out_dir
+
+    check_out_dir(path, what)
+
+
+def _check_file_target(path: str, what: str) -> None:
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"{what} {path} is a directory; give a file name (e.g. {Path(path) / 'claims.json'})")
+    _check_out(str(target.parent), what)
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce, "sweep": cmd_sweep,
@@ -172,8 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (CliError, LookupError, ValueError, FileNotFoundError) as err:
-        if os.environ.get("PAPERLAB_DEBUG") == "1":
+    except Exception as err:
+        from paperlab.core.sweep import JobError
+
+        user_error = isinstance(err, (CliError, LookupError, ValueError, FileNotFoundError, JobError))
+        if not user_error or os.environ.get("PAPERLAB_DEBUG") == "1":
             raise
         message = err.args[0] if isinstance(err, LookupError) and err.args else str(err)
         print(f"paperlab: error: {message}", file=sys.stderr)

@@ -29,7 +29,8 @@ def test_executors_agree_and_rerun_skips(toy, tmp_path):
 def test_sweep_cli_writes_summary(toy, tmp_path, capsys):
     assert main(["sweep", "toy", "noisy-mean", "--grid", "noise=0.1,2", "--seeds", "0-2", "--scale", "tiny",
                  "--out", str(tmp_path)]) == 0
-    summary = json.loads((tmp_path / "toy" / "noisy-mean" / "sweep-tiny.json").read_text())
+    (path,) = (tmp_path / "toy" / "noisy-mean").glob("sweep-tiny-*.json")
+    summary = json.loads(path.read_text())
     low, high = summary["points"]
     assert low["aggregate"]["estimate"]["n"] == 3
     width = lambda p: p["aggregate"]["estimate"]["ci_high"] - p["aggregate"]["estimate"]["ci_low"]  # noqa: E731

@@ -37,6 +37,19 @@ class Claim:
     seeds: int = 1
     source: str = field(default="summary")
 
+    def evaluate(self, results: dict[str, list[dict]]) -> Verdict:
+        """The judge's verdict, or `inconclusive` when there is no evidence to judge from: an experiment
+        without runs, or runs lacking what the judge measures (e.g. an override removed a loss)."""
+        empty = [name for name in self.experiments if not results.get(name)]
+        if empty:
+            return Verdict(INCONCLUSIVE, {}, None, f"no finished runs of {', '.join(empty)}: nothing to judge from")
+        try:
+            return self.judge(results)
+        except (KeyError, IndexError, ZeroDivisionError, ValueError) as err:
+            return Verdict(INCONCLUSIVE, {}, None, f"the judge cannot be computed from these runs "
+                                                   f"({type(err).__name__}: {err}); did an override remove what "
+                                                   "this claim measures?")
+
 
 def verdict_if(condition: bool, measured: dict[str, Any], threshold: Any, note: str = "") -> Verdict:
     """Reproduced when the measured condition holds, not reproduced otherwise."""

@@ -46,9 +46,15 @@ def all_papers() -> dict[str, Paper]:
     return papers
 
 
+def paper_names() -> list[str]:
+    """Names of the registered papers, without importing any of them (fast, for error messages)."""
+    return list(paper_modules())
+
+
 def get_paper(name: str) -> Paper:
-    paper = _load(name) if name in paper_modules() else None
+    if name not in paper_modules():  # answered before importing anything
+        raise LookupError(f"unknown paper {name!r}; valid: {', '.join(paper_names())}")
+    paper = _load(name)
     if paper is None:
-        valid = ", ".join(all_papers())
-        raise LookupError(f"unknown paper {name!r}; valid: {valid}")
+        raise LookupError(f"paper {name!r} is not available in this install; valid: {', '.join(paper_names())}")
     return paper

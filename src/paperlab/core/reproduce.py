@@ -11,7 +11,8 @@ from typing import Any
 
 from paperlab.core.claims import format_claims_table
 from paperlab.core.experiment import Paper
-from paperlab.core.runs import load_results, write_json
+from paperlab.core.config import config_to_dict
+from paperlab.core.runs import load_results, read_json, write_json
 from paperlab.core.sweep import Job, execute
 
 
@@ -52,12 +53,13 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
 
     rows = []
     for claim in paper.claims:
-        verdict = claim.judge({name: results[name] for name in claim.experiments})
+        verdict = claim.evaluate({name: results[name] for name in claim.experiments})
         rows.append({
             "id": claim.id, "text": claim.text, "verdict": verdict.verdict, "measured": verdict.measured,
             "threshold": verdict.threshold, "note": verdict.note, "experiments": claim.experiments,
             "seeds": len(results[claim.experiments[0]]),
             "runs": [d for name in claim.experiments for d in runs_by_exp[name]],
+            "run_info": [run_info(Path(d)) for name in claim.experiments for d in runs_by_exp[name]],
         })
     document = {
         "paper": paper.name, "title": paper.title, "scale": scale, "claims": rows,
@@ -77,20 +79,36 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
     return document
 
 
+def run_info(directory: Path) -> dict[str, Any]:
+    """Who made a run: experiment, seed, overrides against the scale preset, commit, date and command."""
+    from paperlab.core.registry import get_paper
+
+    meta = read_json(directory / "config.json")
+    overrides: dict[str, Any] = {}
+    try:
+        preset = config_to_dict(get_paper(meta["paper"]).experiment(meta["experiment"]).make_config(meta["scale"]))
+        overrides = {k: v for k, v in meta.get("config", {}).items() if preset.get(k) != v}
+    except (LookupError, ValueError):
+        pass
+    return {"dir": str(directory), "experiment": meta.get("experiment"), "seed": meta.get("seed"),
+            "scale": meta.get("scale"), "overrides": overrides, "commit": meta.get("git_commit"),
+            "started": meta.get("started"), "command": " ".join(meta.get("command") or [])}
+
+
 def _export(document: dict[str, Any], runs_by_exp: dict[str, list[str]], json_path: Path, summary_dir: Path) -> None:
     """Write the claims JSON where asked, with the plots of the first seed's runs beside it."""
     json_path.parent.mkdir(parents=True, exist_ok=True)
     plots = json_path.parent / f"plots-{document['scale']}"
-    if plots.exists():
-        shutil.rmtree(plots)
-    plots.mkdir(parents=True)
-    for name, dirs in runs_by_exp.items():
-        for png in sorted((Path(dirs[0]) / "plots").glob("*.png")):
-            shutil.copy2(png, plots / f"{name}--{png.name}")
-    if summary_dir.exists():
-        for png in sorted(summary_dir.glob("*.png")):
-            shutil.copy2(png, plots / f"summary--{png.name}")
-    exported = {**document, "plots": sorted(p.name for p in plots.glob("*.png"))}
+    plots.mkdir(parents=True, exist_ok=True)  # nothing already there is deleted: only our files are (over)written
+    copied = []
+    sources = [(png, f"{name}--{png.name}") for name, dirs in runs_by_exp.items()
+               for png in sorted((Path(dirs[0]) / "plots").glob("*.png"))]
+    sources += [(png, f"summary--{png.name}") for png in sorted(summary_dir.glob("*.png"))] if summary_dir.exists() else []
+    for png, name in sources:
+        if png.resolve() != (plots / name).resolve():
+            shutil.copy2(png, plots / name)
+        copied.append(name)
+    exported = {**document, "plots": sorted(copied)}
     exported["runs_note"] = "run directories are local to the machine that ran them"
     write_json(json_path, exported)
 

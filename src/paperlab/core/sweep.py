@@ -8,7 +8,6 @@ results do not depend on the executor. Ray is imported only when `executor="ray"
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -16,9 +15,15 @@ from typing import Any, Iterable
 import numpy as np
 
 from paperlab.core.claims import summarize
-from paperlab.core.runs import load_results, run_experiment, write_json
+from paperlab.core.config import config_hash
+from paperlab.core.seeding import check_seed, resolve_device
+from paperlab.core.runs import check_out_dir, load_results, read_json, run_experiment, write_json
 
 EXECUTORS = ("serial", "processes", "ray")
+
+
+class JobError(RuntimeError):
+    """A job failed inside an executor: names the job and the error (printed as one line by the CLI)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,12 @@ def parse_seeds(text: str) -> list[int]:
         raise ValueError(f"--seeds expects e.g. '0-4' or '0,1,2', got {text!r}") from None
     if not seeds:
         raise ValueError(f"--seeds selects no seeds: {text!r}")
+    repeated = sorted({x for x in seeds if seeds.count(x) > 1})
+    if repeated:
+        raise ValueError(f"--seeds {text!r} repeats seed(s) {', '.join(map(str, repeated))}: each seed counts once")
+    negative = [x for x in seeds if x < 0]
+    if negative:
+        raise ValueError(f"--seeds {text!r}: seeds are integers >= 0")
     return seeds
 
 
@@ -70,7 +81,12 @@ def expand_grid(grid: Iterable[str]) -> list[dict[str, str]]:
         if "=" not in item:
             raise ValueError(f"--grid expects key=v1,v2,..., got {item!r}")
         key, values = item.split("=", 1)
-        axes.append((key.strip(), [v for v in values.split(",") if v != ""]))
+        points = [v for v in values.split(",") if v.strip() != ""]
+        if not key.strip() or not points:
+            raise ValueError(f"--grid {item!r} gives no values; expected key=v1,v2,...")
+        if any(k == key.strip() for k, _ in axes):
+            raise ValueError(f"--grid names {key.strip()!r} twice; give all its values in one --grid")
+        axes.append((key.strip(), points))
     if not axes:
         return [{}]
     keys = [k for k, _ in axes]
@@ -82,16 +98,34 @@ def execute(jobs: list[Job], executor: str = "serial", workers: int = 2, address
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
     if executor == "serial" or len(jobs) <= 1 and executor != "ray":
+        import os
+
         from tqdm.auto import tqdm
 
-        return [run_job(job) for job in tqdm(jobs, desc="jobs", disable=len(jobs) <= 1)]
+        quiet = len(jobs) <= 1 or os.environ.get("PAPERLAB_NO_PROGRESS") == "1"
+        return [run_job(job) for job in tqdm(jobs, desc="jobs", disable=quiet)]
     if executor == "processes":
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            return list(pool.map(run_job, jobs))
+            futures = [pool.submit(run_job, job) for job in jobs]
+            dirs = []
+            for job, future in zip(jobs, futures):
+                try:
+                    dirs.append(future.result())
+                except Exception as err:
+                    for other in futures:
+                        other.cancel()
+                    raise JobError(f"job {_describe(job)} failed under the processes executor: "
+                                   f"{type(err).__name__}: {err}") from err
+            return dirs
     return _execute_ray(jobs, address)
+
+
+def _describe(job: Job) -> str:
+    sets = " ".join(f"--set {k}={v}" for k, v in job.overrides)
+    return f"{job.paper} {job.experiment} --scale {job.scale} --seed {job.seed}" + (f" {sets}" if sets else "")
 
 
 def _execute_ray(jobs: list[Job], address: str | None) -> list[str]:
@@ -101,13 +135,20 @@ def _execute_ray(jobs: list[Job], address: str | None) -> list[str]:
         raise RuntimeError("executor 'ray' needs the ray extra: pip install 'paperlab[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(include_dashboard=False, log_to_driver=False, num_cpus=None)
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(include_dashboard=False, log_to_driver=False, num_cpus=None)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise JobError(f"cannot start or reach Ray{f' at --address {address}' if address else ''}: "
+                           f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
     try:
         remote = ray.remote(num_cpus=1, max_retries=2)(run_job)
-        return ray.get([remote.remote(job) for job in jobs])
+        try:
+            return ray.get([remote.remote(job) for job in jobs])
+        except ray.exceptions.RayTaskError as err:
+            raise JobError(f"a job failed under the ray executor: {str(err).strip().splitlines()[-1]}") from err
     finally:
         if started_here:
             ray.shutdown()
@@ -141,22 +182,29 @@ def aggregate(run_dirs: list[str | Path]) -> dict[str, dict[str, float]]:
 def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale: str = "quick",
           executor: str = "serial", workers: int = 2, address: str | None = None, device: str = "cpu",
           out: str | Path = "runs", fixed: dict[str, str] | None = None, fresh: bool = False) -> dict[str, Any]:
-    """Run the grid x seeds and write runs/<paper>/<experiment>/sweep-<scale>.json with aggregates."""
+    """Run the grid x seeds and write runs/<paper>/<experiment>/sweep-<scale>-<grid hash>.json with aggregates."""
     from paperlab.core.registry import get_paper
 
     exp = get_paper(paper).experiment(experiment)
     points = expand_grid(grid)
+    check_out_dir(out)
+    for seed in seeds:
+        check_seed(seed)
+    resolve_device(device)
     for point in points:  # validate every override before launching anything
         exp.make_config(scale, {**(fixed or {}), **point})
     jobs = [Job(paper, experiment, scale, seed, tuple(sorted({**(fixed or {}), **point}.items())), device, str(out),
                 reuse=not fresh) for point in points for seed in seeds]
     dirs = execute(jobs, executor=executor, workers=workers, address=address)
-    summary = {"paper": paper, "experiment": experiment, "scale": scale, "executor": executor, "points": []}
+    summary = {"paper": paper, "experiment": experiment, "scale": scale, "executor": executor, "grid": list(grid),
+               "fixed": fixed or {}, "points": []}
     for i, point in enumerate(points):
         point_dirs = dirs[i * len(seeds):(i + 1) * len(seeds)]
         summary["points"].append({"overrides": point, "seeds": seeds, "runs": point_dirs,
                                   "aggregate": aggregate(point_dirs)})
-    path = Path(out) / paper / experiment / f"sweep-{scale}.json"
+    # one summary per grid: a sweep of another grid never overwrites this one
+    grid_id = config_hash({"grid": points, "fixed": fixed or {}, "seeds": seeds})[:8]
+    path = Path(out) / paper / experiment / f"sweep-{scale}-{grid_id}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, summary)
     summary["path"] = str(path)
@@ -164,4 +212,4 @@ def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale:
 
 
 def load_sweep(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+    return read_json(Path(path))

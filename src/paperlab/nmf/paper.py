@@ -73,6 +73,10 @@ def judge_monotone(results: dict[str, list[dict]]) -> Verdict:
     runs = results["monotone"]
     measured = {}
     worst = 0.0
+    steps = {loss: sum(r.get(loss, {}).get("half_steps", 0) for r in runs) for loss in ("frobenius", "kl")}
+    if not all(steps.values()):
+        return Verdict(INCONCLUSIVE, {"half_steps": steps}, "largest increase / initial objective <= 1e-12",
+                       "no half-steps measured for some loss: nothing to judge monotonicity from")
     for loss in ("frobenius", "kl"):
         rel = max(r[loss]["largest_relative_increase"] for r in runs)
         measured[loss] = {"largest_relative_increase": rel,
