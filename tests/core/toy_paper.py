@@ -1,5 +1,6 @@
 """A tiny paper used to test the foundation: estimate a mean from noisy samples."""
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ class NoisyMeanConfig:
     steps: int = 4
     crash_at: int = -1
     tags: tuple[str, ...] = ("a", "b")
+    sleep: float = 0.0          # seconds per step (to make concurrent runs overlap in tests)
 
 
 def noisy_mean(run, cfg: NoisyMeanConfig) -> dict:
@@ -33,6 +35,7 @@ def noisy_mean(run, cfg: NoisyMeanConfig) -> dict:
             continue
         if step == cfg.crash_at and not run.resumed:
             raise Crash(f"crash at step {step}")
+        time.sleep(cfg.sleep)
         value = float(np.mean(cfg.true_mean + cfg.noise * np.random.randn(cfg.n)))
         run.log(step=step, estimate=value)
         run.save_partial(key, value)
