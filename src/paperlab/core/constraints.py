@@ -235,3 +235,23 @@ def validate_config(cfg: Any) -> Any:
         if problem:
             raise ValueError(f"{cls.__name__}.{f.name}={value!r} is not allowed: expected {problem}")
     return cfg
+
+
+def check_shape(x: Any, shape: tuple, name: str, owner: str, finite: bool = False) -> None:
+    """Library inputs: `x` must be a tensor/array of `shape`, where an int is an exact size, a string a free
+    one ('N') and a leading '...' any number of leading dimensions (at least one); one ValueError naming the
+    owner, the expected and the actual shape otherwise."""
+    actual = tuple(getattr(x, "shape", ()))
+    expected = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    if not hasattr(x, "shape"):
+        raise ValueError(f"{owner}: {name} must be an array or tensor of shape {expected}, got {type(x).__name__}")
+    if shape and shape[0] == "...":
+        shape = actual[: max(len(actual) - len(shape) + 1, 1)] + tuple(shape[1:]) if len(actual) >= len(shape) else shape
+    if len(actual) != len(shape) or any(isinstance(s, int) and s != a for s, a in zip(shape, actual)):
+        raise ValueError(f"{owner}: {name} must have shape {expected}, got {actual}")
+    if finite:
+        import torch
+
+        ok = bool(torch.isfinite(torch.as_tensor(x)).all())
+        if not ok:
+            raise ValueError(f"{owner}: {name} contains NaN or infinity")

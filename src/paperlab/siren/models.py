@@ -14,6 +14,8 @@ import math
 import torch
 from torch import nn
 
+from paperlab.core.constraints import check_shape
+
 METHODS = ("siren", "relu", "tanh", "relu_pe", "rbf_relu")
 
 
@@ -77,6 +79,7 @@ class Siren(nn.Module):
             self.last = SineLayer(hidden_features, out_features, hidden_omega_0)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        check_shape(coords, ("...", self.sine_layers[0].linear.in_features), "coords", "Siren")
         h = coords
         for layer in self.sine_layers:
             h = layer(h)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from paperlab.core.constraints import check_shape
+
 
 class SmallCNN(nn.Module):
     """conv-BN-ReLU blocks at widths w, 2w, 4w with 2x2 max-pooling, then global average pooling."""
@@ -26,6 +28,7 @@ class SmallCNN(nn.Module):
         self.feature_dim = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_shape(x, ("N", self.features[0].in_channels, "H", "W"), "images", "SmallCNN")
         return self.features(x)
 
 
@@ -86,6 +89,7 @@ class ResNet(nn.Module):
         self.feature_dim = in_planes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_shape(x, ("N", self.stem[0].in_channels, "H", "W"), "images", "ResNet")
         return self.pool(self.stages(self.stem(x)))
 
 
@@ -131,4 +135,6 @@ class SimCLR(nn.Module):
         self.head = ProjectionHead(encoder.feature_dim, hidden_dim, out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        first = next(m for m in self.encoder.modules() if isinstance(m, nn.Conv2d))
+        check_shape(x, ("N", first.in_channels, "H", "W"), "images", "SimCLR")
         return self.head(self.encoder(x))

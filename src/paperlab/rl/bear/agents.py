@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from paperlab.core.constraints import check_shape
+
 from paperlab.rl.bear.behaviour import BehaviourVAE
 from paperlab.rl.bear.divergences import KERNELS, behaviour_cross_entropy, mmd
 from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy
@@ -55,6 +57,12 @@ def best_of_n_action(q: QEnsemble, obs: torch.Tensor, candidates: torch.Tensor) 
     """Evaluation rule of BEAR/BCQ: among candidate actions ``(n, |A|)`` for one state, return the argmax of Q_1."""
     q1 = q(obs.expand(candidates.shape[0], -1), candidates)[0]
     return candidates[q1.argmax()]
+
+
+def one_observation(obs, obs_dim: int, owner: str, device: str) -> torch.Tensor:
+    """One finite observation of shape (obs_dim,) as a (1, obs_dim) tensor: `act` picks one action."""
+    check_shape(obs, (obs_dim,), "obs (one observation; call act once per observation)", owner, finite=True)
+    return torch.as_tensor(obs, dtype=torch.float32, device=device).reshape(1, -1)
 
 
 @dataclass
@@ -124,7 +132,7 @@ def bear_config(preset: str = "authors", **overrides) -> BEARConfig:
 class BEAR(torch.nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, cfg: BEARConfig = BEARConfig(), device: str = "cpu"):
         super().__init__()
-        self.cfg, self.device = cfg, device
+        self.cfg, self.device, self.obs_dim = cfg, device, obs_dim
         self.actor = TanhGaussianPolicy(obs_dim, act_dim, cfg.actor_hidden)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic = QEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
@@ -208,7 +216,7 @@ class BEAR(torch.nn.Module):
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
-        o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
+        o = one_observation(obs, self.obs_dim, "BEAR.act", self.device)
         candidates = self.actor.sample_n(o, self.cfg.n_eval_samples)[0][0]
         return best_of_n_action(self.critic, o, candidates).cpu().numpy()
 
@@ -244,7 +252,7 @@ class PerturbationActor(torch.nn.Module):
 class BCQ(torch.nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, cfg: BCQConfig = BCQConfig(), device: str = "cpu"):
         super().__init__()
-        self.cfg, self.device = cfg, device
+        self.cfg, self.device, self.obs_dim = cfg, device, obs_dim
         self.actor = PerturbationActor(obs_dim, act_dim, cfg.actor_hidden, cfg.phi)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic = QEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
@@ -281,7 +289,7 @@ class BCQ(torch.nn.Module):
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
-        o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
+        o = one_observation(obs, self.obs_dim, "BCQ.act", self.device)
         rep = o.expand(self.cfg.n_samples, -1)
         candidates = self.actor(rep, torch.tanh(self.vae.decode_pre_tanh(rep)))
         return best_of_n_action(self.critic, o, candidates).cpu().numpy()
@@ -298,7 +306,7 @@ class BCConfig:
 class BehaviourCloning(torch.nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, cfg: BCConfig = BCConfig(), device: str = "cpu"):
         super().__init__()
-        self.cfg, self.device = cfg, device
+        self.cfg, self.device, self.obs_dim = cfg, device, obs_dim
         self.policy = MLP(obs_dim, act_dim, cfg.hidden)
         self.to(device)
         self.opt = make_adam(self.policy.parameters(), cfg.lr)
@@ -313,5 +321,5 @@ class BehaviourCloning(torch.nn.Module):
 
     @torch.no_grad()
     def act(self, obs: np.ndarray) -> np.ndarray:
-        o = torch.as_tensor(obs, dtype=torch.float32, device=self.device).reshape(1, -1)
+        o = one_observation(obs, self.obs_dim, "BehaviourCloning.act", self.device)
         return torch.tanh(self.policy(o))[0].cpu().numpy()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,15 +182,15 @@ def load_dataset(path: str | Path) -> OfflineDataset:
                     arrays = _flatten_minari(f)
                 else:
                     arrays = {k: np.asarray(f[k]) for k in f.keys() if isinstance(f[k], h5py.Dataset)}
-        except OSError as exc:
+        except (OSError, ValueError, KeyError) as exc:  # unreadable file, corrupt metadata JSON
             raise ValueError(f"{path}: not a readable HDF5 file ({exc})") from exc
     elif path.suffix == ".npz":
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files if k != "metadata"}
                 metadata = json.loads(str(z["metadata"])) if "metadata" in z.files else {}
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path}: not a readable NPZ file ({exc})") from exc
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # truncated or empty files too
+            raise ValueError(f"{path}: not a readable NPZ file ({type(exc).__name__}: {exc})") from None
     else:
         raise ValueError(f"dataset path must end in .hdf5, .h5 or .npz, got {path.name!r}")
     return _from_arrays(arrays, metadata, str(path))

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from paperlab.core.constraints import check_shape
 from paperlab.rl.common.networks import MLP
 
 MIN_VARIANCE = 1e-7  # oyster `_product_of_gaussians` clamps sigma^2 at 1e-7
@@ -48,7 +49,7 @@ class ContextEncoder(nn.Module):
     def __init__(self, context_dim: int, latent_dim: int = 5, hidden: Sequence[int] = (200, 200, 200),
                  probabilistic: bool = True):
         super().__init__()
-        self.latent_dim = latent_dim
+        self.latent_dim, self.context_dim = latent_dim, context_dim
         self.probabilistic = probabilistic
         self.net = MLP(context_dim, 2 * latent_dim if probabilistic else latent_dim, hidden)
 
@@ -57,8 +58,7 @@ class ContextEncoder(nn.Module):
         return params[..., : self.latent_dim], F.softplus(params[..., self.latent_dim:])
 
     def forward(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if context.dim() != 3:
-            raise ValueError(f"context must be (n_tasks, n_transitions, dim), got {tuple(context.shape)}")
+        check_shape(context, ("n_tasks", "n_transitions", self.context_dim), "context", type(self).__name__)
         if not self.probabilistic:
             mean = self.net(context).mean(dim=-2)
             return mean, torch.zeros_like(mean)
@@ -74,15 +74,14 @@ class RecurrentContextEncoder(nn.Module):
                  probabilistic: bool = True):
         super().__init__()
         width = hidden[-1]
-        self.latent_dim = latent_dim
+        self.latent_dim, self.context_dim = latent_dim, context_dim
         self.probabilistic = probabilistic
         self.embed = nn.Sequential(MLP(context_dim, width, hidden[:-1]), nn.ReLU())
         self.lstm = nn.LSTM(width, width, batch_first=True)
         self.head = nn.Linear(width, 2 * latent_dim if probabilistic else latent_dim)
 
     def forward(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if context.dim() != 3:
-            raise ValueError(f"context must be (n_tasks, n_transitions, dim), got {tuple(context.shape)}")
+        check_shape(context, ("n_tasks", "n_transitions", self.context_dim), "context", type(self).__name__)
         out, _ = self.lstm(self.embed(context))
         params = self.head(out[:, -1])
         if not self.probabilistic:
