@@ -168,3 +168,27 @@ def test_corruption_bad_input():
         corrupt(images, "jpeg", 9)
     with pytest.raises(ValueError, match="uint8"):
         salt_and_pepper(images.astype(np.float32), 0.1)
+
+
+def test_fashion_mnist_labels_out_of_range_and_truncated_gz_are_named(tmp_path):
+    import gzip
+
+    import numpy as np
+    import pytest
+
+    from paperlab.datasets import load_fashion_mnist
+    from paperlab.datasets.idx import encode_idx
+
+    images = np.zeros((3, 28, 28), np.uint8)
+    for split, (img, lab) in {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                              "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}.items():
+        (tmp_path / img).write_bytes(encode_idx(images))
+        (tmp_path / lab).write_bytes(encode_idx(np.array([1, 250, 3], np.uint8)))
+    with pytest.raises(ValueError, match="label 250") as info:
+        load_fashion_mnist("train", root=tmp_path)
+    assert "train-labels-idx1-ubyte" in str(info.value)
+    gz = tmp_path / "train-images-idx3-ubyte.gz"
+    (tmp_path / "train-images-idx3-ubyte").unlink()
+    gz.write_bytes(gzip.compress(encode_idx(images))[:-30])
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz"):
+        load_fashion_mnist("train", root=tmp_path)

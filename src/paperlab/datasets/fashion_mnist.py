@@ -121,7 +121,12 @@ def load_fashion_mnist(split: str = "train", root: str | Path | None = None,
     """
     if labels not in ("fine", "coarse"):
         raise ValueError(f"labels must be 'fine' or 'coarse', got {labels!r}")
-    images, y = load_idx_pair(find_fashion_mnist_dir(root), split)
+    folder = find_fashion_mnist_dir(root)
+    images, y = load_idx_pair(folder, split)
+    if y.size and (y.min() < 0 or y.max() > 9):
+        bad = int(y[(y < 0) | (y > 9)][0])
+        raise ValueError(f"{_find_file(folder, SPLIT_FILES[split][1])}: label {bad} is not a Fashion-MNIST class "
+                         "(0-9); the file is corrupt or not Fashion-MNIST")
     return images, (FASHION_FINE_TO_COARSE[y] if labels == "coarse" else y)
 
 

@@ -6,6 +6,7 @@ then d big-endian uint32 sizes, then the data in C order.
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,12 @@ def read_idx_bytes(path: str | Path) -> bytes:
     """Return the decompressed bytes of an IDX file ('.gz' is decompressed)."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        return f.read()
+    try:
+        with opener(path, "rb") as f:
+            return f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:  # a truncated or corrupt download
+        raise ValueError(f"{path}: not a readable{' gzip' if path.suffix == '.gz' else ''} file "
+                         f"({type(err).__name__}: {err}); download it again") from None
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -36,6 +36,13 @@ def load_image(source: str, side: int) -> np.ndarray:
     if image.dtype.kind in "ui":
         image = image.astype(np.float64) / np.iinfo(image.dtype).max
     image = image.astype(np.float64)
+    if min(image.shape) < 2:
+        raise ValueError(f"image {source!r} is {image.shape[0]}x{image.shape[1]} pixels; need at least 2x2")
+    if not np.isfinite(image).all():
+        raise ValueError(f"image {source!r} contains NaN or infinite pixels")
+    if image.max() == image.min():
+        raise ValueError(f"image {source!r} is constant (every pixel {image.flat[0]:g}): nothing to fit, "
+                         "and its PSNR is undefined")
     if image.max() > 1.0 or image.min() < 0.0:
         low, high = float(image.min()), float(image.max())
         image = (image - low) / (high - low) if high > low else np.zeros_like(image)
