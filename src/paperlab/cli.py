@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_data = sub.add_parser("data", help="datasets: fetch (needs internet; never used by tests)")
     p_data.add_argument("action", choices=("fetch", "where"))
-    p_data.add_argument("name", choices=("fashion-mnist",))
+    p_data.add_argument("name", choices=("fashion-mnist", "bear"), help="bear: where BEAR datasets and its arm cache are")
     p_data.add_argument("--dest", help="destination folder (default: $PAPERLAB_DATA or ~/.paperlab/data)")
     return parser
 
@@ -205,8 +205,19 @@ def cmd_data(args) -> int:
     except ImportError:
         raise CliError("the datasets package is not available in this install") from None
     if args.action == "where":
+        if args.name == "bear":
+            from paperlab.rl.bear.paper import OfflineConfig, bear_paths
+
+            paths = bear_paths(OfflineConfig(data_dir=args.dest or ""))
+            print(f"datasets:  {paths['data_dir']}  (--set data_dir=... or $PAPERLAB_DATA)\n"
+                  f"arm cache: {paths['arm_cache']}  (reused across runs and --out folders; --fresh or "
+                  "--set reuse_arms=false recompute)")
+            return 0
         print(datasets.fashion_mnist_search_paths() if hasattr(datasets, "fashion_mnist_search_paths") else "")
         return 0
+    if args.name != "fashion-mnist":
+        raise CliError(f"data fetch knows fashion-mnist only; {args.name} datasets are built by "
+                       "`paperlab run bear make-datasets`")
     if not args.dest:
         raise CliError("data fetch needs --dest FOLDER (where to put the files; needs internet)")
     _check_out(args.dest, "--dest")

@@ -107,3 +107,15 @@ def test_reproduce_json_never_deletes_files_it_did_not_make(toy, tmp_path):
     assert "mine.png" not in exported["plots"] and exported["plots"]
     row = exported["claims"][0]
     assert [r["seed"] for r in row["run_info"]] == [0, 1] and row["run_info"][0]["started"]
+
+
+def test_fresh_reaches_the_experiment(toy, tmp_path, monkeypatch):
+    from paperlab.core.registry import get_paper
+    from paperlab.core.sweep import Job, run_job
+
+    seen = []
+    exp = get_paper("toy").experiment("noisy-mean")
+    monkeypatch.setattr(exp, "run", lambda run, cfg: seen.append(run.fresh) or {"estimate": 0.0})
+    run_job(Job("toy", "noisy-mean", "tiny", 0, out=str(tmp_path), reuse=True))
+    run_job(Job("toy", "noisy-mean", "tiny", 0, out=str(tmp_path), reuse=False))
+    assert seen == [False, True]

@@ -24,6 +24,9 @@ class Experiment:
     config: type
     run: Callable[["Run", Any], dict]
     scales: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # where the experiment reads or writes outside its run folder (data, shared caches), resolved from a
+    # config: recorded in every run's config.json so the location of shared state is explicit
+    paths: Callable[[Any], dict[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if not dataclasses.is_dataclass(self.config):

@@ -112,12 +112,13 @@ class Run:
     """The handle an experiment writes through. Created by `run_experiment`."""
 
     def __init__(self, directory: Path, paper: str, experiment: str, scale: str, seed: int, device: str,
-                 config: Any, resumed: bool = False, show_progress: bool = True):
+                 config: Any, resumed: bool = False, show_progress: bool = True, fresh: bool = False):
         self.dir = Path(directory)
         self.paper, self.experiment, self.scale = paper, experiment, scale
         self.seed, self.device, self.config = seed, device, config
         self.resumed = resumed
         self.show_progress = show_progress
+        self.fresh = fresh  # --fresh: recompute artifacts shared between runs (caches) instead of reusing them
         (self.dir / "plots").mkdir(parents=True, exist_ok=True)
         partial_path = self.dir / "partial.json"
         self.partial: dict[str, Any] = read_json(partial_path) if partial_path.exists() else {}
@@ -384,7 +385,7 @@ def _new_run_dir(out: Path, paper: str, experiment: str, scale: str, seed: int) 
 def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int = 0, device: str = "cpu",
                    out: str | Path = "runs", overrides: dict[str, Any] | None = None,
                    resume: str | Path | None = None, skip_finished: bool = False,
-                   show_progress: bool = True, any_code: bool = False) -> Path:
+                   show_progress: bool = True, any_code: bool = False, fresh: bool = False) -> Path:
     """Run one experiment for one seed and return its run directory.
 
     Everything (config, seed, device, --out) is validated before any folder is made. With `resume`,
@@ -394,6 +395,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
     idempotent and safe to retry. With `any_code` too, a finished run with the same config made by other
     code is also reused (re-judging claims after editing a judge, without re-running). A lock per run
     identity makes concurrent callers wait for each other instead of computing the same run twice.
+    With `fresh`, the experiment also recomputes artifacts it would reuse from a shared cache.
     """
     from paperlab.core.registry import get_paper
 
@@ -442,6 +444,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
                     "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
                     "versions": library_versions(), "git_commit": git_commit(),
                     "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
+                    "paths": exp.paths(cfg) if exp.paths else {},
                 }
                 write_json(directory / "config.json", meta)
         except BaseException:
@@ -451,7 +454,8 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         if (directory / RESULTS_FILE).exists():  # finished: never recomputed, never overwritten
             return directory
         seed_everything(seed)
-        run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress)
+        run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress,
+                  fresh=fresh)
         results = exp.run(run, cfg)
         if not isinstance(results, dict):
             raise TypeError(f"experiment {paper}/{experiment} must return a dict of results, got {type(results).__name__}")

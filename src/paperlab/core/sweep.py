@@ -46,7 +46,7 @@ def run_job(job: Job) -> str:
     os.environ.setdefault("PAPERLAB_NO_PROGRESS", "1")
     path = run_experiment(job.paper, job.experiment, scale=job.scale, seed=job.seed, device=job.device,
                           out=job.out, overrides=dict(job.overrides), skip_finished=job.reuse, show_progress=False,
-                          any_code=job.any_code)
+                          any_code=job.any_code, fresh=not job.reuse)
     return str(path)
 
 

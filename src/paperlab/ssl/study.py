@@ -197,7 +197,7 @@ def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module
     settings = cfg.pretrain_settings(checkpoint_every=epoch_steps)
     cache_file = Path(run.dir).parents[1] / "pretrained" / f"{_cache_key(arm, settings, run.seed)}.pt"
     encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device)
-    if cfg.cache_pretrained and cache_file.exists():
+    if cfg.cache_pretrained and not getattr(run, "fresh", False) and cache_file.exists():
         try:
             state = torch.load(cache_file, map_location=run.device, weights_only=True)
             encoder.load_state_dict(state["encoder"])

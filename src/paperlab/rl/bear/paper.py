@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim
     summarize
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.experiment import Experiment, Paper
-from paperlab.core.runs import Run, artifact_key
+from paperlab.core.runs import Run, artifact_key, write_json
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
     default_data_dir
 from paperlab.rl.bear.datasets import DATASET_KINDS, load_dataset
@@ -114,11 +114,31 @@ def _arm_key(build: DatasetBuildConfig, kind: str, method: str, settings: ArmSet
     return artifact_key("bear", payload)
 
 
+def bear_paths(cfg: OfflineConfig) -> dict[str, str]:
+    """Where BEAR keeps state shared between runs (in every run's config.json and `paperlab data where bear`)."""
+    data_root = Path(cfg.data_dir) if cfg.data_dir else default_data_dir()
+    return {"data_dir": str(data_root), "arm_cache": str(data_root / "arm-cache")}
+
+
+def _cached_arm(path: Path) -> dict | None:
+    """A trained arm from the shared cache; a corrupt entry is reported by path, removed and recomputed."""
+    if not path.exists():
+        return None
+    try:
+        result = json.loads(path.read_text())
+        result["normalized_score"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        print(f"paperlab: warning: BEAR arm cache entry {path} is unreadable ({type(err).__name__}); "
+              "training that arm again", file=sys.stderr)
+        path.unlink(missing_ok=True)
+        return None
+    return {**result, "reused_from_cache": str(path)}
+
+
 def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
     torch.set_num_threads(1)
     settings = arm_settings(cfg)
-    data_root = Path(cfg.data_dir) if cfg.data_dir else default_data_dir()
-    cache_dir = data_root / "arm-cache"
+    cache_dir = Path(bear_paths(cfg)["arm_cache"])
     scores: dict = {}
     for env in cfg.envs:
         build = build_config(cfg, env)
@@ -132,17 +152,14 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
                 if name not in run.partial:
                     key = _arm_key(build, kind, method, settings, run.seed, run.device)
                     cached = cache_dir / f"{key}.json"
-                    if cfg.reuse_arms and cached.exists():
-                        result = {**json.loads(cached.read_text()), "reused_from_cache": str(cached)}
-                    else:
+                    result = _cached_arm(cached) if cfg.reuse_arms and not run.fresh else None
+                    if result is None:
                         dataset = dataset or load_dataset(paths[kind])
                         result = train_arm(dataset, method, settings, run.seed, run.device,
                                            log=lambda **kw: run.log(env=env, dataset=kind, **kw),
                                            progress=run.progress)
                         cache_dir.mkdir(parents=True, exist_ok=True)
-                        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-                        tmp.write_text(json.dumps(result))
-                        os.replace(tmp, cached)
+                        write_json(cached, result)
                     run.save_partial(name, result)
                 scores.setdefault(env, {}).setdefault(kind, {})[method] = run.partial[name]["normalized_score"]
     _plot_run(run, cfg)
@@ -218,17 +235,17 @@ TINY_DATASETS = dict(TINY, datasets=DATASET_KINDS)
 
 MAKE_DATASETS = Experiment("make-datasets", "train a behaviour SAC and save random/medium/medium-replay/expert "
                            "datasets (D4RL HDF5 layout, cached under data_dir)", OfflineConfig, make_datasets,
-                           {**SCALES, "tiny": TINY_DATASETS})
+                           {**SCALES, "tiny": TINY_DATASETS}, paths=bear_paths)
 OFFLINE_BENCHMARK = Experiment("offline-benchmark", "BEAR vs BCQ, BC, naive offline SAC and BEAR-KL on every "
-                               "dataset kind", OfflineConfig, offline_grid, SCALES)
+                               "dataset kind", OfflineConfig, offline_grid, SCALES, paths=bear_paths)
 Q_DIVERGENCE = Experiment("q-divergence", "Q estimates vs Monte-Carlo returns over training: naive offline SAC "
                           "vs BEAR", QDivergenceConfig, offline_grid,
-                          {**SCALES, "tiny": {**TINY, "datasets": ("expert",)}})
+                          {**SCALES, "tiny": {**TINY, "datasets": ("expert",)}}, paths=bear_paths)
 MMD_VS_KL = Experiment("mmd-vs-kl", "BEAR with MMD (laplacian and gaussian kernels) vs the KL constraint",
                        MMDvsKLConfig, offline_grid,
-                       {**SCALES, "quick": {**QUICK, "methods": ("bear-laplacian", "bear-kl")}})
+                       {**SCALES, "quick": {**QUICK, "methods": ("bear-laplacian", "bear-kl")}}, paths=bear_paths)
 SUPPORT = Experiment("support-vs-distribution", "support constraint (BEAR) vs policy matching (BC, BEAR-KL) "
-                     "across dataset qualities", SupportConfig, offline_grid, SCALES)
+                     "across dataset qualities", SupportConfig, offline_grid, SCALES, paths=bear_paths)
 
 
 # ---- judges ------------------------------------------------------------------------------------------------
