@@ -192,3 +192,22 @@ def test_fashion_mnist_labels_out_of_range_and_truncated_gz_are_named(tmp_path):
     gz.write_bytes(gzip.compress(encode_idx(images))[:-30])
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz"):
         load_fashion_mnist("train", root=tmp_path)
+
+
+def test_cifar_unpickler_refuses_code(tmp_path):
+    import os
+    import pickle
+
+    import pytest
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "pwned"),))
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (folder / name).write_bytes(pickle.dumps({b"data": Exploit(), b"labels": [0]}))
+    with pytest.raises(ValueError, match="refusing"):
+        load_cifar("cifar10", "train", tmp_path)
+    assert not (tmp_path / "pwned").exists()

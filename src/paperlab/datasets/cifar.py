@@ -4,6 +4,10 @@ Layouts (as distributed by Krizhevsky): ``cifar-10-batches-py/{data_batch_1..5,t
 keys ``data`` (N x 3072 uint8, channel-major) and ``labels``; ``cifar-100-python/{train,test}`` with
 ``fine_labels`` (100 classes) and ``coarse_labels`` (20 superclasses). ``path`` may be the folder
 itself or its parent.
+
+The files are Python pickles: they are read only when you call ``load_cifar`` (no experiment, default or
+test does), and with an unpickler that accepts NumPy arrays and plain containers only, so a crafted
+file cannot run code.
 """
 from __future__ import annotations
 
@@ -22,9 +26,25 @@ CIFAR_HINT = ("download cifar-10-python.tar.gz / cifar-100-python.tar.gz from "
               "https://www.cs.toronto.edu/~kriz/cifar.html and extract it into that folder")
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """Refuses every global but the few NumPy needs to rebuild an array."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing {module}.{name}: a CIFAR batch holds arrays and lists only")
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict:
     with open(path, "rb") as f:
-        batch = pickle.load(f, encoding="bytes")
+        try:
+            batch = _ArraysOnly(f, encoding="bytes").load()
+        except (pickle.UnpicklingError, EOFError, ValueError) as err:
+            raise ValueError(f"{path}: not a CIFAR python batch ({err})") from None
     return {(k.decode() if isinstance(k, bytes) else k): v for k, v in batch.items()}
 
 
