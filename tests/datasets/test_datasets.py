@@ -209,5 +209,5 @@ def test_cifar_unpickler_refuses_code(tmp_path):
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         (folder / name).write_bytes(pickle.dumps({b"data": Exploit(), b"labels": [0]}))
     with pytest.raises(ValueError, match="refusing"):
-        load_cifar("cifar10", "train", tmp_path)
+        load_cifar(tmp_path, "cifar10", "train")
     assert not (tmp_path / "pwned").exists()
