@@ -1,0 +1,21 @@
+"""The report shows the runs behind each verdict, an overview, readable numbers and safe formulas."""
+
+from paperlab.cli import main
+
+
+def test_report_shows_the_runs_behind_the_claims_not_the_newest(toy, tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--no-report"]) == 0
+    assert main(["run", "toy", "noisy-mean", "--scale", "tiny", "--seed", "5", "--set", "n=1", "--out", str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    md = (out / "report.md").read_text()
+    overview, rest = md.split("## toy", 1)
+    assert "| [toy](#toy-tiny) | tiny | 1 | 0 | 0 |" in overview and "**Warning:**" in overview
+    judged = [line for line in rest.splitlines() if line.startswith("- `mean-near-zero` judged from:")]
+    assert len(judged) == 1 and "seed 0" in judged[0] and "seed 1" in judged[0] and "seed 5" not in judged[0]
+    other = rest.split("### Other finished runs", 1)[1]
+    assert "seed 5" in other
+    assert "\\|mean\\| < 0.5" in md  # the formula survives the markdown table
+    assert "estimate: " in md and "[" in md.split("estimate: ", 1)[1].splitlines()[0]  # mean [low, high]
+    html = (out / "report.html").read_text()
+    assert "judged from 2 run(s)" in html and "Overview" in html
