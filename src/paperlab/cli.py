@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--workers", type=int, default=2)
     p_rep.add_argument("--address", help="Ray cluster address (with --executor ray)")
     p_rep.add_argument("--no-report", action="store_true", help="do not write report.md/report.html")
+    p_rep.add_argument("--committed", metavar="DIR",
+                       help="in the report, show the claims committed in DIR (e.g. results) for papers not run here")
     p_rep.add_argument("--fresh", action="store_true", help="rerun even when an identical finished run exists")
     p_rep.add_argument("--rejudge", action="store_true",
                        help="judge again from finished runs with the same config, even if the code changed since")
@@ -66,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_report = sub.add_parser("report", help="write report.md and a self-contained report.html")
     p_report.add_argument("runs_dir", nargs="?", default="runs")
     p_report.add_argument("--out", help="where to write the report (default: the runs directory)")
+    p_report.add_argument("--committed", metavar="DIR",
+                          help="show the claims committed in DIR (e.g. results) for papers without claims here")
 
     p_data = sub.add_parser("data", help="datasets: fetch (needs internet; never used by tests)")
     p_data.add_argument("action", choices=("fetch", "where"))
@@ -153,6 +157,8 @@ def cmd_reproduce(args) -> int:
     _check_out(args.out, "--out")
     if args.json_path:
         _check_file_target(args.json_path, "--json")
+    if args.committed and not Path(args.committed).is_dir():
+        raise CliError(f"--committed {args.committed} is not a directory (e.g. --committed results)")
     papers = list(all_papers().values()) if args.paper == "all" else [get_paper(args.paper)]
     overrides = parse_set_args(args.overrides)
     for paper in papers:
@@ -165,9 +171,26 @@ def cmd_reproduce(args) -> int:
                              rejudge=args.rejudge)
         print_claims(document)
     if not args.no_report:
-        md, html_path = write_report(args.out)
+        md, html_path = write_report(args.out, committed=args.committed)
+        if args.committed:
+            _print_committed(args.committed, {p.name for p in papers})
         print(f"\nreport: {md} and {html_path}")
     return 0
+
+
+def _print_committed(folder: str, ran: set[str]) -> None:
+    from paperlab.core.runs import read_json
+
+    for claims_file in sorted(Path(folder).glob("*/claims-*.json")):
+        if claims_file.parent.name in ran:
+            continue
+        doc = read_json(claims_file, required=("scale", "claims"))
+        counts: dict[str, int] = {}
+        for row in doc["claims"]:
+            counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+        summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
+        print(f"\n== {claims_file.parent.name} ({doc['scale']} scale): committed result {claims_file}, not re-run "
+              f"here: {summary}")
 
 
 def cmd_sweep(args) -> int:
@@ -194,7 +217,7 @@ def cmd_report(args) -> int:
 
     if args.out:
         _check_out(args.out, "report --out")
-    md, html_path = write_report(args.runs_dir, args.out)
+    md, html_path = write_report(args.runs_dir, args.out, committed=args.committed)
     print(f"report: {md} and {html_path}")
     return 0
 

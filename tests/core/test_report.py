@@ -19,3 +19,20 @@ def test_report_shows_the_runs_behind_the_claims_not_the_newest(toy, tmp_path, c
     assert "estimate: " in md and "[" in md.split("estimate: ", 1)[1].splitlines()[0]  # mean [low, high]
     html = (out / "report.html").read_text()
     assert "judged from 2 run(s)" in html and "Overview" in html
+
+
+def test_report_can_show_committed_results_marked_as_such(toy, tmp_path, capsys):
+    import json
+
+    committed = tmp_path / "results" / "other"
+    committed.mkdir(parents=True)
+    doc = {"paper": "other", "title": "Other", "scale": "quick", "created": "2026-01-01", "command": "paperlab x",
+           "claims": [{"id": "c1", "text": "t", "verdict": "reproduced", "measured": {"x": 1.0}, "threshold": "x>0",
+                       "runs": ["runs/other/e/quick-seed0-20260101-000000-000000"]}]}
+    (committed / "claims-quick.json").write_text(json.dumps(doc))
+    out = tmp_path / "runs"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--committed", str(tmp_path / "results")]) == 0
+    printed = capsys.readouterr().out
+    assert "other (quick scale): committed result" in printed and "1 reproduced" in printed
+    md = (out / "report.md").read_text()
+    assert "**Committed result**" in md and "| [other](#other-quick) | quick | 1 | 0 | 0 | committed result" in md

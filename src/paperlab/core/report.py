@@ -28,19 +28,29 @@ def _run_meta(run_dir: Path) -> dict[str, Any]:
     return meta
 
 
-def collect(runs_dir: Path) -> list[dict[str, Any]]:
+def collect(runs_dir: Path, committed: Path | None = None) -> list[dict[str, Any]]:
+    """Papers with their claims documents and other finished runs. With `committed` (e.g. the repository's
+    results/), a paper without claims in `runs_dir` shows the committed claims documents, marked as such."""
     papers = []
-    for paper_dir in sorted(p for p in Path(runs_dir).iterdir() if p.is_dir()):
+    names = {p.name for p in Path(runs_dir).iterdir() if p.is_dir()}
+    if committed is not None and Path(committed).is_dir():
+        names |= {p.name for p in Path(committed).iterdir() if p.is_dir() and any(p.glob("claims-*.json"))}
+    for name in sorted(names):
+        paper_dir = Path(runs_dir) / name
         claims = [read_json(f, required=("scale", "claims")) for f in sorted(paper_dir.glob("claims-*.json"))]
+        if not claims and committed is not None:
+            claims = [{**read_json(f, required=("scale", "claims")), "committed_from": str(f)}
+                      for f in sorted((Path(committed) / name).glob("claims-*.json"))]
         claims.sort(key=lambda d: SCALE_ORDER.get(d.get("scale"), 9))
         used = {str(Path(d).resolve()) for doc in claims for row in doc["claims"] for d in row.get("runs", [])}
         other_runs = []
-        for exp_dir in sorted(p for p in paper_dir.iterdir() if p.is_dir() and not p.name.startswith("plots-")):
+        exp_dirs = paper_dir.iterdir() if paper_dir.is_dir() else []
+        for exp_dir in sorted(p for p in exp_dirs if p.is_dir() and not p.name.startswith("plots-")):
             for run_dir in sorted(p for p in exp_dir.iterdir() if p.is_dir() and (p / RESULTS_FILE).exists()):
                 if str(run_dir.resolve()) not in used:
                     other_runs.append({"experiment": exp_dir.name, "dir": run_dir, "meta": _run_meta(run_dir)})
         if claims or other_runs:
-            papers.append({"name": paper_dir.name, "claims": claims, "other_runs": other_runs})
+            papers.append({"name": name, "claims": claims, "other_runs": other_runs})
     return papers
 
 
@@ -102,13 +112,14 @@ def _anchor(*parts: str) -> str:
     return "-".join("".join(c if c.isalnum() else "-" for c in p.lower()) for p in parts)
 
 
-def write_report(runs_dir: str | Path = "runs", out_dir: str | Path | None = None) -> tuple[Path, Path]:
+def write_report(runs_dir: str | Path = "runs", out_dir: str | Path | None = None,
+                 committed: str | Path | None = None) -> tuple[Path, Path]:
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"runs directory {runs_dir} does not exist; run `paperlab run` or `paperlab reproduce` first")
     out_dir = Path(out_dir) if out_dir else runs_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    papers = collect(runs_dir)
+    papers = collect(runs_dir, Path(committed) if committed else None)
     md, body = ["# paperlab report", ""], ["<h1>paperlab report</h1>"]
     if not papers:
         md.append("No finished runs yet.")
@@ -124,6 +135,8 @@ def write_report(runs_dir: str | Path = "runs", out_dir: str | Path | None = Non
             for doc in paper["claims"]:
                 c, anchor = _counts(doc), _anchor(paper["name"], doc["scale"])
                 note = SCALE_NOTES.get(doc["scale"], "")
+                if doc.get("committed_from"):
+                    note = f"committed result ({doc['committed_from']}), not re-run here. " + note
                 md.append(f"| [{paper['name']}](#{anchor}) | {doc['scale']} | {c['reproduced']} | "
                           f"{c['not reproduced']} | {c['inconclusive']} | {note} |")
                 body.append(f"<tr><td><a href='#{anchor}'>{html.escape(paper['name'])}</a></td>"
@@ -148,6 +161,8 @@ def write_report(runs_dir: str | Path = "runs", out_dir: str | Path | None = Non
             md += [f"<a id='{anchor}'></a>", "", f"### Claims at `{doc['scale']}` scale — {doc.get('title', '')}", ""]
             if doc["scale"] in SCALE_NOTES:
                 md += [f"*{SCALE_NOTES[doc['scale']]}*", ""]
+            if doc.get("committed_from"):
+                md += [f"**Committed result** from `{doc['committed_from']}`, not re-run by this command.", ""]
             if doc.get("command") or doc.get("created"):
                 md += [f"Judged {doc.get('created', '?')} by `{doc.get('command') or 'paperlab reproduce'}`.", ""]
             md += ["| claim | verdict | measured | threshold |", "|---|---|---|---|"]
@@ -162,10 +177,14 @@ def write_report(runs_dir: str | Path = "runs", out_dir: str | Path | None = Non
                     md.append(f"  - note: {row['note']}")
             md.append("")
             body.append(f"<h3 id='{anchor}'>Claims at {html.escape(doc['scale'])} scale</h3>")
+            if doc.get("committed_from"):
+                body.append(f"<p class='warn'><b>Committed result</b> from {html.escape(doc['committed_from'])}, "
+                            "not re-run by this command.</p>")
             if doc["scale"] in SCALE_NOTES:
                 body.append(f"<p><i>{html.escape(SCALE_NOTES[doc['scale']])}</i></p>")
             body.append(_claims_html(doc["claims"]))
-            for png in _doc_plots(runs_dir / paper["name"], doc):
+            plots_root = Path(doc["committed_from"]).parent if doc.get("committed_from") else runs_dir / paper["name"]
+            for png in _doc_plots(plots_root, doc):
                 md.append(f"![{png.name}]({_rel(png, out_dir)})")
                 body.append(_img(png))
         if paper["other_runs"]:
