@@ -91,7 +91,9 @@ def activation_statistics(run, cfg: ActivationStatisticsConfig) -> dict:
 
 def plot_histograms(run, samples: dict, layers) -> None:
     inits = list(samples)
-    fig, axes = new_figure(2 * len(inits), len(layers), size=(2.6 * len(layers), 2.0 * 2 * len(inits)))
+    # constrained layout and small ticks: titles and tick labels of neighbouring panels must not overlap
+    fig, axes = new_figure(2 * len(inits), len(layers), size=(3.0 * len(layers), 2.3 * 2 * len(inits)),
+                           layout="constrained")
     axes = np.asarray(axes).reshape(2 * len(inits), len(layers))
     for i, init in enumerate(inits):
         for j, layer in enumerate(layers):
@@ -105,6 +107,9 @@ def plot_histograms(run, samples: dict, layers) -> None:
             axes[2 * i + 1, j].plot(xs, 1 / (np.pi * np.sqrt(1 - xs ** 2)), "k", lw=0.8)
             axes[2 * i + 1, j].set_ylim(0, 3)
             axes[2 * i + 1, j].set_title(f"{init} L{layer} activation", fontsize=8)
+    for ax in axes.ravel():
+        ax.tick_params(labelsize=6)
+        ax.locator_params(axis="x", nbins=5)
     run.save_figure(fig, "activation_histograms")
 
 

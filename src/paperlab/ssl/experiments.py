@@ -235,7 +235,7 @@ def corruption(run, cfg: CorruptionConfig) -> dict:
     names = [a.name for a in arms]
     ax.bar(names, [run.partial[a][cfg.eval_metric] for a in names])
     ax.set(ylabel=f"clean {cfg.eval_metric} accuracy", title=f"corruption of pretraining data (seed {run.seed})",
-           ylim=(min(run.partial[a][cfg.eval_metric] for a in names) - 0.05, None))
+           ylim=(0.0, None))
     ax.tick_params(axis="x", rotation=30)
     run.save_figure(fig, "corruption")
     return {"arms": {name: run.partial[name] for name in names}, "metric": cfg.eval_metric}

@@ -165,8 +165,8 @@ def _arms_figure(runs: list[dict], ylabel: str, title: str, color: str):
     stats = np.array([mean_ci([r["arms"][n][metric] for r in runs]) for n in names])
     fig, ax = new_figure(size=(6, 3.6))
     ax.bar(names, stats[:, 0], yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], capsize=4, color=color)
-    ax.set(ylabel=ylabel.format(metric=metric), ylim=(max(0.0, float(stats[:, 1].min()) - 0.05), None),
-           title=f"{title} ({len(runs)} seeds, 95% CI)")
+    ax.set(ylabel=ylabel.format(metric=metric), ylim=(0.0, min(1.0, float(stats[:, 2].max()) + 0.05)),
+           title=f"{title} ({len(runs)} seeds, 95% CI)")  # bars start at 0: a bar's length is its value
     ax.tick_params(axis="x", rotation=25)
     return fig
 

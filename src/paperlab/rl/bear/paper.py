@@ -378,8 +378,13 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.set_xticks(np.arange(len(cells)) + 0.4 - width / 2)
         ax.set_xticklabels([f"{e.split('-')[0]}\n{k}" for e, k in cells], fontsize=8)
         ax.set_ylabel("normalized score")
+        ax.axhline(100, color="k", lw=0.6, ls=":")
         ax.set_title(f"{name} ({len(runs)} seeds, 95% CI)")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over the bars
+        if any(not e.startswith(("Hopper", "HalfCheetah", "Walker2d", "Ant")) for e, _ in cells):
+            fig.text(0.01, -0.04, "normalized score = 100 (R - R_random) / (R_expert - R_random), with this run's own "
+                     "behaviour policy as 'expert' on non-D4RL envs (Pendulum):\nabove 100 means better than the "
+                     "dataset's expert, not an error.", fontsize=7, ha="left", va="top")
         paths.append(save_figure(fig, out_dir / f"{name}_scores.png"))
     if "q-divergence" in results:
         runs = results["q-divergence"]
