@@ -201,3 +201,9 @@ def test_truncated_and_crafted_checkpoints_are_refused(tmp_path):
     with pytest.raises(ValueError, match="fit.pt"):
         run.load_checkpoint("fit")
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_failing_job_under_the_processes_executor_is_one_line(toy, tmp_path, capsys):
+    rc = main(["sweep", "toy", "noisy-mean", "--scale", "tiny", "--seeds", "0,1", "--executor", "processes",
+               "--set", "crash_at=0", "--out", str(tmp_path / "runs")])
+    _assert_one_line_error(capsys, rc, "failed under the processes executor", "Crash", "--seed 0")

@@ -36,7 +36,7 @@ AGENT_LEVEL_SETTINGS = ("hidden", "vae_hidden", "batch_size", "warmup_steps", "b
 class OfflineConfig:
     """Paper scale: D4RL-sized data (1M transitions), authors' networks and 1M updates."""
     _constraints = {"envs": [Options(*MUJOCO_ENVS, "Pendulum-v1"), Unique()], "datasets": [Options(*DATASET_KINDS), Unique()],
-                    "methods": [Options(*METHODS), Unique()], "updates": Interval(1), "eval_every": Interval(1),
+                    "methods": [Options(*METHODS), Unique()], "updates": Interval(1), "eval_every": Interval(1, "updates"),
                     "eval_episodes": Interval(1), "hidden": Interval(1), "vae_hidden": Interval(1),
                     "batch_size": Interval(0), "warmup_steps": Interval(-1), "q_probe_every": Interval(1),
                     "n_probe": Interval(1), "bear_preset": Options(*BEAR_PRESETS), "lagrange_lr": Interval(0),
