@@ -119,3 +119,20 @@ def test_fresh_reaches_the_experiment(toy, tmp_path, monkeypatch):
     run_job(Job("toy", "noisy-mean", "tiny", 0, out=str(tmp_path), reuse=True))
     run_job(Job("toy", "noisy-mean", "tiny", 0, out=str(tmp_path), reuse=False))
     assert seen == [False, True]
+
+
+def test_resume_keeps_metrics_once_and_adds_up_compute_time(toy, tmp_path):
+    from paperlab.core.runs import RESUME_FILE, load_results
+
+    with pytest.raises(toy.Crash):
+        run_experiment("toy", "noisy-mean", scale="tiny", out=tmp_path, overrides={"crash_at": 2, "sleep": "0.2"})
+    (run_dir,) = [p for p in (tmp_path / "toy" / "noisy-mean").iterdir() if p.is_dir()]
+    before = json.loads((run_dir / RESUME_FILE).read_text())["seconds"]
+    assert before >= 0.4  # two finished steps of 0.2 s each
+    with open(run_dir / "metrics.jsonl", "a") as fh:  # a record logged after the last durable save
+        fh.write(json.dumps({"step": 99}) + "\n")
+    run_experiment("", "", resume=run_dir)
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [0, 1, 2]
+    meta = load_results(run_dir)["_meta"]
+    assert meta["resumed"] is True and meta["seconds"] >= before + 0.2

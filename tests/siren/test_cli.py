@@ -55,8 +55,9 @@ def test_resume_skips_finished_arms(tiny_runs):
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == lines_before
 
 
-@pytest.mark.parametrize("setting, message", [("methods=gelu", "methods must be a non-empty subset"),
-                                              ("image=/no/such.png", "neither a bundled image")])
+@pytest.mark.parametrize("setting, message", [
+    ("methods=gelu", "methods=('gelu',) is not allowed: expected items that are each one of 'siren'"),
+    ("image=/no/such.png", "/no/such.png' is not allowed: expected a bundled image")])
 def test_bad_config_values_give_clear_errors(tmp_path, capsys, setting, message):
     code = main(["run", "siren", "image-fit", "--scale", "tiny", "--out", str(tmp_path), "--set", setting])
     assert code == 2

@@ -83,7 +83,7 @@ def test_pretrained_encoders_are_shared_and_runs_resume(data_env):
 def test_bad_config_is_a_clear_error(data_env, capsys):
     assert main(["run", "ssl", "corruption", "--scale", "tiny", "--out", str(data_env),
                  "--set", "corruptions=blur:1"]) == 2
-    assert "unknown corruption" in capsys.readouterr().err
+    assert "corruptions=('blur:1',) is not allowed: expected items that are each KIND:LEVEL" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

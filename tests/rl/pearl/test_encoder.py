@@ -76,5 +76,5 @@ def test_posterior_sharpens_with_more_context():
 
 
 def test_encoder_rejects_bad_shapes():
-    with pytest.raises(ValueError, match="context must be"):
+    with pytest.raises(ValueError, match="context must have shape"):
         ContextEncoder(4, 5, (8,))(torch.zeros(10, 4))
