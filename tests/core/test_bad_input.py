@@ -207,3 +207,27 @@ def test_a_failing_job_under_the_processes_executor_is_one_line(toy, tmp_path, c
     rc = main(["sweep", "toy", "noisy-mean", "--scale", "tiny", "--seeds", "0,1", "--executor", "processes",
                "--set", "crash_at=0", "--out", str(tmp_path / "runs")])
     _assert_one_line_error(capsys, rc, "failed under the processes executor", "Crash", "--seed 0")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:1", "nonsense"])
+def test_a_bad_ray_address_fails_fast_and_clearly(toy, tmp_path, capsys, address):
+    rc = main(["sweep", "toy", "noisy-mean", "--scale", "tiny", "--seeds", "0,1", "--executor", "ray",
+               "--address", address, "--out", str(tmp_path / "runs")])
+    _assert_one_line_error(capsys, rc, "--address")
+
+
+def test_reproduce_refuses_a_no_evidence_override(tmp_path, capsys):
+    rc = main(["reproduce", "nmf", "--scale", "tiny", "--set", "monotone.n_matrices=0", "--out", str(tmp_path)])
+    _assert_one_line_error(capsys, rc, "n_matrices=0")
+    assert _nothing_written(tmp_path)
+
+
+def test_jobs_progress_bar_honours_no_progress(toy, tmp_path, capsys, monkeypatch):
+    from paperlab.core.sweep import sweep
+
+    monkeypatch.setenv("PAPERLAB_NO_PROGRESS", "1")
+    sweep("toy", "noisy-mean", [], [0, 1], scale="tiny", out=tmp_path)
+    assert "jobs" not in capsys.readouterr().err
+    monkeypatch.setenv("PAPERLAB_NO_PROGRESS", "0")
+    sweep("toy", "noisy-mean", [], [2, 3], scale="tiny", out=tmp_path)
+    assert "jobs" in capsys.readouterr().err

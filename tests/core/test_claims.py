@@ -30,3 +30,22 @@ def test_verdicts_are_validated_and_formatted():
     table = format_claims_table([row])
     assert "[INCONCLUSIVE] c" in table and "1 [0.5, 1.5]" in table
     assert "| `c`: t | **inconclusive** |" in format_claims_table([row], markdown=True)
+
+
+def test_a_claim_without_evidence_is_inconclusive():
+    from paperlab.core.claims import INCONCLUSIVE, Claim, verdict_if
+
+    claim = Claim("c", "text", ["exp"], judge=lambda r: verdict_if(r["exp"][0]["x"] > 0, {}, "x > 0"))
+    assert claim.evaluate({"exp": []}).verdict == INCONCLUSIVE
+    assert claim.evaluate({}).verdict == INCONCLUSIVE
+    missing = claim.evaluate({"exp": [{"y": 1}]})
+    assert missing.verdict == INCONCLUSIVE and "KeyError" in missing.note
+    assert claim.evaluate({"exp": [{"x": 1}]}).verdict == "reproduced"
+
+
+def test_nmf_monotone_judge_needs_half_steps():
+    from paperlab.core.claims import INCONCLUSIVE
+    from paperlab.nmf.paper import judge_monotone
+
+    empty = {"largest_relative_increase": 0.0, "half_steps_with_increase": 0, "half_steps": 0}
+    assert judge_monotone({"monotone": [{"frobenius": empty, "kl": empty}]}).verdict == INCONCLUSIVE

@@ -142,3 +142,26 @@ def test_summary_plots_one_figure_per_claim(tmp_path):
     paths = paper.summary_plots(results, tmp_path)
     assert sorted(p.name for p in paths) == ["corruption.png", "domain.png", "unlabeled_size.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+@pytest.mark.parametrize("kill_after", [2, 4])
+def test_granularity_resumes_exactly(data_env, tmp_path, kill_after):
+    """Killed mid-pre-training (after a checkpoint) or between evaluations, then resumed: bit-identical."""
+    from paperlab.core.testing import check_exact_resume
+
+    check_exact_resume("ssl", "granularity", tmp_path, kill_after,
+                       overrides={"cache_pretrained": "false", "pretrain_steps": "12"})
+
+
+def test_corrupt_pretrained_cache_is_named_and_recomputed(data_env, tmp_path, capsys):
+    out = tmp_path / "runs"
+    args = ["run", "ssl", "granularity", "--scale", "tiny", "--out", str(out)]
+    assert main(args) == 0
+    (entry,) = (out / "ssl" / "pretrained").glob("*.pt")
+    entry.write_bytes(entry.read_bytes()[:100])
+    capsys.readouterr()
+    assert main(args) == 0
+    assert str(entry) in capsys.readouterr().err
+    import torch
+
+    assert "encoder" in torch.load(entry, weights_only=True)  # written again, whole

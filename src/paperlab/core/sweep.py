@@ -128,7 +128,24 @@ def _describe(job: Job) -> str:
     return f"{job.paper} {job.experiment} --scale {job.scale} --seed {job.seed}" + (f" {sets}" if sets else "")
 
 
+def check_ray_address(address: str, timeout: float = 3.0) -> None:
+    """A HOST:PORT address must accept a connection within seconds (Ray itself waits far longer to fail)."""
+    import socket
+
+    if address == "auto" or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise JobError(f"--address {address!r}: expected HOST:PORT of a Ray head node, 'auto' or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise JobError(f"--address {address}: no Ray head node answers there ({err})") from None
+
+
 def _execute_ray(jobs: list[Job], address: str | None) -> list[str]:
+    if address:
+        check_ray_address(address)
     try:
         import ray
     except ImportError:
