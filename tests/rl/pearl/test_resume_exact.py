@@ -1,11 +1,15 @@
-"""A PEARL run killed mid-arm (after a checkpoint) and resumed gives bit-identical results and metrics."""
+"""A PEARL run killed mid-arm (after a checkpoint) or between arms and resumed gives bit-identical results
+and metrics."""
+
+import pytest
 
 from paperlab.core.testing import check_exact_resume
 
 
-def test_context_sampling_resumes_exactly(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kill_after,arms", [(3, "recent"), (5, "recent,whole-buffer")])
+def test_context_sampling_resumes_exactly(tmp_path, monkeypatch, kill_after, arms):
     import paperlab.rl.pearl.experiments as experiments
 
     monkeypatch.setattr(experiments, "CHECKPOINT_EVERY", 1)
-    check_exact_resume("pearl", "context-sampling", tmp_path, 3,
-                       overrides={"num_iterations": "4", "arms": "recent"})
+    check_exact_resume("pearl", "context-sampling", tmp_path, kill_after,
+                       overrides={"num_iterations": "4", "arms": arms})

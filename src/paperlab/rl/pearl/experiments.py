@@ -25,6 +25,7 @@ CHECKPOINT_EVERY = 5  # iterations
 def train_pearl_arm(run: Run, arm: str, cfg: PEARLConfig) -> dict:
     """Meta-train one arm, logging every evaluation and checkpointing every few iterations."""
     torch.set_num_threads(1)
+    torch.manual_seed(run.seed)  # every arm starts from the seed's weights (also when earlier arms were skipped)
     trainer = PEARLTrainer(cfg, seed=run.seed, device=run.device)
     state = run.load_checkpoint(f"pearl-{arm}")
     if state is not None:
