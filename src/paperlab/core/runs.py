@@ -435,6 +435,8 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
                     lock.release()
                     return finished
                 directory = find_run(Path(out), paper, experiment, identity, finished=False)
+                if directory is not None and read_json(directory / "config.json").get("device", device) != device:
+                    directory = None  # an unfinished run on another device is left alone, not adopted
             resumed = directory is not None
             if directory is None:
                 directory = _new_run_dir(Path(out), paper, experiment, scale, seed)
