@@ -147,7 +147,8 @@ def cmd_run(args) -> int:
 def cmd_reproduce(args) -> int:
     from paperlab.core.registry import all_papers, get_paper
     from paperlab.core.report import write_report
-    from paperlab.core.reproduce import print_claims, reproduce
+    from paperlab.core.reproduce import check_reproduce, print_claims, reproduce
+    from paperlab.core.seeding import resolve_device
 
     if args.seeds is not None and args.seeds < 1:
         raise CliError(f"--seeds {args.seeds}: give the number of seeds per experiment, an integer >= 1 "
@@ -161,6 +162,9 @@ def cmd_reproduce(args) -> int:
         raise CliError(f"--committed {args.committed} is not a directory (e.g. --committed results)")
     papers = list(all_papers().values()) if args.paper == "all" else [get_paper(args.paper)]
     overrides = parse_set_args(args.overrides)
+    resolve_device(args.device)
+    for paper in papers:  # every paper's configs are checked before the first one runs
+        check_reproduce(paper, args.scale, overrides)
     for paper in papers:
         json_path = args.json_path
         if json_path and len(papers) > 1:

@@ -231,3 +231,11 @@ def test_jobs_progress_bar_honours_no_progress(toy, tmp_path, capsys, monkeypatc
     monkeypatch.setenv("PAPERLAB_NO_PROGRESS", "0")
     sweep("toy", "noisy-mean", [], [2, 3], scale="tiny", out=tmp_path)
     assert "jobs" in capsys.readouterr().err
+
+
+def test_reproduce_all_checks_before_running_any(tmp_path, capsys):
+    rc = main(["reproduce", "all", "--scale", "tiny", "--device", "gpu", "--out", str(tmp_path)])
+    _assert_one_line_error(capsys, rc, "gpu")
+    rc = main(["reproduce", "siren", "--scale", "tiny", "--set", "prior.min_context=100000", "--out", str(tmp_path)])
+    _assert_one_line_error(capsys, rc, "min_context")  # image-fit (first) must not run either
+    assert _nothing_written(tmp_path)

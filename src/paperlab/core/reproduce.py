@@ -30,6 +30,13 @@ def split_overrides(paper: Paper, pairs: dict[str, str]) -> dict[str, dict[str, 
     return per_exp
 
 
+def check_reproduce(paper: Paper, scale: str, overrides: dict[str, str] | None = None) -> None:
+    """Validate every config a reproduce of `paper` would run (before anything runs or is written)."""
+    per_exp = split_overrides(paper, overrides or {})
+    for name in {n for claim in paper.claims for n in claim.experiments}:
+        paper.experiment(name).make_config(scale, per_exp[name])
+
+
 def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json_path: str | Path | None = None,
               seeds: int | None = None, executor: str = "serial", workers: int = 2, device: str = "cpu",
               overrides: dict[str, str] | None = None, address: str | None = None,
