@@ -36,3 +36,35 @@ def test_report_can_show_committed_results_marked_as_such(toy, tmp_path, capsys)
     assert "other (quick scale): committed result" in printed and "1 reproduced" in printed
     md = (out / "report.md").read_text()
     assert "**Committed result**" in md and "| [other](#other-quick) | quick | 1 | 0 | 0 | committed result" in md
+
+
+def test_report_html_is_well_formed(toy, tmp_path):
+    """No headless browser here: check the page's structure with the standard HTML parser instead."""
+    from html.parser import HTMLParser
+
+    out = tmp_path / "runs"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out)]) == 0
+
+    class Balance(HTMLParser):
+        VOID = {"img", "br", "meta"}
+
+        def __init__(self):
+            super().__init__()
+            self.stack, self.errors, self.images = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                self.images += 1
+                assert dict(attrs)["src"].startswith("data:image/png;base64,")
+            if tag not in self.VOID:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            if not self.stack or self.stack[-1] != tag:
+                self.errors.append((tag, list(self.stack)))
+            else:
+                self.stack.pop()
+
+    parser = Balance()
+    parser.feed((out / "report.html").read_text())
+    assert parser.errors == [] and parser.stack == [] and parser.images >= 1
