@@ -31,7 +31,6 @@ from paperlab.core.seeding import check_seed, from_safe, resolve_device, rng_sta
 
 RESULTS_FILE = "results.json"
 RESUME_FILE = "resume.json"      # metrics bytes and compute seconds at the last durable save
-LOCK_FILE = "run.lock"
 CHECKPOINT_FORMAT = "paperlab_checkpoint"
 _VERSIONED = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image", "matplotlib", "kornia", "gymnasium", "mujoco")
 
