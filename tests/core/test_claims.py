@@ -30,3 +30,12 @@ def test_verdicts_are_validated_and_formatted():
     table = format_claims_table([row])
     assert "[INCONCLUSIVE] c" in table and "1 [0.5, 1.5]" in table
     assert "| `c`: t | **inconclusive** |" in format_claims_table([row], markdown=True)
+
+
+def test_require_names_every_failed_precondition():
+    from paperlab.core.claims import require
+
+    assert require({"a learned": True, "b learned": True}, {"x": 1}, "t") is None
+    v = require({"a learned": True, "b learned": False, "c fitted": False}, {"x": 1}, "t")
+    assert v.verdict == INCONCLUSIVE and v.measured == {"x": 1} and v.threshold == "t"
+    assert "b learned" in v.note and "c fitted" in v.note and "a learned" not in v.note

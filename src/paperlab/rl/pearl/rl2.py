@@ -100,6 +100,7 @@ class RL2Trainer:
         self.ret_rms = RunningMeanStd()
         self.rng = np.random.default_rng(seed)
         self.env_steps = 0
+        self.batches = 0
         self.curve: list[dict] = []
 
     @torch.no_grad()
@@ -195,16 +196,15 @@ class RL2Trainer:
 
     def train(self, total_env_steps: int, eval_every_steps: int,
               on_eval: Callable[["RL2Trainer", dict], None] | None = None) -> list[dict]:
-        next_eval = 0
-        batch = 0
+        next_eval = self.curve[-1]["env_steps"] + eval_every_steps if self.curve else 0
         while self.env_steps < total_env_steps:
             idx = self.rng.integers(0, len(self.train_tasks), size=self.s.trials_per_batch)
-            data = self.run_trials([self.train_tasks[i] for i in idx], deterministic=False, seed=batch)
+            data = self.run_trials([self.train_tasks[i] for i in idx], deterministic=False, seed=self.batches)
             self.env_steps += int(data["valid"].sum())
             self.update(data)
-            batch += 1
+            self.batches += 1
             if self.env_steps >= next_eval or self.env_steps >= total_env_steps:
-                returns = self.evaluate(seed=batch)["returns"]
+                returns = self.evaluate(seed=self.batches)["returns"]
                 point = {"env_steps": self.env_steps, "final_return": float(returns[:, -1].mean()),
                          "return_by_traj": [float(x) for x in returns.mean(axis=0)]}
                 self.curve.append(point)
@@ -212,3 +212,17 @@ class RL2Trainer:
                     on_eval(self, point)
                 next_eval = self.env_steps + eval_every_steps
         return self.curve
+
+    def state_dict(self) -> dict:
+        return {"net": self.net.state_dict(), "opt": self.opt.state_dict(), "rng": self.rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(), "ret_rms": vars(self.ret_rms).copy(),
+                "env_steps": self.env_steps, "batches": self.batches, "curve": self.curve}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        vars(self.ret_rms).update(state["ret_rms"])
+        for key in ("env_steps", "batches", "curve"):
+            setattr(self, key, state[key])
