@@ -125,3 +125,25 @@ def test_training_iteration_counts_pre_and_post_update_steps():
     assert tr.env_steps == 2 * 3 * 2 * tr.family.horizon
     ev = tr.evaluate()
     assert ev["returns"].shape == (2, 2)
+
+
+def test_maml_resumes_exactly_from_a_checkpoint():
+    s = MAMLSettings(hidden=(8,), meta_batch_size=2, fast_batch_size=2)
+    per_iter = 2 * 2 * 2 * 20
+    straight = MAMLTrainer("point-robot", 4, 2, s, seed=0)
+    straight.train(4 * per_iter, per_iter)
+    saved = {}
+
+    def crash(tr, point):
+        saved["state"] = tr.state_dict()
+        if len(tr.curve) == 2:
+            raise RuntimeError("interrupted")
+
+    first = MAMLTrainer("point-robot", 4, 2, s, seed=0)
+    with pytest.raises(RuntimeError):
+        first.train(4 * per_iter, per_iter, crash)
+    resumed = MAMLTrainer("point-robot", 4, 2, s, seed=5)
+    resumed.load_state_dict(saved["state"])
+    resumed.train(4 * per_iter, per_iter)
+    assert resumed.curve == straight.curve
+    torch.testing.assert_close(resumed.learner.theta, straight.learner.theta)

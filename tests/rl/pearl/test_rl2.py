@@ -48,3 +48,35 @@ def test_running_mean_std_matches_numpy_on_merged_batches():
         rms.update(p)
     allx = np.concatenate(parts)
     assert abs(rms.mean - allx.mean()) < 1e-3 and abs(rms.var - allx.var()) < 1e-2
+
+
+def _rl2(seed):
+    return RL2Trainer("point-robot", 4, 2, RL2Settings(trials_per_batch=4, episodes_per_trial=2, hidden=8), seed=seed)
+
+
+class _Interrupt(Exception):
+    pass
+
+
+def test_rl2_resumes_exactly_from_a_checkpoint():
+    batch = 4 * 2 * 20
+    torch.manual_seed(0)
+    straight = _rl2(0)
+    straight.train(6 * batch, 2 * batch)
+    saved = {}
+
+    def crash_after_second_eval(tr, point):
+        saved["state"] = tr.state_dict()   # what the experiment checkpoints at every evaluation
+        if len(tr.curve) == 2:
+            raise _Interrupt
+
+    torch.manual_seed(0)
+    first = _rl2(0)
+    try:
+        first.train(6 * batch, 2 * batch, crash_after_second_eval)
+    except _Interrupt:
+        pass
+    resumed = _rl2(7)
+    resumed.load_state_dict(saved["state"])
+    resumed.train(6 * batch, 2 * batch)
+    assert resumed.curve == straight.curve and resumed.env_steps == straight.env_steps
