@@ -114,14 +114,15 @@ def _steps_to(res: dict, level: float) -> dict:
 def _ratio(pearl: dict, base: dict) -> dict:
     """Baseline / PEARL steps; with censoring the ratio is a bound (lower when only the baseline never got
     there, upper when only PEARL never did) or unknown (neither did)."""
-    pearl_steps = max(pearl["steps"] or 0.0, 1.0)  # a crossing at the first evaluation (0 steps) counts as 1 step
+    # a crossing at the first evaluation (0 steps) counts as 1 step
+    pearl_steps, base_steps = max(pearl["steps"] or 0.0, 1.0), max(base["steps"] or 0.0, 1.0)
     if not pearl["censored"] and not base["censored"]:
-        return {"ratio": max(base["steps"], 1.0) / pearl_steps, "kind": "exact"}
+        return {"ratio": base_steps / pearl_steps, "kind": "exact"}
     if pearl["censored"] and base["censored"]:
         return {"ratio": None, "kind": "unknown"}
     if base["censored"]:
         return {"ratio": base["budget"] / pearl_steps, "kind": "lower bound"}
-    return {"ratio": base["steps"] / pearl["budget"], "kind": "upper bound"}
+    return {"ratio": base_steps / pearl["budget"], "kind": "upper bound"}
 
 
 def _compare_to_baseline(runs: list[dict], base: str, target: float) -> Verdict:
