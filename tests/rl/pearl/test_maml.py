@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from paperlab.rl.pearl.maml import (GaussianMLP, MAMLSettings, MAMLTrainer, MAMLTRPO, conjugate_gradient,
+from paperlab.rl.pearl.maml import (GaussianMLP, MAMLSettings, MAMLTrainer, MAMLTRPO, ProMP, ProMPSettings,
+                                    conjugate_gradient,
                                     discounted_returns, fit_linear_baseline,
                                     linear_baseline_advantages, linear_baseline_features)
 
@@ -64,9 +65,10 @@ def _trained_batches(seed=0, max_kl=0.01):
     tr = MAMLTrainer("point-robot", 6, 2, s, seed=seed)
     learner = tr.learner
     tasks = tr.train_tasks
-    pre = tr.batch(tr.rollouts(tasks, learner.theta.expand(len(tasks), -1), False, seed=1))
+    rows = learner.theta.expand(len(tasks), -1)
+    pre = tr.batch(tr.rollouts(tasks, rows, False, seed=1), rows)
     adapted = learner.adapt(learner.theta, pre).detach()
-    post = tr.batch(tr.rollouts(tasks, adapted, False, seed=2))
+    post = tr.batch(tr.rollouts(tasks, adapted, False, seed=2), adapted)
     return tr, pre, post
 
 
@@ -127,8 +129,9 @@ def test_training_iteration_counts_pre_and_post_update_steps():
     assert ev["returns"].shape == (2, 2)
 
 
-def test_maml_resumes_exactly_from_a_checkpoint():
-    s = MAMLSettings(hidden=(8,), meta_batch_size=2, fast_batch_size=2)
+@pytest.mark.parametrize("settings", [MAMLSettings, ProMPSettings])
+def test_maml_resumes_exactly_from_a_checkpoint(settings):
+    s = settings(hidden=(8,), meta_batch_size=2, fast_batch_size=2)
     per_iter = 2 * 2 * 2 * 20
     straight = MAMLTrainer("point-robot", 4, 2, s, seed=0)
     straight.train(4 * per_iter, per_iter)
@@ -147,3 +150,28 @@ def test_maml_resumes_exactly_from_a_checkpoint():
     resumed.train(4 * per_iter, per_iter)
     assert resumed.curve == straight.curve
     torch.testing.assert_close(resumed.learner.theta, straight.learner.theta)
+
+
+def test_promp_inner_step_at_the_sampling_policy_equals_the_policy_gradient_step():
+    # ProMP's inner objective is the likelihood ratio to the sampling policy: same first-order step as MAML's
+    obs_dim, act_dim = 3, 2
+    maml = MAMLTRPO(obs_dim, act_dim, MAMLSettings(hidden=(6,), fast_lr=0.1))
+    promp = ProMP(obs_dim, act_dim, ProMPSettings(hidden=(6,), activation="relu", fast_lr=0.1))
+    theta = maml.theta.double()
+    batch = _batch(3, 40, obs_dim, act_dim)
+    batch["logp"] = maml.policy.log_prob(theta.expand(3, -1), batch["obs"], batch["actions"])
+    torch.testing.assert_close(promp.adapt(theta, batch), maml.adapt(theta, batch))
+
+
+def test_promp_meta_step_lowers_its_objective():
+    torch.manual_seed(0)
+    tr = MAMLTrainer("point-robot", 6, 2, ProMPSettings(hidden=(16, 16), meta_batch_size=6, fast_batch_size=5), seed=0)
+    learner, tasks = tr.learner, tr.train_tasks
+    rows = learner.theta.detach().expand(len(tasks), -1)
+    pre = tr.batch(tr.rollouts(tasks, rows, False, seed=1), rows)
+    adapted = learner.adapt(learner.theta.detach(), pre).detach()
+    post = tr.batch(tr.rollouts(tasks, adapted, False, seed=2), adapted)
+    before = learner.theta.detach().clone()
+    stats = learner.meta_step(pre, post)
+    assert stats["surrogate_last"] > stats["surrogate_before"]
+    assert stats["inner_kl"] > 0 and not torch.equal(before, learner.theta.detach())

@@ -1,4 +1,4 @@
-"""PEARL experiments: sample efficiency vs RL^2 and MAML-TRPO, sparse exploration, encoder and context-sampling ablations.
+"""PEARL experiments: sample efficiency vs RL^2, MAML-TRPO and ProMP, sparse exploration, encoder and context-sampling ablations.
 
 Every experiment meta-trains one PEARL run per arm (arms differ only in an ablation switch) on the same
 seed and reports test-task learning curves; results are saved per arm as they finish (`--resume`
@@ -15,7 +15,7 @@ import torch
 
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.config import PEARLConfig
-from paperlab.rl.pearl.maml import MAMLSettings, MAMLTrainer
+from paperlab.rl.pearl.maml import MAMLSettings, MAMLTrainer, ProMPSettings
 from paperlab.rl.pearl.rl2 import RL2Settings, RL2Trainer
 from paperlab.rl.pearl.trainer import PEARLTrainer
 
@@ -79,9 +79,9 @@ def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log
 
 
 # ----------------------------------------------------------------------------------------------------
-# 1. sample efficiency: PEARL vs RL^2 and MAML-TRPO
+# 1. sample efficiency: PEARL vs RL^2, MAML-TRPO and ProMP
 # ----------------------------------------------------------------------------------------------------
-BASELINES = ("rl2", "maml-trpo")
+BASELINES = ("rl2", "maml-trpo", "promp")
 
 
 @dataclass
@@ -105,6 +105,14 @@ class SampleEfficiencyConfig(PEARLConfig):
     maml_max_kl: float = 0.01
     maml_fisher_task_stride: int = 1
     maml_eval_points: int = 30
+    # ProMP: jonasrothfuss/ProMP pro-mp_run_point_mass.py defaults
+    promp_env_steps: int = 100_000_000
+    promp_hidden: tuple[int, ...] = (64, 64)
+    promp_fast_lr: float = 0.1
+    promp_fast_batch_size: int = 20
+    promp_meta_batch_size: int = 40
+    promp_learning_rate: float = 1e-3
+    promp_eval_points: int = 30
 
 
 def _train_baseline(run: Run, arm: str, trainer, total_steps: int, eval_points: int) -> dict:
@@ -145,6 +153,12 @@ def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
         trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
         run.save_partial("maml-trpo", _train_baseline(run, "maml-trpo", trainer, cfg.maml_env_steps,
                                                       cfg.maml_eval_points))
+    if "promp" in cfg.baselines and "promp" not in run.partial:
+        settings = ProMPSettings(hidden=tuple(cfg.promp_hidden), fast_lr=cfg.promp_fast_lr,
+                                 fast_batch_size=cfg.promp_fast_batch_size, meta_batch_size=cfg.promp_meta_batch_size,
+                                 learning_rate=cfg.promp_learning_rate)
+        trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
+        run.save_partial("promp", _train_baseline(run, "promp", trainer, cfg.promp_env_steps, cfg.promp_eval_points))
     for name in cfg.baselines:
         out[name] = run.partial[name]
     _plot_curves(run, out, "return_vs_env_steps", log_x=True)

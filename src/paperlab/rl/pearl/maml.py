@@ -14,6 +14,12 @@ The policy is a Gaussian MLP written as a functional program over a flat paramet
 adapted parameters are one row of an (M, P) tensor and all tasks run in lockstep (one batched matmul per layer).
 Meta-test: `fast_batch_size` exploration trajectories with theta on each test task, one inner step, then the
 adapted policy's return (mean action, like PEARL's and RL^2's deterministic evaluation).
+
+ProMP (Rothfuss et al. 2019), the other gradient-based baseline of PEARL's Fig. 3, shares the sampling and
+the inner step and differs in two places (jonasrothfuss/ProMP `meta_algos/pro_mp.py`): the inner objective is
+the likelihood ratio pi_theta / pi_sampling times A (same first-order step, the low-variance curvature
+estimator for the meta-gradient), and the outer step is `num_promp_steps` Adam steps on the PPO-clipped
+surrogate of the adapted policies plus eta * KL(pi_sampling || pi_theta) on the pre-update data.
 """
 
 from __future__ import annotations
@@ -51,8 +57,10 @@ class MAMLSettings:
 # functional Gaussian MLP over a flat parameter vector; params (M, P): one row per task
 # ----------------------------------------------------------------------------------------------------
 class GaussianMLP:
-    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...], init_std: float = 1.0):
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...], init_std: float = 1.0,
+                 activation: str = "relu"):
         sizes = [obs_dim, *hidden, act_dim]
+        self.activation = {"relu": torch.relu, "tanh": torch.tanh}[activation]
         self.shapes = [s for a, b in zip(sizes[:-1], sizes[1:]) for s in ((a, b), (b,))] + [(act_dim,)]
         self.numel = [math.prod(s) for s in self.shapes]
         self.n_params = sum(self.numel)
@@ -82,7 +90,7 @@ class GaussianMLP:
         for i, (w, b) in enumerate(layers):
             x = torch.baddbmm(b[:, None, :], x, w)
             if i < len(layers) - 1:
-                x = torch.relu(x)
+                x = self.activation(x)
         return x, tensors[-1][:, None, :]
 
     def log_prob(self, params: torch.Tensor, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -171,8 +179,18 @@ def linear_baseline_advantages(obs: np.ndarray, rewards: np.ndarray, valid: np.n
 class MAMLTRPO:
     def __init__(self, obs_dim: int, act_dim: int, settings: MAMLSettings, seed: int = 0):
         self.s = settings
-        self.policy = GaussianMLP(obs_dim, act_dim, tuple(settings.hidden), settings.init_std)
+        self.policy = GaussianMLP(obs_dim, act_dim, tuple(settings.hidden), settings.init_std,
+                                  getattr(settings, "activation", "relu"))
         self.theta = self.policy.init(torch.Generator().manual_seed(seed))
+
+    def meta_step(self, pre: dict, post: dict) -> dict[str, float]:
+        return self.trpo_step(pre, post)
+
+    def state_dict(self) -> dict:
+        return {"theta": self.theta}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.theta = state["theta"]
 
     # -- inner step (MAML Alg. 3 line 6) ------------------------------------------------------------------
     def inner_loss(self, params: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -247,15 +265,82 @@ class MAMLTRPO:
                 "accepted": False}
 
 
+@dataclass
+class ProMPSettings:
+    """Defaults of jonasrothfuss/ProMP `run_scripts/pro-mp_run_point_mass.py`."""
+
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"               # MetaGaussianMLPPolicy default
+    fast_lr: float = 0.1                   # inner_lr
+    fast_batch_size: int = 20              # rollouts_per_meta_task
+    meta_batch_size: int = 40
+    learning_rate: float = 1e-3            # outer Adam
+    num_promp_steps: int = 5
+    clip_eps: float = 0.3
+    inner_kl_penalty: float = 5e-4         # fixed (adaptive_inner_kl_penalty False)
+    discount: float = 0.99
+    init_std: float = 1.0
+    baseline_reg: float = 1e-5
+
+
+class ProMP(MAMLTRPO):
+    def __init__(self, obs_dim: int, act_dim: int, settings: ProMPSettings, seed: int = 0):
+        super().__init__(obs_dim, act_dim, settings, seed)
+        self.theta.requires_grad_(True)
+        self.opt = torch.optim.Adam([self.theta], lr=settings.learning_rate)
+
+    def inner_loss(self, params: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """-mean_t pi_params(a|s) / pi_sampling(a|s) * A_t per task (ProMP `_adapt_objective_sym`)."""
+        ratio = torch.exp(self.policy.log_prob(params, batch["obs"], batch["actions"]) - batch["logp"])
+        m = batch["mask"]
+        return -(ratio * batch["adv"] * m).sum(1) / m.sum(1)
+
+    def meta_step(self, pre: dict, post: dict) -> dict[str, float]:
+        """Adam steps on -clipped surrogate(theta'(theta)) + eta * KL(pi_sampling || pi_theta) on pre-update data."""
+        s = self.s
+        with torch.no_grad():
+            # clones: the log std is a view of theta, which Adam updates in place
+            old_mean, old_log_std = (x.clone() for x in
+                                     self.policy.forward(self.theta.expand(pre["obs"].shape[0], -1), pre["obs"]))
+        stats = {}
+        for step in range(s.num_promp_steps):
+            adapted = self.adapt(self.theta, pre, create_graph=True)
+            ratio = torch.exp(self.policy.log_prob(adapted, post["obs"], post["actions"]) - post["logp"])
+            a, m = post["adv"], post["mask"]
+            clipped = torch.min(ratio * a, ratio.clamp(1 - s.clip_eps, 1 + s.clip_eps) * a)
+            surr = ((clipped * m).sum(1) / m.sum(1)).mean()
+            mean, log_std = self.policy.forward(self.theta.expand(pre["obs"].shape[0], -1), pre["obs"])
+            kl = gaussian_kl(old_mean, old_log_std.expand_as(old_mean), mean, log_std.expand_as(mean))
+            inner_kl = ((kl * pre["mask"]).sum(1) / pre["mask"].sum(1)).mean()
+            loss = -surr + s.inner_kl_penalty * inner_kl
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            if step == 0:
+                stats["surrogate_before"] = float(surr.detach())
+            stats.update(surrogate_last=float(surr.detach()), inner_kl=float(inner_kl.detach()))
+        return stats
+
+    def state_dict(self) -> dict:
+        return {"theta": self.theta.detach().clone(), "opt": self.opt.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        with torch.no_grad():
+            self.theta.copy_(state["theta"])
+        self.opt.load_state_dict(state["opt"])
+
+
 class MAMLTrainer:
-    """Meta-trains MAMLTRPO on a task family; rollouts of all tasks x trajectories run in lockstep."""
+    """Meta-trains MAML-TRPO (or ProMP, given ProMPSettings) on a task family; rollouts of all tasks x
+    trajectories run in lockstep."""
 
     def __init__(self, task: str, n_train_tasks: int, n_test_tasks: int, settings: MAMLSettings, seed: int = 0):
         self.family = get_family(task)
         self.s = settings
         self.train_tasks, self.test_tasks = self.family.split(n_train_tasks, n_test_tasks)
         probe = self.family.make(self.train_tasks[:1])
-        self.learner = MAMLTRPO(probe.obs_dim, probe.act_dim, settings, seed=seed)
+        learner_cls = ProMP if isinstance(settings, ProMPSettings) else MAMLTRPO
+        self.learner = learner_cls(probe.obs_dim, probe.act_dim, settings, seed=seed)
         self.rng = np.random.default_rng(seed)
         self.env_steps = 0
         self.iteration = 0
@@ -284,29 +369,33 @@ class MAMLTrainer:
             obs = obs_next
         return {"obs": obs_all, "actions": act_all, "rewards": rew, "valid": valid}
 
-    def batch(self, data: dict) -> dict[str, torch.Tensor]:
-        """Advantages from the per-task linear baseline; tensors flattened to (M, K*H, ...)."""
+    def batch(self, data: dict, params: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Advantages from the per-task linear baseline and log pi of the sampling params (M, P);
+        tensors flattened to (M, K*H, ...)."""
         adv = linear_baseline_advantages(data["obs"], data["rewards"], data["valid"], self.s.discount,
                                          self.s.baseline_reg)
         M = adv.shape[0]
-        return {"obs": torch.as_tensor(data["obs"]).reshape(M, -1, data["obs"].shape[-1]),
-                "actions": torch.as_tensor(data["actions"]).reshape(M, -1, data["actions"].shape[-1]),
-                "adv": torch.as_tensor(adv, dtype=torch.float32).reshape(M, -1),
-                "mask": torch.as_tensor(data["valid"], dtype=torch.float32).reshape(M, -1)}
+        out = {"obs": torch.as_tensor(data["obs"]).reshape(M, -1, data["obs"].shape[-1]),
+               "actions": torch.as_tensor(data["actions"]).reshape(M, -1, data["actions"].shape[-1]),
+               "adv": torch.as_tensor(adv, dtype=torch.float32).reshape(M, -1),
+               "mask": torch.as_tensor(data["valid"], dtype=torch.float32).reshape(M, -1)}
+        with torch.no_grad():
+            out["logp"] = self.learner.policy.log_prob(params.detach(), out["obs"], out["actions"])
+        return out
 
     def train_iteration(self) -> dict:
         s, learner = self.s, self.learner
         idx = self.rng.integers(0, len(self.train_tasks), size=s.meta_batch_size)
         tasks = [self.train_tasks[i] for i in idx]
         seed = int(self.rng.integers(2**31))
-        theta_rows = learner.theta.expand(len(tasks), -1)
+        theta_rows = learner.theta.detach().expand(len(tasks), -1)
         pre_data = self.rollouts(tasks, theta_rows, deterministic=False, seed=seed)
-        pre = self.batch(pre_data)
-        adapted = learner.adapt(learner.theta, pre).detach()
+        pre = self.batch(pre_data, theta_rows)
+        adapted = learner.adapt(learner.theta.detach(), pre).detach()
         post_data = self.rollouts(tasks, adapted, deterministic=False, seed=seed + 1)
-        post = self.batch(post_data)
+        post = self.batch(post_data, adapted)
         self.env_steps += int(pre_data["valid"].sum() + post_data["valid"].sum())
-        self.last_stats = learner.trpo_step(pre, post)
+        self.last_stats = learner.meta_step(pre, post)
         self.last_stats["post_update_return"] = float(post_data["rewards"].sum(-1).mean())
         self.iteration += 1
         return self.last_stats
@@ -314,8 +403,9 @@ class MAMLTrainer:
     def evaluate(self, seed: int = 0) -> dict:
         """Per test task: return of the exploration (pre-update) policy and of the adapted policy."""
         tasks = self.test_tasks
-        pre_data = self.rollouts(tasks, self.learner.theta.expand(len(tasks), -1), False, seed=30_000 + seed)
-        adapted = self.learner.adapt(self.learner.theta, self.batch(pre_data)).detach()
+        theta_rows = self.learner.theta.detach().expand(len(tasks), -1)
+        pre_data = self.rollouts(tasks, theta_rows, False, seed=30_000 + seed)
+        adapted = self.learner.adapt(self.learner.theta.detach(), self.batch(pre_data, theta_rows)).detach()
         post = self.rollouts(tasks, adapted, deterministic=True, seed=40_000 + seed)
         pre_ret = (pre_data["rewards"] * pre_data["valid"]).sum(-1).mean(1)
         post_ret = (post["rewards"] * post["valid"]).sum(-1).mean(1)
@@ -341,11 +431,11 @@ class MAMLTrainer:
             on_eval(self, point)
 
     def state_dict(self) -> dict:
-        return {"theta": self.learner.theta, "rng": self.rng.bit_generator.state, "env_steps": self.env_steps,
+        return {"learner": self.learner.state_dict(), "rng": self.rng.bit_generator.state, "env_steps": self.env_steps,
                 "iteration": self.iteration, "curve": self.curve}
 
     def load_state_dict(self, state: dict) -> None:
-        self.learner.theta = state["theta"]
+        self.learner.load_state_dict(state["learner"])
         self.rng.bit_generator.state = state["rng"]
         for key in ("env_steps", "iteration", "curve"):
             setattr(self, key, state[key])

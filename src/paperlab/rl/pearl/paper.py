@@ -30,7 +30,7 @@ MAML_CPU = dict(maml_fisher_task_stride=8)
 # (`--executor processes --workers 2`); each arm and each baseline checkpoints, finished runs are reused.
 #  - sparse-point-robot: 3 seeds x {probabilistic, deterministic} z, 250 iterations (75k gradient steps),
 #    evaluated every 5 iterations so the curve shows when the task starts to be solved;
-#  - sample efficiency on point-robot: PEARL 100 iterations, RL^2 6M and MAML-TRPO 3M env steps, each
+#  - sample efficiency on point-robot: PEARL 100 iterations, RL^2 6M, MAML-TRPO and ProMP 3M env steps, each
 #    set from the single-seed curves (RL^2 still rising at 2.3M, MAML-TRPO flat from ~1M; docs/pearl.md);
 #  - encoder / context-sampling ablations on the dense point robot (the paper used cheetah-vel, which
 #    does not fit the budget), 80 iterations, where the quick scale's 20 iterations were within noise.
@@ -41,15 +41,16 @@ SMALL_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=250,
 
 SAMPLE_EFFICIENCY = Experiment(
     name="sample-efficiency",
-    description="Env steps PEARL, RL^2 (PPO, GRU over trials) and MAML-TRPO need to reach the same test return.",
+    description="Env steps PEARL, RL^2 (PPO, GRU over trials), MAML-TRPO and ProMP need to reach the same test return.",
     config=SampleEfficiencyConfig, run=sample_efficiency,
     scales={"tiny": dict(TINY, task="point-robot", rl2_env_steps=640, rl2_trials_per_batch=4, rl2_eval_points=2,
                          maml_env_steps=640, maml_hidden=(8,), maml_meta_batch_size=2, maml_fast_batch_size=2,
-                         maml_eval_points=2),
+                         maml_eval_points=2, promp_env_steps=640, promp_hidden=(8,), promp_meta_batch_size=2,
+                         promp_fast_batch_size=2, promp_eval_points=2),
             "quick": dict(QUICK_POINT, rl2_env_steps=800_000, rl2_trials_per_batch=64, maml_env_steps=800_000,
-                          **MAML_CPU),
+                          promp_env_steps=800_000, **MAML_CPU),
             "small": dict(SMALL_POINT, num_iterations=100, rl2_env_steps=6_000_000, rl2_trials_per_batch=64,
-                          maml_env_steps=3_000_000, **MAML_CPU),
+                          maml_env_steps=3_000_000, promp_env_steps=3_000_000, **MAML_CPU),
             "paper": {}},
 )
 SPARSE_EXPLORATION = Experiment(
@@ -297,7 +298,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         fig, ax = new_figure(size=(5.5, 3.8))
-        names = {"pearl": "PEARL", "rl2": "RL^2 (PPO)", "maml-trpo": "MAML-TRPO"}
+        names = {"pearl": "PEARL", "rl2": "RL^2 (PPO)", "maml-trpo": "MAML-TRPO", "promp": "ProMP"}
         for c, method in enumerate(m for m in ("pearl", *BASELINES) if m in runs[0]):
             for i, r in enumerate(runs):
                 steps, vals = _smoothed(r[method]["curve"], window=1)
