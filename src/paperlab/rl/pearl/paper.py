@@ -195,8 +195,11 @@ def judge_sample_efficiency(results: dict[str, list[dict]], target: float = EFFI
     runs = results["sample-efficiency"]
     bases = [b for b in BASELINES if b in runs[0]]
     verdicts = {b: _compare_to_baseline(runs, b, target) for b in bases}
-    measured = {"task": runs[0]["task"], **{b: {**v.measured, "verdict": v.verdict, "note": v.note}
-                                            for b, v in verdicts.items()}}
+    # a readable head (what the claims table shows first), then every comparison in full
+    head = {b: {"ratio": v.measured.get("ratio_geomean"), "ci": v.measured.get("ratio_ci"), "verdict": v.verdict}
+            for b, v in verdicts.items()}
+    measured = {"task": runs[0]["task"], "ratio_geomean_by_baseline": head,
+                **{b: {**v.measured, "verdict": v.verdict, "note": v.note} for b, v in verdicts.items()}}
     threshold = {b: v.threshold for b, v in verdicts.items()}
     labels = {v.verdict for v in verdicts.values()}
     notes = "; ".join(f"vs {b}: {v.verdict}" + (f" ({v.note})" if v.note else "") for b, v in verdicts.items())
