@@ -49,3 +49,11 @@ def test_nmf_monotone_judge_needs_half_steps():
 
     empty = {"largest_relative_increase": 0.0, "half_steps_with_increase": 0, "half_steps": 0}
     assert judge_monotone({"monotone": [{"frobenius": empty, "kl": empty}]}).verdict == INCONCLUSIVE
+
+def test_require_names_every_failed_precondition():
+    from paperlab.core.claims import require
+
+    assert require({"a learned": True, "b learned": True}, {"x": 1}, "t") is None
+    v = require({"a learned": True, "b learned": False, "c fitted": False}, {"x": 1}, "t")
+    assert v.verdict == INCONCLUSIVE and v.measured == {"x": 1} and v.threshold == "t"
+    assert "b learned" in v.note and "c fitted" in v.note and "a learned" not in v.note

@@ -122,3 +122,12 @@ def format_claims_table(claims: list[dict[str, Any]], markdown: bool = False, wi
         if row.get("note"):
             lines.append(f"    note:      {row['note'][:width]}")
     return "\n".join(lines)
+
+
+def require(conditions: dict[str, bool], measured: dict[str, Any], threshold: Any) -> Verdict | None:
+    """A judge's precondition gate: `inconclusive` naming every failed condition (the dict's keys say what
+    was required), or None when all hold. Use: `if (v := require({...}, measured, threshold)): return v`."""
+    failed = [what for what, ok in conditions.items() if not ok]
+    if failed:
+        return Verdict(INCONCLUSIVE, measured, threshold, "precondition failed: " + "; ".join(failed))
+    return None

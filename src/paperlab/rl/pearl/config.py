@@ -3,6 +3,13 @@ CPU presets that shrink networks and batches.
 
 `PEARLConfig` fields left at `None` are filled from the task's table: `preset="authors"` uses the oyster
 values, `preset="cpu"` the CPU table (documented in docs/pearl.md). Anything set explicitly wins.
+
+The KL bottleneck keeps the authors' effective weight whatever the meta-batch: oyster sums the KL over the
+meta-batch's tasks while the Bellman loss is a mean over them, so the weight of one task's KL relative to
+its Bellman error is kl_lambda * meta_batch. A preset with a smaller meta-batch would silently weaken the
+bottleneck (meta-batch 4 instead of 16: 4x weaker), so the learner applies
+`kl_weight = kl_lambda * authors_meta_batch / meta_batch` to the summed KL (equal to kl_lambda at the
+authors' meta-batch). Set `kl_weight` explicitly to override.
 """
 
 from __future__ import annotations
@@ -55,13 +62,19 @@ CPU_TASKS: dict[str, dict] = {
     "point-robot": dict(hidden=(64, 64), encoder_hidden=(64, 64), meta_batch=4, batch_size=64,
                         embedding_batch_size=64, n_train_tasks=20, num_tasks_sample=5,
                         num_train_steps_per_itr=300, discount=0.9, lr=1e-3),
+    # context batch as the authors' (1024): it sets how sharp the product-of-Gaussians posterior is
     "sparse-point-robot": dict(hidden=(64, 64), encoder_hidden=(64, 64), meta_batch=4, batch_size=64,
-                               embedding_batch_size=128, n_train_tasks=20, num_tasks_sample=5,
+                               embedding_batch_size=1024, n_train_tasks=20, num_tasks_sample=5,
                                num_steps_prior=40, num_steps_posterior=160, num_train_steps_per_itr=300,
                                lr=1e-3),
     "cheetah-vel": dict(_CPU_SMALL_NETS, embedding_batch_size=100, n_train_tasks=40, n_test_tasks=10,
                         num_tasks_sample=4, num_initial_steps=400, num_train_steps_per_itr=500),
 }
+
+
+def authors_meta_batch(task: str) -> int:
+    """The meta-batch of the authors' config for the task (oyster configs/<task>.json over default.py)."""
+    return AUTHORS_TASKS.get(task, {}).get("meta_batch", AUTHORS_DEFAULTS["meta_batch"])
 
 
 def cpu_overrides(task: str) -> dict:
@@ -71,7 +84,13 @@ def cpu_overrides(task: str) -> dict:
 
 @dataclass
 class PEARLConfig:
-    """One PEARL meta-training run. `None` = the task's value in the chosen preset table."""
+    """One PEARL meta-training run. `None` = the task's value in the chosen preset table.
+
+    `kl_lambda` is the authors' beta (oyster kl_lambda) at their meta-batch; `kl_weight` (None = derived) is
+    the weight on the KL summed over the meta-batch that keeps beta's effective per-task strength:
+    kl_lambda * authors_meta_batch / meta_batch (see the module docstring).
+    """
+
     _constraints = {"task": Options(*FAMILIES), "preset": Options("authors", "cpu"), "encoder": Options("mlp", "rnn"),
                     "rnn_context": Options("transitions", "trajectories"),
                     "context_source": Options("recent", "whole-buffer"), "n_train_tasks": Interval(1),
@@ -79,7 +98,7 @@ class PEARLConfig:
                     "encoder_hidden": Interval(1), "meta_batch": Interval(1), "num_iterations": Interval(1),
                     "num_tasks_sample": Interval(1), "batch_size": Interval(1), "embedding_batch_size": Interval(1),
                     "discount": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"), "lr": POSITIVE,
-                    "reward_scale": POSITIVE, "kl_lambda": Interval(0), "num_exp_traj_eval": Interval(0),
+                    "reward_scale": POSITIVE, "kl_lambda": Interval(0), "kl_weight": Interval(0), "num_exp_traj_eval": Interval(0),
                     "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1)}
 
     task: str = "point-robot"
@@ -110,6 +129,7 @@ class PEARLConfig:
     lr: float | None = None
     reward_scale: float | None = None
     kl_lambda: float | None = None
+    kl_weight: float | None = None          # weight on the summed KL; None: kl_lambda * authors meta-batch / meta-batch
     num_exp_traj_eval: int | None = None
     eval_trajs: int | None = None
     use_next_obs_in_context: bool | None = None
@@ -139,6 +159,8 @@ def resolve(cfg) -> PEARLConfig:
         if values[key] is None:
             values[key] = table[key]
     out = PEARLConfig(**values)
+    if out.kl_weight is None:
+        out.kl_weight = out.kl_lambda * authors_meta_batch(cfg.task) / out.meta_batch
     for key in ("meta_batch", "num_iterations", "batch_size", "embedding_batch_size", "n_train_tasks",
                 "n_test_tasks", "latent_dim", "eval_trajs", "num_tasks_sample"):
         if getattr(out, key) < 1:

@@ -1,4 +1,4 @@
-"""PEARL experiments: sample efficiency vs RL^2, sparse exploration, encoder and context-sampling ablations.
+"""PEARL experiments: sample efficiency vs RL^2, MAML-TRPO and ProMP, sparse exploration, encoder and context-sampling ablations.
 
 Every experiment meta-trains one PEARL run per arm (arms differ only in an ablation switch) on the same
 seed and reports test-task learning curves; results are saved per arm as they finish (`--resume`
@@ -16,6 +16,7 @@ import torch
 from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.config import PEARLConfig
+from paperlab.rl.pearl.maml import MAMLSettings, MAMLTrainer, ProMPSettings
 from paperlab.rl.pearl.rl2 import RL2Settings, RL2Trainer
 from paperlab.rl.pearl.trainer import PEARLTrainer
 
@@ -80,41 +81,100 @@ def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log
 
 
 # ----------------------------------------------------------------------------------------------------
-# 1. sample efficiency: PEARL vs RL^2
+# 1. sample efficiency: PEARL vs RL^2, MAML-TRPO and ProMP
 # ----------------------------------------------------------------------------------------------------
+BASELINES = ("rl2", "maml-trpo", "promp")
+
+
 @dataclass
 class SampleEfficiencyConfig(PEARLConfig):
+    """PEARL and the on-policy baselines on the same train/test tasks; baselines trained for their own budget
+    of env steps (the paper runs them ~1e8 steps), evaluated `*_eval_points` times along the way."""
+
     _constraints = {"rl2_env_steps": Interval(1), "rl2_hidden": Interval(1), "rl2_trials_per_batch": Interval(1),
-                    "rl2_lr": POSITIVE, "rl2_eval_points": Interval(1)}
+                    "rl2_lr": POSITIVE, "rl2_eval_points": Interval(1),
+                    "baselines": [Options(*BASELINES), Unique()],
+                    "maml_env_steps": Interval(1), "maml_hidden": Interval(1), "maml_fast_lr": POSITIVE,
+                    "maml_fast_batch_size": Interval(1), "maml_meta_batch_size": Interval(1),
+                    "maml_max_kl": POSITIVE, "maml_fisher_task_stride": Interval(1, "maml_meta_batch_size"),
+                    "maml_eval_points": Interval(1), "promp_env_steps": Interval(1), "promp_hidden": Interval(1),
+                    "promp_fast_lr": POSITIVE, "promp_fast_batch_size": Interval(1),
+                    "promp_meta_batch_size": Interval(1), "promp_learning_rate": POSITIVE,
+                    "promp_eval_points": Interval(1)}
     task: str = "cheetah-vel"
-    rl2_env_steps: int = 100_000_000        # the paper's on-policy baselines run ~1e8 steps
+    baselines: tuple[str, ...] = BASELINES
+    rl2_env_steps: int = 100_000_000
     rl2_hidden: int = 64
     rl2_trials_per_batch: int = 100
     rl2_lr: float = 3e-4
     rl2_eval_points: int = 30
+    # MAML-TRPO: cbfinn/maml_rl maml_trpo_point.py defaults
+    maml_env_steps: int = 100_000_000
+    maml_hidden: tuple[int, ...] = (100, 100)
+    maml_fast_lr: float = 0.5
+    maml_fast_batch_size: int = 20
+    maml_meta_batch_size: int = 40
+    maml_max_kl: float = 0.01
+    maml_fisher_task_stride: int = 1
+    maml_eval_points: int = 30
+    # ProMP: jonasrothfuss/ProMP pro-mp_run_point_mass.py defaults
+    promp_env_steps: int = 100_000_000
+    promp_hidden: tuple[int, ...] = (64, 64)
+    promp_fast_lr: float = 0.1
+    promp_fast_batch_size: int = 20
+    promp_meta_batch_size: int = 40
+    promp_learning_rate: float = 1e-3
+    promp_eval_points: int = 30
+
+
+def _train_baseline(run: Run, arm: str, trainer, total_steps: int, eval_points: int) -> dict:
+    """Train an on-policy baseline, checkpointing at every evaluation (an interrupted arm resumes there)."""
+    state = run.load_checkpoint(arm)
+    if state is not None:
+        trainer.load_state_dict(state)
+    bar = run.progress(total=total_steps, desc=arm)
+
+    def on_eval(tr, point: dict) -> None:
+        bar.n = min(tr.env_steps, total_steps)
+        bar.refresh()
+        run.log(arm=arm, **point)
+        run.save_checkpoint(tr.state_dict(), arm)
+
+    curve = trainer.train(total_steps, max(total_steps // eval_points, 1), on_eval)
+    bar.close()
+    return {"curve": curve, "env_steps": trainer.env_steps}
 
 
 def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
+    unknown = [b for b in cfg.baselines if b not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown baselines {unknown}; valid: {', '.join(BASELINES)}")
     out = _run_arms(run, cfg, {"pearl": {}})
-    if "rl2" not in run.partial:
-        torch.set_num_threads(1)
-        pearl_cfg = out["pearl"]["config"]
+    pearl_cfg = out["pearl"]["config"]
+    n_train, n_test = pearl_cfg["n_train_tasks"], pearl_cfg["n_test_tasks"]
+    torch.set_num_threads(1)
+    if "rl2" in cfg.baselines and "rl2" not in run.partial:
         settings = RL2Settings(hidden=cfg.rl2_hidden, trials_per_batch=cfg.rl2_trials_per_batch, lr=cfg.rl2_lr,
                                episodes_per_trial=pearl_cfg["eval_trajs"])
-        rl2 = RL2Trainer(cfg.task, pearl_cfg["n_train_tasks"], pearl_cfg["n_test_tasks"], settings, seed=run.seed)
-        bar = run.progress(total=cfg.rl2_env_steps, desc="rl2")
-
-        def on_eval(tr: RL2Trainer, point: dict) -> None:
-            bar.n = min(tr.env_steps, cfg.rl2_env_steps)
-            bar.refresh()
-            run.log(arm="rl2", **point)
-
-        curve = rl2.train(cfg.rl2_env_steps, max(cfg.rl2_env_steps // cfg.rl2_eval_points, 1), on_eval)
-        bar.close()
-        run.save_partial("rl2", {"curve": curve, "env_steps": rl2.env_steps})
-    out["rl2"] = run.partial["rl2"]
+        trainer = RL2Trainer(cfg.task, n_train, n_test, settings, seed=run.seed)
+        run.save_partial("rl2", _train_baseline(run, "rl2", trainer, cfg.rl2_env_steps, cfg.rl2_eval_points))
+    if "maml-trpo" in cfg.baselines and "maml-trpo" not in run.partial:
+        settings = MAMLSettings(hidden=tuple(cfg.maml_hidden), fast_lr=cfg.maml_fast_lr,
+                                fast_batch_size=cfg.maml_fast_batch_size, meta_batch_size=cfg.maml_meta_batch_size,
+                                max_kl=cfg.maml_max_kl, fisher_task_stride=cfg.maml_fisher_task_stride)
+        trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
+        run.save_partial("maml-trpo", _train_baseline(run, "maml-trpo", trainer, cfg.maml_env_steps,
+                                                      cfg.maml_eval_points))
+    if "promp" in cfg.baselines and "promp" not in run.partial:
+        settings = ProMPSettings(hidden=tuple(cfg.promp_hidden), fast_lr=cfg.promp_fast_lr,
+                                 fast_batch_size=cfg.promp_fast_batch_size, meta_batch_size=cfg.promp_meta_batch_size,
+                                 learning_rate=cfg.promp_learning_rate)
+        trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
+        run.save_partial("promp", _train_baseline(run, "promp", trainer, cfg.promp_env_steps, cfg.promp_eval_points))
+    for name in cfg.baselines:
+        out[name] = run.partial[name]
     _plot_curves(run, out, "return_vs_env_steps", log_x=True)
-    return {"task": cfg.task, "pearl": out["pearl"], "rl2": out["rl2"]}
+    return {"task": cfg.task, **out}
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ class PEARLTrainer:
         context_dim = self.obs_dim + self.act_dim + 1 + (self.obs_dim if cfg.use_next_obs_in_context else 0)
         settings = LearnerSettings(
             latent_dim=cfg.latent_dim, hidden=cfg.hidden, encoder_hidden=cfg.encoder_hidden, encoder=cfg.encoder,
-            probabilistic=cfg.probabilistic, lr=cfg.lr, kl_lambda=cfg.kl_lambda, reward_scale=cfg.reward_scale,
+            probabilistic=cfg.probabilistic, lr=cfg.lr, kl_lambda=cfg.kl_weight, reward_scale=cfg.reward_scale,
             discount=cfg.discount, tau=cfg.tau)
         self.learner = PEARLLearner(self.obs_dim, self.act_dim, context_dim, settings, device)
         self.device = device
