@@ -65,8 +65,9 @@ def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSetti
         elif method == "bear-kl":
             extra["constraint"] = "kl"
         preset = "d3rlpy" if method == "bear-d3rlpy" else s.bear_preset
-        if preset == "d3rlpy":
-            extra = {}
+        if preset == "d3rlpy":   # d3rlpy's reproduction script: gaussian on HalfCheetah, laplacian elsewhere, sigma 20
+            extra = {"kernel": "gaussian" if env_id.lower().startswith("halfcheetah") else "laplacian",
+                     **({"constraint": "kl"} if method == "bear-kl" else {})}
         warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps >= 0 else {}
         if s.lagrange_lr > 0:
             warm["lagrange_lr"] = s.lagrange_lr
