@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, \
-    summarize
+    mean_ci, summarize
 from paperlab.core.experiment import Experiment, Paper
 from paperlab.core.runs import Run, artifact_key
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
@@ -51,6 +51,7 @@ class OfflineConfig:
     gamma: float = 0.99
     tau: float = 0.005
     reuse_arms: bool = True
+    checkpoint_every: int = 5_000         # in-arm checkpoint interval (updates); 0 = none. Not part of an arm's key
     # dataset construction (the paper: 1M transitions per dataset)
     behaviour_steps: int = 1_000_000
     start_steps: int = 10_000
@@ -126,7 +127,8 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
                         dataset = dataset or load_dataset(paths[kind])
                         result = train_arm(dataset, method, settings, run.seed, run.device,
                                            log=lambda **kw: run.log(env=env, dataset=kind, **kw),
-                                           progress=run.progress)
+                                           progress=run.progress, checkpoint=cache_dir / f"{key}.ckpt.pt",
+                                           checkpoint_every=cfg.checkpoint_every)
                         cache_dir.mkdir(parents=True, exist_ok=True)
                         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
                         tmp.write_text(json.dumps(result))
@@ -141,6 +143,11 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
                                      for kind in cfg.datasets} for env in cfg.envs}}
 
 
+def _colour(cfg: OfflineConfig, method: str) -> str:
+    """One colour per method in every panel (BC has no Q curve, so plotting order alone would shift them)."""
+    return f"C{list(cfg.methods).index(method) % 10}"
+
+
 def _plot_run(run: Run, cfg: OfflineConfig) -> None:
     from paperlab.core.plots import new_figure
     for env in cfg.envs:
@@ -151,11 +158,12 @@ def _plot_run(run: Run, cfg: OfflineConfig) -> None:
                 arm = run.partial.get(f"{env}/{kind}/{method}")
                 if not arm:
                     continue
+                style = {"label": METHOD_LABELS[method], "color": _colour(cfg, method)}
                 ev = np.asarray(arm["eval_curve"])
-                axes[0, j].plot(ev[:, 0], ev[:, 2], marker="o", label=METHOD_LABELS[method])
+                axes[0, j].plot(ev[:, 0], ev[:, 2], marker="o", **style)
                 if arm["q_curve"]:
                     q = np.asarray(arm["q_curve"])
-                    axes[1, j].plot(q[:, 0], q[:, 1], label=METHOD_LABELS[method])
+                    axes[1, j].plot(q[:, 0], q[:, 1], **style)
             if run.partial:
                 some = next((v for k, v in run.partial.items() if k.startswith(f"{env}/{kind}/")), None)
                 if some:
@@ -167,6 +175,37 @@ def _plot_run(run: Run, cfg: OfflineConfig) -> None:
         axes[0, 0].legend(fontsize=7)
         axes[1, 0].legend(fontsize=7)
         run.save_figure(fig, f"curves_{env}")
+        _plot_constraint(run, cfg, env)
+
+
+def _plot_constraint(run: Run, cfg: OfflineConfig, env: str) -> None:
+    """Per BEAR arm: the Lagrange multiplier alpha and the sampled constraint value over training, with the
+    threshold (MMD 0.05; KL: cross-entropy -2) dashed. Does the constraint bind, or does alpha sit at a clamp?"""
+    from paperlab.core.plots import new_figure
+    arms = {(kind, m): run.partial[f"{env}/{kind}/{m}"] for kind in cfg.datasets for m in cfg.methods
+            if run.partial.get(f"{env}/{kind}/{m}", {}).get("constraint_curve")}
+    if not arms:
+        return
+    fig, axes = new_figure(2, len(cfg.datasets))
+    axes = np.asarray(axes).reshape(2, len(cfg.datasets))
+    for (kind, method), arm in arms.items():
+        j = list(cfg.datasets).index(kind)
+        c = np.asarray(arm["constraint_curve"])
+        style = {"label": METHOD_LABELS[method], "color": _colour(cfg, method)}
+        axes[0, j].plot(c[:, 0], c[:, 1], **style)
+        axes[1, j].plot(c[:, 0], c[:, 2], **style)
+        threshold = -2.0 if method == "bear-kl" else 0.05
+        axes[1, j].axhline(threshold, color=style["color"], ls="--", lw=0.8)
+    for j, kind in enumerate(cfg.datasets):
+        for bound in (-5.0, 10.0):   # the clamp on log alpha
+            axes[0, j].axhline(float(np.exp(bound)), color="grey", ls=":", lw=0.8)
+        axes[0, j].set_title(f"{env} {kind}")
+        axes[0, j].set_yscale("log")
+        axes[0, j].set_ylabel("alpha (Lagrange multiplier)")
+        axes[1, j].set_ylabel("sampled MMD (KL arm: -E log pi)")
+        axes[1, j].set_xlabel("gradient updates")
+    axes[0, 0].legend(fontsize=7)
+    run.save_figure(fig, f"constraint_{env}")
 
 
 def make_datasets(run: Run, cfg: OfflineConfig) -> dict:
@@ -268,32 +307,71 @@ def judge_bear_beats_baselines(results: dict[str, list[dict]]) -> Verdict:
                            "in any dataset, and above it in at least one", _scale_note(runs))
 
 
+# Set before any small-scale run (the quick-scale judge used |Q-G|/(|G|+1) > 1 for SAC, < 1 for BEAR):
+Q_DIVERGE_RATIO = 1.0      # naive SAC "diverges": (Q - G)/|G| > 1, i.e. Q over the data's return by more than |G|
+Q_BOUNDED_RATIO = 1.0      # BEAR "bounded": |Q - G|/|G| < 1
+
+
+def q_divergence_precondition(arms: list[dict]) -> str | None:
+    """Why a Q-vs-return comparison cannot be judged (None if it can): too few seeds, a return too close to 0
+    for a ratio, or too few updates for Bellman backups to reach the return's scale. Target networks follow the
+    critic with time constant 1/tau and values build up over a horizon of 1/(1-gamma) backups, so fewer than
+    1/((1-gamma) tau) updates (20 000 at gamma 0.99, tau 0.005) leaves every Q estimate short of the return."""
+    if len(arms) < 2:
+        return f"{len(arms)} seed(s); at least 2 are needed for an interval"
+    if any(a.get("gamma") is None or a.get("tau") is None for a in arms):
+        return "the arm results do not record gamma/tau (made before the judge needed them); rerun the arms"
+    g = float(np.mean([a["mc_return"] for a in arms]))
+    if abs(g) < 1.0:
+        return f"Monte-Carlo return {g:.3g} is within 1 of 0; a ratio to it is meaningless"
+    needed = 1.0 / ((1.0 - arms[0]["gamma"]) * arms[0]["tau"])
+    updates = arms[0]["q_curve"][-1][0]
+    if updates < needed:
+        return (f"{updates} updates < 1/((1-gamma) tau) = {needed:.0f}: the critics cannot have reached the "
+                f"return's scale yet")
+    return None
+
+
 def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
+    """Naive offline SAC's Q estimate on dataset pairs (s, a) against the Monte-Carlo return G of the dataset
+    policy from the same pairs, at the end of training; intended for HalfCheetah medium (the small scale)."""
     runs = results["q-divergence"]
     measured, verdicts, notes = {}, [], []
     for env, kind in _cells(runs):
-        err = {}
-        for method in ("sac", "bear"):
-            arms = [r["arms"][f"{env}/{kind}/{method}"] for r in runs]
-            # relative error of the final Q estimate against the Monte-Carlo return of the same (s, a) pairs
-            err[method] = [abs(a["q_curve"][-1][1] - a["mc_return"]) / (abs(a["mc_return"]) + 1.0) for a in arms]
-        rel = intervals_compare(err["sac"], err["bear"])
-        sac_mean, bear_mean = float(np.mean(err["sac"])), float(np.mean(err["bear"]))
-        measured[f"{env}/{kind}"] = {"naive SAC |Q-G|/(|G|+1)": summarize(err["sac"]),
-                                     "BEAR |Q-G|/(|G|+1)": summarize(err["bear"])}
-        if rel == "greater" and sac_mean > 1.0 and bear_mean < 1.0:
+        sac = [r["arms"][f"{env}/{kind}/sac"] for r in runs]
+        bear = [r["arms"][f"{env}/{kind}/bear"] for r in runs]
+        # a non-finite estimate has exploded: it counts as an infinite over-estimate
+        over = [(a["q_curve"][-1][1] - a["mc_return"]) / abs(a["mc_return"]) if np.isfinite(a["q_curve"][-1][1])
+                else float("inf") for a in sac]
+        err = [abs(a["q_curve"][-1][1] - a["mc_return"]) / abs(a["mc_return"]) for a in bear]
+        cell = f"{env}/{kind}"
+        measured[cell] = {"Monte-Carlo return G": float(np.mean([a["mc_return"] for a in sac])),
+                          "naive SAC Q": summarize([a["q_curve"][-1][1] for a in sac]),
+                          "BEAR Q": summarize([a["q_curve"][-1][1] for a in bear]),
+                          "naive SAC (Q-G)/|G|": summarize([min(o, 1e12) for o in over]),
+                          "BEAR |Q-G|/|G|": summarize(err)}
+        missing = q_divergence_precondition(sac + bear)
+        if missing:
+            verdicts.append(INCONCLUSIVE)
+            notes.append(f"{cell}: precondition failed: {missing}")
+            continue
+        _, sac_lo, sac_hi = mean_ci([min(o, 1e12) for o in over])
+        _, bear_lo, bear_hi = mean_ci(err)
+        if sac_lo > Q_DIVERGE_RATIO and bear_hi < Q_BOUNDED_RATIO:
             verdicts.append(REPRODUCED)
-        elif rel == "less" or sac_mean <= bear_mean:
+        elif sac_hi < Q_DIVERGE_RATIO or bear_lo > Q_BOUNDED_RATIO:
             verdicts.append(NOT_REPRODUCED)
         else:
             verdicts.append(INCONCLUSIVE)
-        notes.append(f"{env}/{kind}: naive SAC's error {sac_mean:.2f} is "
-                     f"{'above' if rel == 'greater' else 'not separated from' if rel == 'overlap' else 'below'} "
-                     f"BEAR's {bear_mean:.2f} and {'above' if sac_mean > 1 else 'below'} the explosion level 1")
+        notes.append(f"{cell}: naive SAC over-estimates G by {np.mean(over):.2f}|G| [{sac_lo:.2f}, {sac_hi:.2f}], "
+                     f"BEAR is off by {np.mean(err):.2f}|G| [{bear_lo:.2f}, {bear_hi:.2f}]")
     verdict = REPRODUCED if all(v == REPRODUCED for v in verdicts) else (
         NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE)
-    return Verdict(verdict, measured, "naive SAC's final relative Q error > 1 (exploded) with CI above BEAR's, "
-                   "BEAR's < 1 (bounded)", "; ".join(notes) + ". " + _scale_note(runs))
+    return Verdict(verdict, measured, f"at the end of training, naive SAC's (Q-G)/|G| > {Q_DIVERGE_RATIO:g} "
+                   f"(95% CI lower bound; Q over the data's Monte-Carlo return G by more than |G|) and BEAR's "
+                   f"|Q-G|/|G| < {Q_BOUNDED_RATIO:g} (CI upper bound); not reproduced if SAC's upper bound is below "
+                   f"{Q_DIVERGE_RATIO:g} or BEAR's lower bound above {Q_BOUNDED_RATIO:g}; precondition: >= 2 seeds, "
+                   "|G| >= 1, >= 1/((1-gamma) tau) updates", "; ".join(notes) + ". " + _scale_note(runs))
 
 
 def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
@@ -352,6 +430,9 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.set_title(f"{name} ({len(runs)} seeds, 95% CI)")
         ax.legend(fontsize=7)
         paths.append(save_figure(fig, out_dir / f"{name}_scores.png"))
+    constraint = _constraint_summary(results, out_dir)
+    if constraint:
+        paths.append(constraint)
     if "q-divergence" in results:
         runs = results["q-divergence"]
         fig, ax = new_figure()
@@ -370,6 +451,42 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.legend(fontsize=7)
         paths.append(save_figure(fig, out_dir / "q_divergence.png"))
     return paths
+
+
+def _constraint_summary(results: dict[str, list[dict]], out_dir: Path) -> Path | None:
+    """alpha and the sampled constraint over training for the BEAR arms of offline-benchmark, mean over seeds
+    with 95% CI; the MMD threshold 0.05 dashed, the clamp of alpha dotted."""
+    from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
+    runs = results.get("offline-benchmark") or []
+    if not runs or "arms" not in runs[0]:
+        return None
+    cells = list(_cells(runs))
+    methods = [m for m in runs[0]["scores"][cells[0][0]][cells[0][1]]
+               if runs[0]["arms"][f"{cells[0][0]}/{cells[0][1]}/{m}"].get("constraint_curve")]
+    if not methods:
+        return None
+    fig, axes = new_figure(2, len(cells))
+    axes = np.asarray(axes).reshape(2, len(cells))
+    all_methods = list(runs[0]["scores"][cells[0][0]][cells[0][1]])
+    for j, (env, kind) in enumerate(cells):
+        for m in methods:
+            curves = [np.asarray(r["arms"][f"{env}/{kind}/{m}"]["constraint_curve"]) for r in runs]
+            colour = f"C{all_methods.index(m) % 10}"
+            for row in (0, 1):
+                plot_mean_ci(axes[row, j], curves[0][:, 0], [[c[i, row + 1] for c in curves]
+                                                             for i in range(len(curves[0]))],
+                             METHOD_LABELS[m], color=colour, markersize=0)
+        axes[1, j].axhline(0.05, color="k", ls="--", lw=0.8, label="MMD threshold 0.05")
+        for bound in (-5.0, 10.0):
+            axes[0, j].axhline(float(np.exp(bound)), color="grey", ls=":", lw=0.8)
+        axes[0, j].set_yscale("log")
+        axes[0, j].set_title(f"{env} {kind}")
+        axes[0, j].set_ylabel("alpha")
+        axes[1, j].set_ylabel("sampled MMD (KL arm: -E log pi)")
+        axes[1, j].set_xlabel("gradient updates")
+    axes[0, 0].legend(fontsize=7)
+    axes[1, 0].legend(fontsize=7)
+    return save_figure(fig, out_dir / "constraint.png")
 
 
 PAPER = Paper(
