@@ -312,13 +312,14 @@ Q_DIVERGE_RATIO = 1.0      # naive SAC "diverges": (Q - G)/|G| > 1, i.e. Q over 
 Q_BOUNDED_RATIO = 1.0      # BEAR "bounded": |Q - G|/|G| < 1
 
 
-def q_divergence_precondition(arms: list[dict]) -> str | None:
+def q_divergence_precondition(sac: list[dict], bear: list[dict]) -> str | None:
     """Why a Q-vs-return comparison cannot be judged (None if it can): too few seeds, a return too close to 0
     for a ratio, or too few updates for Bellman backups to reach the return's scale. Target networks follow the
     critic with time constant 1/tau and values build up over a horizon of 1/(1-gamma) backups, so fewer than
     1/((1-gamma) tau) updates (20 000 at gamma 0.99, tau 0.005) leaves every Q estimate short of the return."""
-    if len(arms) < 2:
-        return f"{len(arms)} seed(s); at least 2 are needed for an interval"
+    arms = sac + bear
+    if len(sac) < 2:
+        return f"{len(sac)} seed(s); at least 2 are needed"
     if any(a.get("gamma") is None or a.get("tau") is None for a in arms):
         return "the arm results do not record gamma/tau (made before the judge needed them); rerun the arms"
     g = float(np.mean([a["mc_return"] for a in arms]))
@@ -350,28 +351,29 @@ def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
                           "BEAR Q": summarize([a["q_curve"][-1][1] for a in bear]),
                           "naive SAC (Q-G)/|G|": summarize([min(o, 1e12) for o in over]),
                           "BEAR |Q-G|/|G|": summarize(err)}
-        missing = q_divergence_precondition(sac + bear)
+        missing = q_divergence_precondition(sac, bear)
         if missing:
             verdicts.append(INCONCLUSIVE)
             notes.append(f"{cell}: precondition failed: {missing}")
             continue
+        # per seed for "diverged" (an exploded estimate makes any mean interval useless), intervals for the opposite
         _, sac_lo, sac_hi = mean_ci([min(o, 1e12) for o in over])
         _, bear_lo, bear_hi = mean_ci(err)
-        if sac_lo > Q_DIVERGE_RATIO and bear_hi < Q_BOUNDED_RATIO:
+        if min(over) > Q_DIVERGE_RATIO and max(err) < Q_BOUNDED_RATIO:
             verdicts.append(REPRODUCED)
         elif sac_hi < Q_DIVERGE_RATIO or bear_lo > Q_BOUNDED_RATIO:
             verdicts.append(NOT_REPRODUCED)
         else:
             verdicts.append(INCONCLUSIVE)
-        notes.append(f"{cell}: naive SAC over-estimates G by {np.mean(over):.2f}|G| [{sac_lo:.2f}, {sac_hi:.2f}], "
-                     f"BEAR is off by {np.mean(err):.2f}|G| [{bear_lo:.2f}, {bear_hi:.2f}]")
+        notes.append(f"{cell}: naive SAC over-estimates G by {', '.join(f'{o:.2f}' for o in over)} |G| per seed, "
+                     f"BEAR is off by {', '.join(f'{e:.2f}' for e in err)} |G|")
     verdict = REPRODUCED if all(v == REPRODUCED for v in verdicts) else (
         NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE)
-    return Verdict(verdict, measured, f"at the end of training, naive SAC's (Q-G)/|G| > {Q_DIVERGE_RATIO:g} "
-                   f"(95% CI lower bound; Q over the data's Monte-Carlo return G by more than |G|) and BEAR's "
-                   f"|Q-G|/|G| < {Q_BOUNDED_RATIO:g} (CI upper bound); not reproduced if SAC's upper bound is below "
-                   f"{Q_DIVERGE_RATIO:g} or BEAR's lower bound above {Q_BOUNDED_RATIO:g}; precondition: >= 2 seeds, "
-                   "|G| >= 1, >= 1/((1-gamma) tau) updates", "; ".join(notes) + ". " + _scale_note(runs))
+    return Verdict(verdict, measured, f"at the end of training, in every seed naive SAC's (Q-G)/|G| > "
+                   f"{Q_DIVERGE_RATIO:g} (Q over the data's Monte-Carlo return G by more than |G|; a non-finite Q "
+                   f"counts) and BEAR's |Q-G|/|G| < {Q_BOUNDED_RATIO:g}; not reproduced if SAC's 95% CI upper bound "
+                   f"is below {Q_DIVERGE_RATIO:g} or BEAR's lower bound above {Q_BOUNDED_RATIO:g}; precondition: "
+                   ">= 2 seeds, |G| >= 1, >= 1/((1-gamma) tau) updates", "; ".join(notes) + ". " + _scale_note(runs))
 
 
 def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
