@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,8 +24,11 @@ from paperlab.core.runs import Run, artifact_key
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
     default_data_dir
 from paperlab.rl.bear.datasets import DATASET_KINDS, load_dataset
+from paperlab.rl.bear.locking import release, try_lock
 from paperlab.rl.common.envs import env_dims, make_env
 from paperlab.rl.bear.training import METHOD_LABELS, ArmSettings, default_kernel, make_agent, train_arm
+
+ARM_POLL_SECONDS = 20.0   # how often a job waiting for arms that other jobs train looks again
 
 # ArmSettings fields that only reach the agent's config (already part of the arm key through it)
 AGENT_LEVEL_SETTINGS = ("hidden", "vae_hidden", "batch_size", "warmup_steps", "bear_preset", "lagrange_lr")
@@ -104,37 +108,59 @@ def _arm_key(build: DatasetBuildConfig, kind: str, method: str, settings: ArmSet
 
 
 def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
+    """Every (env, dataset, method) arm of ``cfg``. Arms finished by any experiment are read from the arm cache;
+    an arm another job is training right now (its lock is held) is deferred and picked up once it is cached, so
+    parallel jobs (``--executor processes``) share the work instead of repeating it."""
     torch.set_num_threads(1)
     settings = arm_settings(cfg)
     data_root = Path(cfg.data_dir) if cfg.data_dir else default_data_dir()
     cache_dir = data_root / "arm-cache"
-    scores: dict = {}
+    pending = []
     for env in cfg.envs:
         build = build_config(cfg, env)
         paths = build_datasets(build, log=lambda **kw: run.log(env=env, **kw), progress=run.progress)
         for kind in cfg.datasets:
             if kind not in paths:
                 raise ValueError(f"unknown dataset kind {kind!r}; valid: {', '.join(DATASET_KINDS)}")
-            dataset = None
+            pending += [(env, kind, method, build, paths[kind]) for method in cfg.methods
+                        if f"{env}/{kind}/{method}" not in run.partial]
+    datasets: dict[Path, object] = {}
+    while pending:
+        deferred = []
+        for env, kind, method, build, path in pending:
+            key = _arm_key(build, kind, method, settings, run.seed, run.device)
+            cached, lock = cache_dir / f"{key}.json", cache_dir / f"{key}.lock"
+            if cfg.reuse_arms and not cached.exists() and not try_lock(lock):
+                deferred.append((env, kind, method, build, path))
+                continue
+            try:
+                if cfg.reuse_arms and cached.exists():
+                    result = {**json.loads(cached.read_text()), "reused_from_cache": str(cached)}
+                else:
+                    if path not in datasets:
+                        datasets[path] = load_dataset(path)
+                    # the checkpoint sits beside the cached result (keyed like it) unless arms are not shared
+                    ckpt = cache_dir / f"{key}.ckpt.pt" if cfg.reuse_arms else run.checkpoint_path(key)
+                    result = train_arm(datasets[path], method, settings, run.seed, run.device,
+                                       log=lambda **kw: run.log(env=env, dataset=kind, **kw),
+                                       progress=run.progress, checkpoint=ckpt, checkpoint_every=cfg.checkpoint_every)
+                    cache_dir.mkdir(parents=True, exist_ok=True)
+                    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_text(json.dumps(result))
+                    os.replace(tmp, cached)
+            finally:
+                if cfg.reuse_arms:
+                    release(lock)
+            run.save_partial(f"{env}/{kind}/{method}", result)
+        if len(deferred) == len(pending):
+            time.sleep(ARM_POLL_SECONDS)   # every remaining arm is being trained elsewhere
+        pending = deferred
+    scores: dict = {}
+    for env in cfg.envs:
+        for kind in cfg.datasets:
             for method in cfg.methods:
-                name = f"{env}/{kind}/{method}"
-                if name not in run.partial:
-                    key = _arm_key(build, kind, method, settings, run.seed, run.device)
-                    cached = cache_dir / f"{key}.json"
-                    if cfg.reuse_arms and cached.exists():
-                        result = {**json.loads(cached.read_text()), "reused_from_cache": str(cached)}
-                    else:
-                        dataset = dataset or load_dataset(paths[kind])
-                        result = train_arm(dataset, method, settings, run.seed, run.device,
-                                           log=lambda **kw: run.log(env=env, dataset=kind, **kw),
-                                           progress=run.progress, checkpoint=cache_dir / f"{key}.ckpt.pt",
-                                           checkpoint_every=cfg.checkpoint_every)
-                        cache_dir.mkdir(parents=True, exist_ok=True)
-                        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-                        tmp.write_text(json.dumps(result))
-                        os.replace(tmp, cached)
-                    run.save_partial(name, result)
-                scores.setdefault(env, {}).setdefault(kind, {})[method] = run.partial[name]["normalized_score"]
+                scores.setdefault(env, {}).setdefault(kind, {})[method] = \
+                    run.partial[f"{env}/{kind}/{method}"]["normalized_score"]
     _plot_run(run, cfg)
     arms = {k: v for k, v in run.partial.items()}
     return {"scores": scores, "arms": arms,
@@ -226,7 +252,8 @@ def make_datasets(run: Run, cfg: OfflineConfig) -> dict:
 TINY = dict(envs=("Pendulum-v1",), datasets=("random", "expert"), updates=20, eval_every=20, eval_episodes=1,
             hidden=(16, 16), vae_hidden=(16, 16), batch_size=16, warmup_steps=5, q_probe_every=10, n_probe=32,
             behaviour_steps=400, start_steps=200, sac_hidden=(16, 16), sac_batch_size=16, sac_lr=1e-3,
-            sac_initial_temperature=0.2, snapshot_every=100, snapshot_episodes=1, transitions=300)
+            sac_initial_temperature=0.2, snapshot_every=100, snapshot_episodes=1, transitions=300,
+            checkpoint_every=10)
 # quick: a pipeline demonstration on Pendulum-v1 that 2 shared CPU cores can run in well under an hour for
 # 3 seeds. Faster target networks (tau 0.05) and a shorter horizon (gamma 0.98) let Q converge in 2000 updates;
 # dual ascent on log alpha at 1e-2 instead of 1e-3 lets the multiplier reach the range it reaches over the
@@ -237,9 +264,17 @@ QUICK = dict(envs=("Pendulum-v1",), updates=2000, eval_every=1000, eval_episodes
              gamma=0.98, tau=0.05, lagrange_lr=1e-2,
              behaviour_steps=8000, start_steps=1000, sac_hidden=(64, 64), sac_batch_size=64, sac_lr=1e-3,
              sac_initial_temperature=0.2, snapshot_every=500, snapshot_episodes=3, transitions=4000)
-SMALL = dict(updates=30_000, eval_every=5_000, eval_episodes=5, hidden=(256, 256), vae_hidden=(256, 256),
-             batch_size=256, warmup_steps=5_000, behaviour_steps=100_000, start_steps=5_000, snapshot_every=5_000,
-             transitions=100_000)
+# small: HalfCheetah-v5 random and medium from a 100k-step behaviour SAC (100k transitions each), the authors'
+# networks and settings (400-300 actor/critics, 750-750 VAE, batch 100, lr 1e-3, laplacian sigma 10, eps 0.05),
+# 25k updates per arm with the warm start scaled like the updates (authors: 20k of 1M = 2% -> 500), evaluation
+# every 5k updates with 10 episodes, 3 seeds. Planned on 2 cores (measured speeds, one thread per process):
+# behaviour SAC ~20 min, then 6 (dataset, seed) cells of ~51 core-minutes (BEAR ~28 upd/s, BCQ ~27, BEAR-KL
+# ~30, SAC ~90, BC ~500, plus evaluation) = ~310 core-minutes, ~2.9 h wall with `--executor processes
+# --workers 2` (jobs share arms through the arm cache and its locks). Hopper-v5 (`--set envs=HalfCheetah-v5,
+# Hopper-v5`) roughly doubles that.
+SMALL = dict(envs=("HalfCheetah-v5",), datasets=("random", "medium"), updates=25_000, eval_every=5_000,
+             eval_episodes=10, warmup_steps=500, q_probe_every=500, behaviour_steps=100_000, start_steps=5_000,
+             snapshot_every=5_000, snapshot_episodes=5, transitions=100_000, checkpoint_every=5_000)
 SCALES = {"tiny": TINY, "quick": QUICK, "small": SMALL, "paper": {}}
 TINY_DATASETS = dict(TINY, datasets=DATASET_KINDS)
 
@@ -250,10 +285,12 @@ OFFLINE_BENCHMARK = Experiment("offline-benchmark", "BEAR vs BCQ, BC, naive offl
                                "dataset kind", OfflineConfig, offline_grid, SCALES)
 Q_DIVERGENCE = Experiment("q-divergence", "Q estimates vs Monte-Carlo returns over training: naive offline SAC "
                           "vs BEAR", QDivergenceConfig, offline_grid,
-                          {**SCALES, "tiny": {**TINY, "datasets": ("expert",)}})
+                          {**SCALES, "tiny": {**TINY, "datasets": ("expert",)},
+                           "small": {**SMALL, "datasets": ("medium",)}})
 MMD_VS_KL = Experiment("mmd-vs-kl", "BEAR with MMD (laplacian and gaussian kernels) vs the KL constraint",
                        MMDvsKLConfig, offline_grid,
-                       {**SCALES, "quick": {**QUICK, "methods": ("bear-laplacian", "bear-kl")}})
+                       {**SCALES, "quick": {**QUICK, "methods": ("bear-laplacian", "bear-kl")},
+                        "small": {**SMALL, "methods": ("bear-laplacian", "bear-kl")}})   # = the benchmark's arms
 SUPPORT = Experiment("support-vs-distribution", "support constraint (BEAR) vs policy matching (BC, BEAR-KL) "
                      "across dataset qualities", SupportConfig, offline_grid, SCALES)
 
