@@ -223,15 +223,19 @@ def _plot_constraint(run: Run, cfg: OfflineConfig, env: str) -> None:
         threshold = -2.0 if method == "bear-kl" else 0.05
         axes[1, j].axhline(threshold, color=style["color"], ls="--", lw=0.8)
     for j, kind in enumerate(cfg.datasets):
-        for bound in (-5.0, 10.0):   # the clamp on log alpha
-            axes[0, j].axhline(float(np.exp(bound)), color="grey", ls=":", lw=0.8)
-        axes[0, j].set_title(f"{env} {kind}")
-        axes[0, j].set_yscale("log")
-        axes[0, j].set_ylabel("alpha (Lagrange multiplier)")
-        axes[1, j].set_ylabel("sampled MMD (KL arm: -E log pi)")
-        axes[1, j].set_xlabel("gradient updates")
+        _constraint_axes(axes[0, j], axes[1, j], f"{env} {kind}")
     axes[0, 0].legend(fontsize=7)
     run.save_figure(fig, f"constraint_{env}")
+
+
+def _constraint_axes(ax_alpha, ax_divergence, title: str) -> None:
+    for bound in (-5.0, 10.0):   # the clamp on log alpha
+        ax_alpha.axhline(float(np.exp(bound)), color="grey", ls=":", lw=0.8)
+    ax_alpha.set_title(title)
+    ax_alpha.set_yscale("log")
+    ax_alpha.set_ylabel("alpha (Lagrange multiplier)")
+    ax_divergence.set_ylabel("sampled MMD (KL arm: -E log pi)")
+    ax_divergence.set_xlabel("gradient updates")
 
 
 def make_datasets(run: Run, cfg: OfflineConfig) -> dict:
@@ -516,13 +520,7 @@ def _constraint_summary(results: dict[str, list[dict]], out_dir: Path) -> Path |
                                                              for i in range(len(curves[0]))],
                              METHOD_LABELS[m], color=colour, markersize=0)
         axes[1, j].axhline(0.05, color="k", ls="--", lw=0.8, label="MMD threshold 0.05")
-        for bound in (-5.0, 10.0):
-            axes[0, j].axhline(float(np.exp(bound)), color="grey", ls=":", lw=0.8)
-        axes[0, j].set_yscale("log")
-        axes[0, j].set_title(f"{env} {kind}")
-        axes[0, j].set_ylabel("alpha")
-        axes[1, j].set_ylabel("sampled MMD (KL arm: -E log pi)")
-        axes[1, j].set_xlabel("gradient updates")
+        _constraint_axes(axes[0, j], axes[1, j], f"{env} {kind}")
     axes[0, 0].legend(fontsize=7)
     axes[1, 0].legend(fontsize=7)
     return save_figure(fig, out_dir / "constraint.png")
