@@ -332,7 +332,8 @@ class RunLock:
             return False
         return False
 
-    def acquire(self, wait: bool = True, poll: float = 0.5) -> "RunLock":
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free or stale; False while a live owner holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
             try:
@@ -341,16 +342,20 @@ class RunLock:
                 if self._stale():
                     self.path.unlink(missing_ok=True)  # its owner died: take it over
                     continue
-                if not wait:
-                    owner = self._owner() or {}
-                    raise ValueError(f"{self.path.parent} is being run by pid {owner.get('pid', '?')} on "
-                                     f"{owner.get('host', '?')} (lock {self.path}); wait for it to finish")
-                time.sleep(poll)
-                continue
+                return False
             with os.fdopen(fd, "w") as fh:
                 fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}))
             self.held = True
-            return self
+            return True
+
+    def acquire(self, wait: bool = True, poll: float = 0.5) -> "RunLock":
+        while not self.try_acquire():
+            if not wait:
+                owner = self._owner() or {}
+                raise ValueError(f"{self.path.parent} is being run by pid {owner.get('pid', '?')} on "
+                                 f"{owner.get('host', '?')} (lock {self.path}); wait for it to finish")
+            time.sleep(poll)
+        return self
 
     def release(self) -> None:
         if self.held:

@@ -119,9 +119,53 @@ def test_agents_update_and_act():
         assert action.shape == (2,) and np.all(np.abs(action) <= 1)
 
 
-def test_presets_and_config_validation():
+def test_soft_clipped_target_subtracts_penalty_at_the_chosen_action():
+    q = torch.tensor([[1.0, 5.0, 2.0, 0.0, -1.0, 4.0],
+                      [3.0, 1.0, 2.0, 2.0, -3.0, 0.0]])   # mixed (lam 0.75): [1.5, 2.0, 2.0 | 0.5, -2.5, 1.0]
+    penalty = torch.tensor([10.0, 0.5, 7.0, 3.0, 4.0, 0.25])
+    # chosen by Q alone (first max: index 1 in state 0, index 2 in state 1), then its penalty is subtracted
+    torch.testing.assert_close(soft_clipped_target(q, 0.75, 2, 3, penalty), torch.tensor([2.0 - 0.5, 1.0 - 0.25]))
+
+
+def test_d3rlpy_preset_target_uses_current_policy_minus_temperature_log_pi():
+    """d3rlpy 2.8.1 BEARImpl.compute_target: n actions from the *current* policy at s', soft-clipped max, minus
+    temperature * log pi of the chosen action; the target actor plays no part."""
+    torch.manual_seed(0)
+    agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, entropy_temperature=0.3))
+    with torch.no_grad():
+        for p in agent.actor_target.parameters():
+            p.add_(torch.randn_like(p) * 5)            # a scrambled target actor must not matter
+    next_obs = torch.randn(4, 3)
+    torch.manual_seed(1)
+    actions, penalty = agent._target_actions(next_obs)
+    torch.manual_seed(1)
+    expected_a, log_prob, _ = agent.actor.sample_n(next_obs, agent.cfg.n_target_samples)
+    torch.testing.assert_close(actions, expected_a.reshape(-1, 2))
+    torch.testing.assert_close(penalty, 0.3 * log_prob.reshape(-1))
+    authors = BEAR(3, 2, bear_config(**SMALL))
+    assert not isinstance(authors._target_actions(next_obs), tuple)   # authors: target actor, no penalty
+
+
+def test_d3rlpy_preset_matches_its_reproduction_script():
+    """reproductions/offline/bear.py of d3rlpy 2.8.1: entropy term off (temperature 1e-20, lr 0), alpha not updated
+    during the warm start, then updated (d3rlpy's alpha optimiser uses the actor lr 1e-4)."""
     d3 = bear_config("d3rlpy")
     assert (d3.batch_size, d3.n_mmd_samples, d3.mmd_sigma, d3.warmup_steps) == (256, 4, 20.0, 40_000)
+    assert (d3.actor_lr, d3.critic_lr, d3.vae_lr, d3.lagrange_lr) == (1e-4, 3e-4, 3e-4, 1e-4)
+    assert (d3.entropy_temperature, d3.temperature_lr, d3.target_policy) == (1e-20, 0.0, "current")
+    assert (d3.vae_hidden, d3.n_eval_samples, d3.initial_log_alpha, d3.epsilon) == ((750, 750), 100, 0.0, 0.05)
+    torch.manual_seed(0)
+    agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=3))
+    buf = random_buffer()
+    for _ in range(3):
+        agent.update(buf.sample(32))
+    assert agent.log_alpha.item() == 0.0                      # frozen during the warm start
+    agent.update(buf.sample(32))
+    assert agent.log_alpha.item() != 0.0
+    assert agent.log_temperature.exp().item() == pytest.approx(1e-20)   # lr 0: never learned
+
+
+def test_presets_and_config_validation():
     paper = bear_config()
     assert (paper.n_critics, paper.lam, paper.n_target_samples, paper.threshold) == (2, 0.75, 10, 0.05)
     assert bear_config(constraint="kl").threshold == -2.0
@@ -129,3 +173,5 @@ def test_presets_and_config_validation():
         bear_config("nope")
     with pytest.raises(ValueError, match="kernel"):
         bear_config(kernel="cosine")
+    with pytest.raises(ValueError, match="target_policy"):
+        bear_config(target_policy="online")

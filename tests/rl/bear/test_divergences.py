@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from paperlab.rl.bear.divergences import behaviour_cross_entropy, kernel_matrix, mmd
+from paperlab.rl.bear.divergences import behaviour_cross_entropy, identical_mmd2_floor, kernel_matrix, mmd
 from paperlab.rl.common.networks import TanhGaussianPolicy
 
 
@@ -57,3 +57,23 @@ def test_kl_constraint_is_negative_policy_log_likelihood_of_behaviour_samples():
     expected = torch.stack([-torch.stack([pi.log_prob(obs[b:b + 1], raw[b, i:i + 1])[0] for i in range(3)]).mean()
                             for b in range(4)])
     torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("kernel,sigma,spread,dim", [("laplacian", 10.0, 0.3, 6), ("laplacian", 10.0, 1.0, 3),
+                                                    ("gaussian", 20.0, 1.0, 6)])
+def test_mmd_floor_for_identical_distributions(kernel, sigma, spread, dim):
+    """Authors' settings (5 samples each): the sampled MMD of two sample sets from the SAME distribution is not 0;
+    its mean square equals the closed form (2/n)(1 - E k) (Monte-Carlo over 40 000 states)."""
+    torch.manual_seed(0)
+    shape = (40_000, 5, dim)
+    x, y = spread * torch.randn(shape, dtype=torch.float64), spread * torch.randn(shape, dtype=torch.float64)
+    measured = float((mmd(x, y, kernel, sigma) ** 2 - 1e-6).mean())
+    assert measured == pytest.approx(identical_mmd2_floor(spread, dim, 5, kernel, sigma), rel=0.03)
+
+
+def test_mmd_floor_matches_the_small_spread_arithmetic():
+    """Issue 13's arithmetic: E[MMD^2] ~ 0.0226 s d for the laplacian kernel, sigma 10, 5 samples, small s."""
+    for spread, dim in ((0.01, 6), (0.05, 3)):
+        assert identical_mmd2_floor(spread, dim) == pytest.approx(0.0226 * spread * dim, rel=0.02)
+    # so eps = 0.05 (MMD^2 <= 0.0025) is out of reach on average once s * d > 0.11
+    assert identical_mmd2_floor(0.11 / 6, 6) == pytest.approx(0.05 ** 2, rel=0.03)

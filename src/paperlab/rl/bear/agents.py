@@ -24,13 +24,18 @@ from paperlab.rl.common.replay import Batch
 from paperlab.rl.common.optim import ensemble_bellman_loss, gradient_step, make_adam, soft_update
 
 
-def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_samples: int) -> torch.Tensor:
+def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_samples: int,
+                        penalty: torch.Tensor | None = None) -> torch.Tensor:
     """BEAR section 5 / BCQ eq. 13: ``max_{a_i} [lam * min_k Q_k + (1 - lam) * max_k Q_k]``.
 
     ``q_next`` is ``(K, B * n)`` with the ``n`` sampled next actions of state ``b`` at rows ``b*n .. b*n+n-1``.
+    ``penalty`` ``(B * n,)``, if given, is subtracted at the chosen action (d3rlpy: temperature * log pi).
     """
     mixed = lam * q_next.min(0).values + (1.0 - lam) * q_next.max(0).values
-    return mixed.view(batch_size, n_samples).max(1).values
+    values, chosen = mixed.view(batch_size, n_samples).max(1)
+    if penalty is not None:
+        values = values - penalty.view(batch_size, n_samples).gather(1, chosen.unsqueeze(1)).squeeze(1)
+    return values
 
 
 def _repeat_rows(x: torch.Tensor, n: int) -> torch.Tensor:
@@ -41,12 +46,16 @@ def _repeat_rows(x: torch.Tensor, n: int) -> torch.Tensor:
 def soft_clipped_critic_step(agent, batch: Batch, sample_next_actions, n_samples: int, lam: float, gamma: float
                              ) -> torch.Tensor:
     """One critic update towards ``r + gamma (1 - done) soft_clipped_target(...)``; ``sample_next_actions(next_obs)``
-    returns ``n_samples`` actions per next state as ``(B * n, |A|)`` (row ``b*n + i`` belongs to state ``b``)."""
+    returns ``n_samples`` actions per next state as ``(B * n, |A|)`` (row ``b*n + i`` belongs to state ``b``), or
+    ``(actions, penalty)`` with a per-action ``penalty`` ``(B * n,)`` subtracted at the chosen one."""
     b = batch.obs.shape[0]
     with torch.no_grad():
         next_rep = _repeat_rows(batch.next_obs, n_samples)
-        q_next = agent.critic_target(next_rep, sample_next_actions(batch.next_obs))
-        target = batch.rewards + gamma * (1.0 - batch.terminals) * soft_clipped_target(q_next, lam, b, n_samples)
+        sampled = sample_next_actions(batch.next_obs)
+        actions, penalty = sampled if isinstance(sampled, tuple) else (sampled, None)
+        q_next = agent.critic_target(next_rep, actions)
+        value = soft_clipped_target(q_next, lam, b, n_samples, penalty)
+        target = batch.rewards + gamma * (1.0 - batch.terminals) * value
     loss = ensemble_bellman_loss(agent.critic(batch.obs, batch.actions), target)
     gradient_step(agent.critic_opt, loss)
     return loss
@@ -91,8 +100,11 @@ class BEARConfig:
     log_alpha_bounds: tuple[float, float] = (-5.0, 10.0)   # clamp, upper = lagrange_thresh
     warmup_steps: int = 20_000         # MMD-only actor updates (20 "epochs" of 1000 iterations)
     actor_noise_clip: float | None = 0.5   # authors clip the actor's Gaussian noise in sample_multiple
-    entropy_temperature: float | None = None  # d3rlpy adds a learned SAC entropy term; None = off (authors)
-    temperature_lr: float = 1e-4
+    entropy_temperature: float | None = None  # d3rlpy adds a SAC entropy term; None = off (authors)
+    temperature_lr: float = 1e-4       # 0 keeps the temperature fixed
+    target_policy: str = "target"      # "target": target actor at s' (authors); "current": the current policy,
+    #                                    minus temperature * log pi of the chosen action (d3rlpy)
+    dual_in_warmup: bool = True        # authors update log alpha during the warm start too; d3rlpy does not
     batch_size: int = 100
     gamma: float = 0.99
     tau: float = 0.005
@@ -102,6 +114,8 @@ class BEARConfig:
             raise ValueError(f"unknown MMD kernel {self.kernel!r}; valid: {', '.join(KERNELS)}")
         if self.constraint not in ("mmd", "kl"):
             raise ValueError(f"constraint must be 'mmd' or 'kl', got {self.constraint!r}")
+        if self.target_policy not in ("target", "current"):
+            raise ValueError(f"target_policy must be 'target' or 'current', got {self.target_policy!r}")
         if not 0.0 <= self.lam <= 1.0:
             raise ValueError(f"lam must be in [0, 1], got {self.lam}")
 
@@ -112,14 +126,19 @@ class BEARConfig:
         return 0.05 if self.constraint == "mmd" else -2.0
 
 
-# d3rlpy 2.8.1 BEARConfig defaults (the D4RL/rlkit retune), applied with BEARConfig(**BEAR_PRESETS[name]).
+# "d3rlpy": d3rlpy 2.8.1's BEAR as its reproduction script (reproductions/offline/bear.py) runs it: BEARConfig
+# defaults (256-256 actor/critics, batch 256, 4 MMD samples, best of 100, warm start 40k, initial alpha 1) with
+# lrs actor 1e-4 / critic 3e-4 / VAE 3e-4, a 750-750 VAE, sigma 20 (gaussian kernel on HalfCheetah, laplacian
+# elsewhere: set by the caller), the entropy term off (initial temperature 1e-20, lr 0), the Bellman target
+# from the current policy, and no dual step during the warm start. The dual lr is 1e-4 because d3rlpy 2.8.1
+# builds the alpha optimiser with actor_learning_rate (its alpha_learning_rate=1e-3 is never read).
 BEAR_PRESETS: dict[str, dict] = {
     "authors": {},
-    "d3rlpy": dict(actor_hidden=(256, 256), critic_hidden=(256, 256), vae_hidden=(256, 256),
-                   actor_lr=1e-4, critic_lr=3e-4, vae_lr=3e-4, lagrange_lr=1e-3, temperature_lr=1e-4,
+    "d3rlpy": dict(actor_hidden=(256, 256), critic_hidden=(256, 256), vae_hidden=(750, 750),
+                   actor_lr=1e-4, critic_lr=3e-4, vae_lr=3e-4, lagrange_lr=1e-4, temperature_lr=0.0,
                    batch_size=256, n_mmd_samples=4, n_eval_samples=100, kernel="laplacian", mmd_sigma=20.0,
                    epsilon=0.05, initial_log_alpha=0.0, warmup_steps=40_000, actor_noise_clip=None,
-                   entropy_temperature=1.0),
+                   entropy_temperature=1e-20, target_policy="current", dual_in_warmup=False),
 }
 
 
@@ -162,10 +181,16 @@ class BEAR(torch.nn.Module):
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, actions)
 
-    def _target_actions(self, next_obs: torch.Tensor) -> torch.Tensor:
-        """``n_target_samples`` target-actor actions per next state, ``(B * n, |A|)`` in repeat_interleave order.
-        The actor runs once per state (not once per repeated row); the noise draws equal sampling the repeats."""
-        return self.actor_target.sample_n(next_obs, self.cfg.n_target_samples)[0].reshape(-1, self.actor.act_dim)
+    def _target_actions(self, next_obs: torch.Tensor):
+        """``n_target_samples`` actions per next state, ``(B * n, |A|)`` in repeat_interleave order, from the target
+        actor (authors) or the current policy with the penalty ``temperature * log pi`` (d3rlpy). The actor runs
+        once per state (not once per repeated row); the noise draws equal sampling the repeats."""
+        n, act_dim = self.cfg.n_target_samples, self.actor.act_dim
+        if self.cfg.target_policy == "current":
+            actions, log_prob, _ = self.actor.sample_n(next_obs, n)
+            penalty = None if self.cfg.entropy_temperature is None else self.log_temperature.exp() * log_prob
+            return actions.reshape(-1, act_dim), None if penalty is None else penalty.reshape(-1)
+        return self.actor_target.sample_n(next_obs, n)[0].reshape(-1, act_dim)
 
     def constraint_value(self, obs: torch.Tensor, behaviour_raw: torch.Tensor, actor_raw: torch.Tensor):
         if self.cfg.constraint == "kl":
@@ -200,10 +225,11 @@ class BEAR(torch.nn.Module):
         gradient_step(self.actor_opt, actor_loss)
 
         # 4. Dual gradient ascent on log alpha: alpha grows while the constraint is violated (div > eps).
-        lagrange_loss = -(self.log_alpha.exp() * (divergence.detach() - cfg.threshold)).mean()
-        gradient_step(self.alpha_opt, lagrange_loss)
-        with torch.no_grad():
-            self.log_alpha.clamp_(*cfg.log_alpha_bounds)
+        if cfg.dual_in_warmup or not warm:
+            lagrange_loss = -(self.log_alpha.exp() * (divergence.detach() - cfg.threshold)).mean()
+            gradient_step(self.alpha_opt, lagrange_loss)
+            with torch.no_grad():
+                self.log_alpha.clamp_(*cfg.log_alpha_bounds)
         if cfg.entropy_temperature is not None:
             temp_loss = -(self.log_temperature * (log_prob.detach() + self.target_entropy)).mean()
             gradient_step(self.temperature_opt, temp_loss)

@@ -24,6 +24,7 @@ import torch
 
 from paperlab.rl.bear.datasets import DATASET_KINDS, D4RL_REFERENCE_RETURNS, OfflineDataset, env_family, \
     load_dataset, save_dataset
+from paperlab.core.runs import RunLock
 from paperlab.rl.common.envs import env_dims, evaluate, make_env
 from paperlab.rl.common.replay import ReplayBuffer
 from paperlab.rl.common.sac import SAC, SACConfig
@@ -129,10 +130,19 @@ def build_datasets(cfg: DatasetBuildConfig, log: Callable[..., None] = lambda **
     paths = {kind: out / f"{kind}.hdf5" for kind in DATASET_KINDS}
     if all(p.exists() for p in paths.values()):
         return paths
+    with RunLock(out.with_name(out.name + ".lock")):   # a parallel job building the same data: wait for it
+        if not all(p.exists() for p in paths.values()):
+            _build(cfg, out, paths, log, progress)
+    return paths
+
+
+def _build(cfg: DatasetBuildConfig, out: Path, paths: dict[str, Path], log, progress) -> None:
     if cfg.snapshot_every > cfg.behaviour_steps or cfg.start_steps >= cfg.behaviour_steps:
         raise ValueError("need start_steps < behaviour_steps and snapshot_every <= behaviour_steps")
     agent, snapshots, replay = train_behaviour(cfg, log, progress)
-    random_stats = evaluate(make_env(cfg.env), lambda o: np.random.uniform(-1, 1, agent.act_dim).astype(np.float32),
+    # seeded by dataset_seed (not the global RNG, which the run seed sets): the same data whichever job builds it
+    eval_rng = np.random.default_rng(cfg.dataset_seed + 1)
+    random_stats = evaluate(make_env(cfg.env), lambda o: eval_rng.uniform(-1, 1, agent.act_dim).astype(np.float32),
                             cfg.snapshot_episodes, seed=20_000)
     random_return = random_stats.mean_return
     expert = max(snapshots, key=lambda s: s["return"])
@@ -166,7 +176,6 @@ def build_datasets(cfg: DatasetBuildConfig, log: Callable[..., None] = lambda **
     save_dataset(paths["medium-replay"], OfflineDataset(**replay, metadata={**common, "kind": "medium-replay",
                  "policy_return": medium["return"], "policy_step": n}))
     (out / "behaviour.json").write_text(json.dumps(common, indent=1))
-    return paths
 
 
 def load_datasets(cfg: DatasetBuildConfig, kinds: Sequence[str] = DATASET_KINDS, **build_kw

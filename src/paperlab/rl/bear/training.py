@@ -6,7 +6,9 @@ against their Monte-Carlo discounted returns (the q-divergence experiment's meas
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -65,8 +67,9 @@ def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSetti
         elif method == "bear-kl":
             extra["constraint"] = "kl"
         preset = "d3rlpy" if method == "bear-d3rlpy" else s.bear_preset
-        if preset == "d3rlpy":
-            extra = {}
+        if preset == "d3rlpy":   # d3rlpy's reproduction script: gaussian on HalfCheetah, laplacian elsewhere, sigma 20
+            extra = {"kernel": "gaussian" if env_id.lower().startswith("halfcheetah") else "laplacian",
+                     **({"constraint": "kl"} if method == "bear-kl" else {})}
         warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps >= 0 else {}
         if s.lagrange_lr > 0:
             warm["lagrange_lr"] = s.lagrange_lr
@@ -93,8 +96,40 @@ def policy_fn(agent) -> Callable[[np.ndarray], np.ndarray]:
     return agent.act
 
 
+def agent_state(agent) -> dict:
+    """Everything an update reads besides the batch: weights, every optimiser, BEAR's step counter."""
+    optims = {name: opt.state_dict() for name, opt in vars(agent).items() if isinstance(opt, torch.optim.Optimizer)}
+    return {"module": agent.state_dict(), "optimizers": optims, "steps": int(getattr(agent, "steps", 0))}
+
+
+def load_agent_state(agent, state: dict) -> None:
+    agent.load_state_dict(state["module"])
+    for name, opt_state in state["optimizers"].items():
+        getattr(agent, name).load_state_dict(opt_state)
+    if hasattr(agent, "steps"):
+        agent.steps = state["steps"]
+
+
+def _rng_states(buffer: ReplayBuffer, device: str) -> dict:
+    states = {"torch": torch.get_rng_state(), "buffer": buffer.generator.get_state()}
+    if device.startswith("cuda"):
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    return states
+
+
+def _set_rng_states(buffer: ReplayBuffer, states: dict, device: str) -> None:
+    torch.set_rng_state(states["torch"])
+    buffer.generator.set_state(states["buffer"])
+    if "cuda" in states:
+        torch.cuda.set_rng_state(states["cuda"], device)
+
+
 def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, device: str = "cpu",
-              log: Callable[..., None] = lambda **kw: None, progress=lambda it, **kw: it) -> dict:
+              log: Callable[..., None] = lambda **kw: None, progress=lambda it, **kw: it,
+              checkpoint: Path | None = None, checkpoint_every: int = 0) -> dict:
+    """Train one arm. With ``checkpoint`` (a path), the state is saved every ``checkpoint_every`` updates and an
+    existing checkpoint is resumed from exactly (weights, optimisers, curves, torch and batch-sampler RNGs);
+    the file is removed when the arm finishes."""
     env_id = dataset.metadata.get("env")
     if not env_id:
         raise ValueError("dataset metadata lacks 'env'; cannot evaluate the learned policy")
@@ -113,21 +148,47 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
     probe_act = torch.as_tensor(dataset.actions[probe], device=device)
     mc_mean = float(mc[probe].mean())
     batch_size = agent.cfg.batch_size
-    q_curve, eval_curve = [], []
-    for step in progress(range(1, s.updates + 1), desc=method):
+    # curves: [step, mean Q on probe pairs, MC return], [step, return, score], [step, mean alpha, mean divergence]
+    # (the last two averaged over the updates since the previous probe: BEAR's Lagrange multiplier and constraint)
+    curves: dict[str, list] = {"q_curve": [], "eval_curve": [], "constraint_curve": []}
+    window: list[list[float]] = []
+    done = 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        load_agent_state(agent, state["agent"])
+        curves, window, done = state["curves"], state["window"], state["step"]
+        _set_rng_states(buffer, state["rng"], device)
+        log(method=method, step=done, resumed_from_checkpoint=str(checkpoint))
+    for step in progress(range(done + 1, s.updates + 1), desc=method):
         metrics = agent.update(buffer.sample(batch_size))
+        if "alpha" in metrics and "divergence" in metrics:
+            window.append([metrics["alpha"], metrics["divergence"]])
         if step % s.q_probe_every == 0 or step == s.updates:
+            if window:
+                alpha, divergence = np.mean(window, axis=0).tolist()
+                curves["constraint_curve"].append([step, alpha, divergence])
+                metrics = {**metrics, "alpha_mean": alpha, "divergence_mean": divergence}
+                window = []
             q = q_estimate(agent, probe_obs, probe_act)
             if q is not None:
-                q_curve.append([step, q, mc_mean])
+                curves["q_curve"].append([step, q, mc_mean])
                 log(method=method, step=step, q_estimate=q, mc_return=mc_mean, **metrics)
         if step % s.eval_every == 0 or step == s.updates:
             stats = evaluate(eval_env, policy_fn(agent), s.eval_episodes, seed=100_000 + seed * 1000)
             score = dataset.normalized_score(stats.mean_return)
-            eval_curve.append([step, stats.mean_return, score])
+            curves["eval_curve"].append([step, stats.mean_return, score])
             log(method=method, step=step, eval_return=stats.mean_return, normalized_score=score)
-    final = eval_curve[-1]
-    return {"method": method, "final_return": float(final[1]), "normalized_score": float(final[2]),
-            "eval_curve": eval_curve, "q_curve": q_curve, "mc_return": mc_mean,
-            "dataset_return": float(dataset.episode_returns().mean()),
-            "dataset_score": float(dataset.normalized_score(dataset.episode_returns().mean()))}
+        if checkpoint is not None and checkpoint_every > 0 and step % checkpoint_every == 0 and step < s.updates:
+            Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(checkpoint).with_suffix(".tmp")
+            torch.save({"step": step, "agent": agent_state(agent), "curves": curves, "window": window,
+                        "rng": _rng_states(buffer, device)}, tmp)
+            os.replace(tmp, checkpoint)   # atomic: a kill while saving keeps the previous checkpoint
+    final = curves["eval_curve"][-1]
+    result = {"method": method, "final_return": float(final[1]), "normalized_score": float(final[2]),
+              **curves, "mc_return": mc_mean, "updates": s.updates, "gamma": s.gamma, "tau": s.tau,
+              "dataset_return": float(dataset.episode_returns().mean()),
+              "dataset_score": float(dataset.normalized_score(dataset.episode_returns().mean()))}
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
+    return result
