@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from paperlab.core.claims import (
-    INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, mean_ci, summarize,
+    INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, mean_ci, summarize,
 )
 from paperlab.core.experiment import Paper
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
 from paperlab.ssl.experiments import EXPERIMENTS, parse_corruption
 
 SEEDS = 3
+SEEDS_ARMS = 5      # domain and corruption: their quick-scale intervals were wide at 3 seeds
 
 
 def sign_verdict(values: list[float], what: str) -> tuple[str, str]:
@@ -28,6 +29,11 @@ def sign_verdict(values: list[float], what: str) -> tuple[str, str]:
     return INCONCLUSIVE, f"{what}: 95% interval contains 0 ({len(values)} seeds)"
 
 
+def above_zero(values) -> bool:
+    """The 95% interval of paired per-seed differences lies above 0 (needs 2 or more seeds)."""
+    return len(values) >= 2 and mean_ci(values)[1] > 0
+
+
 def metric_of(runs: list[dict]) -> str:
     """The frozen-feature metric the runs were judged on (``eval_metric`` of their config)."""
     return runs[0].get("metric", "linear")
@@ -39,7 +45,50 @@ def combine(verdicts: list[str]) -> str:
     return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
 
 
+def _seeds_condition(runs: list[dict]) -> dict[str, bool]:
+    return {f"at least 2 seeds for a 95% interval (have {len(runs)})": len(runs) >= 2}
+
+
 # ---------------------------------------------------------------------------------------------
+def judge_beats_references(results: dict[str, list[dict]]) -> Verdict:
+    """The study's first check: the largest-set SimCLR encoder's features beat raw pixels and
+    random-init features (BN statistics recomputed) on the same labelled set."""
+    runs = results["unlabeled-size"]
+    metric, sizes = metric_of(runs), runs[0]["sizes"]
+    simclr = [r[metric][-1] for r in runs]
+    diffs = {ref: [s - r["references"][ref][metric] for s, r in zip(simclr, runs)]
+             for ref in ("raw_pixels", "random_init")}
+    measured = {f"simclr_{metric}@{sizes[-1]}": summarize(simclr)}
+    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs]) for ref in diffs}
+    measured |= {f"simclr_minus_{ref}": summarize(d) for ref, d in diffs.items()}
+    measured["knn_k"] = runs[0].get("knn_k")
+    threshold = (f"{metric} of SimCLR ({sizes[-1]} images) minus raw pixels and minus random init: "
+                 "both 95% CIs of paired differences > 0")
+    gate = check_preconditions(_seeds_condition(runs), measured, threshold)
+    if gate:
+        return gate
+    verdicts, notes = zip(*(sign_verdict(d, f"SimCLR minus {ref}") for ref, d in diffs.items()))
+    return Verdict(combine(list(verdicts)), measured, threshold, "; ".join(notes))
+
+
+def gated(judge):
+    """A judge of this study that is inconclusive unless SimCLR's features beat the references
+    (judge_beats_references): otherwise there is no learned representation to compare."""
+    def gated_judge(results: dict[str, list[dict]]) -> Verdict:
+        verdict = judge(results)
+        first = judge_beats_references(results)
+        if first.verdict == REPRODUCED:
+            return verdict
+        measured = {**verdict.measured, "gate_simclr_beats_references": first.verdict}
+        return Verdict(INCONCLUSIVE, measured, verdict.threshold,
+                       f"precondition not met: SimCLR features do not beat raw pixels and random features "
+                       f"({first.note}); own result: {verdict.verdict} ({verdict.note})")
+    gated_judge.__name__ = gated_judge.__qualname__ = judge.__name__
+    gated_judge.__doc__ = judge.__doc__
+    return gated_judge
+
+
+@gated
 def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["unlabeled-size"]
     sizes, metric = runs[0]["sizes"], metric_of(runs)
@@ -48,44 +97,66 @@ def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     first = [(r[metric][1] - r[metric][0]) / math.log2(sizes[1] / sizes[0]) for r in runs]
     last = [(r[metric][-1] - r[metric][-2]) / math.log2(sizes[-1] / sizes[-2]) for r in runs]
     diff = [f - s for f, s in zip(first, last)]
-    verdict, note = sign_verdict(diff, "first-step gain per doubling minus last-step gain per doubling")
+    total = [r[metric][-1] - r[metric][0] for r in runs]
     measured = {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
-    measured[f"random_init_{metric}"] = summarize([r["random_init"][metric] for r in runs])
-    measured |= {"gain_per_doubling_first": summarize(first), "gain_per_doubling_last": summarize(last),
-                 "first_minus_last": summarize(diff)}
-    return Verdict(verdict, measured,
-                   f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} (95% CI of difference > 0)",
-                   note)
+    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs])
+                 for ref in ("raw_pixels", "random_init")}
+    measured |= {"gain_largest_minus_smallest": summarize(total), "gain_per_doubling_first": summarize(first),
+                 "gain_per_doubling_last": summarize(last), "first_minus_last": summarize(diff)}
+    preconditions = {**_seeds_condition(runs),
+                     f"more unlabelled data helps at all ({sizes[-1]} minus {sizes[0]} images, CI > 0)": above_zero(total)}
+    measured["preconditions"] = preconditions
+    threshold = (f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} "
+                 "(95% CI of difference > 0)")
+    verdict, note = sign_verdict(diff, "first-step gain per doubling minus last-step gain per doubling")
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
+@gated
 def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["labeled-size"]
     sizes = runs[0]["label_sizes"]
     gaps = np.array([[ft - sup for ft, sup in zip(r["ssl_finetune"], r["supervised"])] for r in runs])
-    v_small, n_small = sign_verdict(list(gaps[:, 0]), f"SSL benefit at {sizes[0]} labels")
-    v_shrink, n_shrink = sign_verdict(list(gaps[:, 0] - gaps[:, -1]),
-                                      f"benefit at {sizes[0]} minus benefit at {sizes[-1]} labels")
+    fitted = [r["supervised"][-1] - r["raw_pixels_linear"][-1] for r in runs]
     meet = None
     for i, n in enumerate(sizes):
-        _, low, high = mean_ci(gaps[:, i])
-        if low <= 0:          # benefit no longer distinguishable from 0 (or negative)
+        if mean_ci(gaps[:, i])[1] <= 0:          # benefit no longer distinguishable from 0 (or negative)
             meet = n
             break
     measured = {f"benefit@{n}": summarize(gaps[:, i]) for i, n in enumerate(sizes)}
-    measured |= {f"supervised@{n}": summarize([r["supervised"][i] for r in runs]) for i, n in enumerate(sizes)}
+    for key in ("supervised", "supervised_train", "ssl_finetune", "raw_pixels_linear"):
+        measured |= {f"{key}@{n}": summarize([r[key][i] for r in runs]) for i, n in enumerate(sizes)}
+    measured["classifier_steps"] = runs[0]["classifier_steps"]
+    measured["supervised_minus_raw_pixels@" + str(sizes[-1])] = summarize(fitted)
     measured["curves_meet_at_labels"] = meet
-    note = f"{n_small}; {n_shrink}; curves meet at " + (f"{meet} labels" if meet else "no label count in the grid")
-    return Verdict(combine([v_small, v_shrink]), measured,
-                   "fine-tune minus supervised > 0 at the fewest labels and larger there than at the most labels "
-                   "(95% CIs)", note)
+    preconditions = {**_seeds_condition(runs),
+                     f"SSL helps at the fewest labels (fine-tune minus supervised at {sizes[0]}, CI > 0)":
+                         above_zero(gaps[:, 0]),
+                     f"the supervised baseline has fitted (it beats a linear probe on raw pixels at {sizes[-1]} "
+                     "labels, CI > 0)": above_zero(fitted)}
+    measured["preconditions"] = preconditions
+    threshold = (f"benefit (fine-tune minus supervised) at {sizes[0]} labels minus benefit at {sizes[-1]} labels: "
+                 "95% CI > 0")
+    gate = check_preconditions(preconditions, measured, threshold)
+    if gate:
+        return gate
+    verdict, note = sign_verdict(list(gaps[:, 0] - gaps[:, -1]),
+                                 f"benefit at {sizes[0]} minus benefit at {sizes[-1]} labels")
+    return Verdict(verdict, measured, threshold,
+                   note + "; curves meet at " + (f"{meet} labels" if meet else "no label count in the grid"))
 
 
+@gated
 def judge_domain(results: dict[str, list[dict]]) -> Verdict:
     runs = results["domain"]
     metric = metric_of(runs)
     measured, verdicts, notes = {}, [], []
     for arm in runs[0]["arms"]:
         measured[f"{metric}[{arm}]"] = summarize([r["arms"][arm][metric] for r in runs])
+    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs])
+                 for ref in ("raw_pixels", "random_init")}
+    learned = [r["arms"]["in-domain"][metric] - r["references"]["random_init"][metric] for r in runs]
+    measured["in-domain minus random_init"] = summarize(learned)
     for other in ("cross-domain", "pooled-2x", "pooled-3-domains"):
         if other not in runs[0]["arms"]:
             raise ValueError(f"the domain claim needs the {other!r} arm")
@@ -94,22 +165,37 @@ def judge_domain(results: dict[str, list[dict]]) -> Verdict:
         verdict, note = sign_verdict(diff, f"in-domain minus {other}")
         verdicts.append(verdict)
         notes.append(note)
-    return Verdict(combine(verdicts), measured,
-                   f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)",
-                   "; ".join(notes))
+    preconditions = {**_seeds_condition(runs),
+                     "in-domain SimCLR learned something (beats random-init features, CI > 0)": above_zero(learned)}
+    measured["preconditions"] = preconditions
+    threshold = f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)"
+    return check_preconditions(preconditions, measured, threshold) or Verdict(
+        combine(verdicts), measured, threshold, "; ".join(notes))
 
 
+@gated
 def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
     runs = results["granularity"]
     diff = [r["fine"]["gap"] - r["coarse"]["gap"] for r in runs]
-    verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
     measured = {f"{k}[{level}]": summarize([r[level][k] for r in runs])
-                for level in ("coarse", "fine") for k in ("ssl", "supervised", "gap")}
+                for level in ("coarse", "fine") for k in ("ssl", "supervised", "supervised_train", "raw_pixels_linear",
+                                                         "random_init", "gap")}
     measured["gap_growth"] = summarize(diff)
-    return Verdict(verdict, measured, f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)",
-                   note)
+    measured["knn_k"] = runs[0]["fine"].get("knn_k")
+    preconditions = dict(_seeds_condition(runs))
+    for level in ("coarse", "fine"):
+        fitted = [r[level]["supervised"] - r[level]["raw_pixels_linear"] for r in runs]
+        preconditions[f"the supervised baseline has fitted on {level} labels (beats a raw-pixel linear probe, "
+                      "CI > 0)"] = above_zero(fitted)
+    learned = [r["fine"]["ssl"] - r["fine"]["random_init"] for r in runs]
+    preconditions["SimCLR beats random-init features on fine labels (CI > 0)"] = above_zero(learned)
+    measured["preconditions"] = preconditions
+    threshold = f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)"
+    verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
+@gated
 def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     runs = results["corruption"]
     arms, metric = runs[0]["arms"], metric_of(runs)
@@ -126,14 +212,24 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     measured = {f"drop[{name}]": summarize([r["arms"]["clean"][metric] - r["arms"][name][metric] for r in runs])
                 for name in arms if name != "clean"}
     measured[f"clean_{metric}"] = summarize([r["arms"]["clean"][metric] for r in runs])
+    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs])
+                 for ref in ("raw_pixels", "random_init")}
+    learned = [r["arms"]["clean"][metric] - r["references"]["random_init"][metric] for r in runs]
     diff = [r["arms"][f"salt_pepper:{level}"][metric] - r["arms"][f"resolution:{level}"][metric] for r in runs]
     measured["resolution_drop_minus_salt_pepper_drop"] = summarize(diff)
+    preconditions = {**_seeds_condition(runs),
+                     "SimCLR on clean images learned something (beats random-init features, CI > 0)": above_zero(learned)}
+    measured["preconditions"] = preconditions
+    threshold = f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)"
     verdict, note = sign_verdict(diff, f"resolution drop minus salt-and-pepper drop at severity {level}")
-    return Verdict(verdict, measured,
-                   f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)", note)
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
 CLAIMS = [
+    Claim("ssl-simclr-beats-references",
+          "SimCLR features beat raw pixels and random features (the study's first check: every other claim "
+          "is inconclusive unless it holds).",
+          ["unlabeled-size"], judge_beats_references, seeds=SEEDS, source="issue"),
     Claim("ssl-unlabeled-size-saturates",
           "The SSL models being tested here seem to roughly saturate at unsupervised dataset sizes of around "
           "500K; the comparative jump from dataset sizes of 500K to 1M is fairly small.",
@@ -142,19 +238,19 @@ CLAIMS = [
           "Once you have a supervised dataset of around 50K or more, the benefit of SSL pretraining starts to "
           "diminish, and it converges to being more similar to just supervised learning on that number of "
           "labeled images.",
-          ["labeled-size"], judge_labeled_size, seeds=SEEDS),
+          ["labeled-size", "unlabeled-size"], judge_labeled_size, seeds=SEEDS),
     Claim("ssl-in-domain-beats-pooled",
           "A dataset of 250K in-dataset images does better than a 500K dataset of images from mixed datasets, "
           "and does notably better than a 1M dataset of mixed images.",
-          ["domain"], judge_domain, seeds=SEEDS),
+          ["domain", "unlabeled-size"], judge_domain, seeds=SEEDS_ARMS),
     Claim("ssl-gap-grows-with-granularity",
           "SSL seems to perform more closely to SL on a course label set; when the label set gets more "
           "granular, ... the gap between SSL and SL grows.",
-          ["granularity"], judge_granularity, seeds=SEEDS),
+          ["granularity", "unlabeled-size"], judge_granularity, seeds=SEEDS),
     Claim("ssl-robust-to-noise-not-resolution",
           "SSL was much more robust to adding salt-and-pepper noise than it was to removing high-frequency "
           "information in the form of reducing the images to a lower resolution.",
-          ["corruption"], judge_corruption, seeds=SEEDS),
+          ["corruption", "unlabeled-size"], judge_corruption, seeds=SEEDS_ARMS),
 ]
 
 
@@ -165,6 +261,11 @@ def _arms_figure(runs: list[dict], ylabel: str, title: str, color: str):
     stats = np.array([mean_ci([r["arms"][n][metric] for r in runs]) for n in names])
     fig, ax = new_figure(size=(6, 3.6))
     ax.bar(names, stats[:, 0], yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], capsize=4, color=color)
+    if "references" in runs[0]:
+        for ref, ls in (("raw_pixels", ":"), ("random_init", "--")):
+            ax.axhline(float(np.mean([r["references"][ref][metric] for r in runs])), color="gray", ls=ls,
+                       label=ref.replace("_", " "))
+        ax.legend(fontsize="small")
     ax.set(ylabel=ylabel.format(metric=metric), ylim=(max(0.0, float(stats[:, 1].min()) - 0.05), None),
            title=f"{title} ({len(runs)} seeds, 95% CI)")
     ax.tick_params(axis="x", rotation=25)
@@ -186,9 +287,10 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         fig, ax = new_figure()
         for key, label in (("linear", "SimCLR linear probe"), ("knn", "SimCLR kNN")):
             plot_mean_ci(ax, sizes, [[r[key][i] for r in runs] for i in range(len(sizes))], label)
-        for key, ls in (("linear", "--"), ("knn", ":")):
-            ax.axhline(float(np.mean([r["random_init"][key] for r in runs])), color="gray", ls=ls,
-                       label=f"random init, {key}")
+        for ref, color in (("raw_pixels", "black"), ("random_init", "gray")):
+            for key, ls in (("linear", "--"), ("knn", ":")):
+                ax.axhline(float(np.mean([r["references"][ref][key] for r in runs])), color=color, ls=ls,
+                           label=f"{ref.replace('_', ' ')}, {key}")
         ax.set(xscale="log", xlabel="unlabelled pretraining images (Fashion-MNIST)", ylabel="test accuracy",
                title=f"Pretraining-set size ({len(runs)} seeds, 95% CI)")
         ax.legend()
@@ -198,7 +300,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         sizes = runs[0]["label_sizes"]
         fig, ax = new_figure()
         for key, label in (("ssl_finetune", "SimCLR + fine-tune"), ("supervised", "supervised from scratch"),
-                           ("ssl_linear", "SimCLR linear probe")):
+                           ("ssl_linear", "SimCLR linear probe"), ("raw_pixels_linear", "raw pixels, linear probe")):
             plot_mean_ci(ax, sizes, [[r[key][i] for r in runs] for i in range(len(sizes))], label)
         ax.set(xscale="log", xlabel="labelled images", ylabel="test accuracy",
                title=f"Labelled-set size ({len(runs)} seeds, 95% CI)")
