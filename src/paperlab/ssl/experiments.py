@@ -17,6 +17,16 @@ from paperlab.ssl.study import (
     supervised_scores,
 )
 
+# The size mapping (here -> the paper), shown beside the measured numbers in the claims table.
+PAPER_SIZES = {1000: "50K", 5000: "250K", 20000: "500K", 60000: "1M"}
+DOMAIN_PAPER_ARMS = {"in-domain": "250K in-domain", "cross-domain": "250K of another domain",
+                     "pooled-equal": "250K mix", "pooled-2x": "500K mix", "pooled-3-domains": "1M mix"}
+
+
+def size_mapping(sizes) -> str:
+    return ", ".join(f"{n} ~ {PAPER_SIZES.get(n, '(unmapped)')}" for n in sizes)
+
+
 # Scale presets shared by all five experiments (tiny: tests; quick: minutes on 2 CPU cores).
 COMMON_SCALES = {
     "tiny": {"encoder": "small_cnn", "width": 4, "head_hidden": 16, "head_out": 8, "batch_size": 16,

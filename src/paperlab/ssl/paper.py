@@ -12,7 +12,7 @@ from paperlab.core.claims import (
 )
 from paperlab.core.experiment import Paper
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
-from paperlab.ssl.experiments import EXPERIMENTS, parse_corruption
+from paperlab.ssl.experiments import DOMAIN_PAPER_ARMS, EXPERIMENTS, parse_corruption, size_mapping
 
 SEEDS = 3
 SEEDS_ARMS = 5      # domain and corruption: their quick-scale intervals were wide at 3 seeds
@@ -50,45 +50,38 @@ def _seeds_condition(runs: list[dict]) -> dict[str, bool]:
 
 
 # ---------------------------------------------------------------------------------------------
+BEATS_REFERENCES = "SimCLR features beat raw pixels and random-init features on this evaluation (both CIs > 0)"
+
+
+def references_check(simclr: list[float], runs_refs: list[dict], metric: str) -> tuple[bool, dict]:
+    """The study's first check on one evaluation: paired differences SimCLR minus raw pixels and
+    SimCLR minus random init (BN recomputed), per seed. Returns (both intervals above 0, measured)."""
+    diffs = {ref: [s - r[ref][metric] for s, r in zip(simclr, runs_refs)] for ref in ("raw_pixels", "random_init")}
+    measured = {f"{ref}_{metric}": summarize([r[ref][metric] for r in runs_refs]) for ref in diffs}
+    measured |= {f"simclr_minus_{ref}": summarize(d) for ref, d in diffs.items()}
+    return all(above_zero(d) for d in diffs.values()), measured
+
+
 def judge_beats_references(results: dict[str, list[dict]]) -> Verdict:
     """The study's first check: the largest-set SimCLR encoder's features beat raw pixels and
-    random-init features (BN statistics recomputed) on the same labelled set."""
+    random-init features on the same labelled set. Every other judge applies the same check to its
+    own evaluation as a precondition."""
     runs = results["unlabeled-size"]
     metric, sizes = metric_of(runs), runs[0]["sizes"]
     simclr = [r[metric][-1] for r in runs]
-    diffs = {ref: [s - r["references"][ref][metric] for s, r in zip(simclr, runs)]
-             for ref in ("raw_pixels", "random_init")}
-    measured = {f"simclr_{metric}@{sizes[-1]}": summarize(simclr)}
-    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs]) for ref in diffs}
-    measured |= {f"simclr_minus_{ref}": summarize(d) for ref, d in diffs.items()}
-    measured["knn_k"] = runs[0].get("knn_k")
+    _, refs_measured = references_check(simclr, [r["references"] for r in runs], metric)
+    measured = {f"simclr_{metric}@{sizes[-1]}": summarize(simclr), **refs_measured,
+                "knn_k": runs[0].get("knn_k"), "size_mapping": size_mapping(sizes)}
     threshold = (f"{metric} of SimCLR ({sizes[-1]} images) minus raw pixels and minus random init: "
                  "both 95% CIs of paired differences > 0")
     gate = check_preconditions(_seeds_condition(runs), measured, threshold)
     if gate:
         return gate
+    diffs = {ref: [s - r["references"][ref][metric] for s, r in zip(simclr, runs)] for ref in ("raw_pixels", "random_init")}
     verdicts, notes = zip(*(sign_verdict(d, f"SimCLR minus {ref}") for ref, d in diffs.items()))
     return Verdict(combine(list(verdicts)), measured, threshold, "; ".join(notes))
 
 
-def gated(judge):
-    """A judge of this study that is inconclusive unless SimCLR's features beat the references
-    (judge_beats_references): otherwise there is no learned representation to compare."""
-    def gated_judge(results: dict[str, list[dict]]) -> Verdict:
-        verdict = judge(results)
-        first = judge_beats_references(results)
-        if first.verdict == REPRODUCED:
-            return verdict
-        measured = {**verdict.measured, "gate_simclr_beats_references": first.verdict}
-        return Verdict(INCONCLUSIVE, measured, verdict.threshold,
-                       f"precondition not met: SimCLR features do not beat raw pixels and random features "
-                       f"({first.note}); own result: {verdict.verdict} ({verdict.note})")
-    gated_judge.__name__ = gated_judge.__qualname__ = judge.__name__
-    gated_judge.__doc__ = judge.__doc__
-    return gated_judge
-
-
-@gated
 def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["unlabeled-size"]
     sizes, metric = runs[0]["sizes"], metric_of(runs)
@@ -99,11 +92,12 @@ def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     diff = [f - s for f, s in zip(first, last)]
     total = [r[metric][-1] - r[metric][0] for r in runs]
     measured = {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
-    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs])
-                 for ref in ("raw_pixels", "random_init")}
     measured |= {"gain_largest_minus_smallest": summarize(total), "gain_per_doubling_first": summarize(first),
-                 "gain_per_doubling_last": summarize(last), "first_minus_last": summarize(diff)}
-    preconditions = {**_seeds_condition(runs),
+                 "gain_per_doubling_last": summarize(last), "first_minus_last": summarize(diff),
+                 "knn_k": runs[0].get("knn_k"), "size_mapping": size_mapping(sizes)}
+    beats, refs_measured = references_check([r[metric][-1] for r in runs], [r["references"] for r in runs], metric)
+    measured |= refs_measured
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES: beats,
                      f"more unlabelled data helps at all ({sizes[-1]} minus {sizes[0]} images, CI > 0)": above_zero(total)}
     measured["preconditions"] = preconditions
     threshold = (f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} "
@@ -112,7 +106,6 @@ def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
-@gated
 def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["labeled-size"]
     sizes = runs[0]["label_sizes"]
@@ -129,7 +122,12 @@ def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
     measured["classifier_steps"] = runs[0]["classifier_steps"]
     measured["supervised_minus_raw_pixels@" + str(sizes[-1])] = summarize(fitted)
     measured["curves_meet_at_labels"] = meet
-    preconditions = {**_seeds_condition(runs),
+    beats, refs_measured = references_check(
+        [r["ssl_linear"][-1] for r in runs],
+        [{"raw_pixels": {"linear": r["raw_pixels_linear"][-1]}, "random_init": {"linear": r["random_init_linear"][-1]}}
+         for r in runs], "linear")
+    measured |= {f"{k}@{sizes[-1]}": v for k, v in refs_measured.items()}
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + f" (linear probe, {sizes[-1]} labels)": beats,
                      f"SSL helps at the fewest labels (fine-tune minus supervised at {sizes[0]}, CI > 0)":
                          above_zero(gaps[:, 0]),
                      f"the supervised baseline has fitted (it beats a linear probe on raw pixels at {sizes[-1]} "
@@ -146,17 +144,17 @@ def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
                    note + "; curves meet at " + (f"{meet} labels" if meet else "no label count in the grid"))
 
 
-@gated
 def judge_domain(results: dict[str, list[dict]]) -> Verdict:
     runs = results["domain"]
     metric = metric_of(runs)
     measured, verdicts, notes = {}, [], []
     for arm in runs[0]["arms"]:
         measured[f"{metric}[{arm}]"] = summarize([r["arms"][arm][metric] for r in runs])
-    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs])
-                 for ref in ("raw_pixels", "random_init")}
-    learned = [r["arms"]["in-domain"][metric] - r["references"]["random_init"][metric] for r in runs]
-    measured["in-domain minus random_init"] = summarize(learned)
+    beats, refs_measured = references_check([r["arms"]["in-domain"][metric] for r in runs],
+                                            [r["references"] for r in runs], metric)
+    measured |= refs_measured
+    measured["size_mapping"] = ", ".join(f"{arm} {runs[0]['arms'][arm].get('images', '?')} ~ {DOMAIN_PAPER_ARMS[arm]}"
+                                         for arm in runs[0]["arms"] if arm in DOMAIN_PAPER_ARMS)
     for other in ("cross-domain", "pooled-2x", "pooled-3-domains"):
         if other not in runs[0]["arms"]:
             raise ValueError(f"the domain claim needs the {other!r} arm")
@@ -165,15 +163,13 @@ def judge_domain(results: dict[str, list[dict]]) -> Verdict:
         verdict, note = sign_verdict(diff, f"in-domain minus {other}")
         verdicts.append(verdict)
         notes.append(note)
-    preconditions = {**_seeds_condition(runs),
-                     "in-domain SimCLR learned something (beats random-init features, CI > 0)": above_zero(learned)}
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + " (in-domain arm)": beats}
     measured["preconditions"] = preconditions
     threshold = f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)"
     return check_preconditions(preconditions, measured, threshold) or Verdict(
         combine(verdicts), measured, threshold, "; ".join(notes))
 
 
-@gated
 def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
     runs = results["granularity"]
     diff = [r["fine"]["gap"] - r["coarse"]["gap"] for r in runs]
@@ -187,15 +183,17 @@ def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
         fitted = [r[level]["supervised"] - r[level]["raw_pixels_linear"] for r in runs]
         preconditions[f"the supervised baseline has fitted on {level} labels (beats a raw-pixel linear probe, "
                       "CI > 0)"] = above_zero(fitted)
-    learned = [r["fine"]["ssl"] - r["fine"]["random_init"] for r in runs]
-    preconditions["SimCLR beats random-init features on fine labels (CI > 0)"] = above_zero(learned)
+    beats, refs_measured = references_check([r["fine"]["ssl"] for r in runs],
+                                            [{ref: {"m": r["fine"][ref]} for ref in ("raw_pixels", "random_init")}
+                                             for r in runs], "m")
+    measured |= {k.replace("_m", "") + "[fine]": v for k, v in refs_measured.items()}
+    preconditions[BEATS_REFERENCES + " (fine labels)"] = beats
     measured["preconditions"] = preconditions
     threshold = f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)"
     verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
     return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
-@gated
 def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     runs = results["corruption"]
     arms, metric = runs[0]["arms"], metric_of(runs)
@@ -212,13 +210,12 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     measured = {f"drop[{name}]": summarize([r["arms"]["clean"][metric] - r["arms"][name][metric] for r in runs])
                 for name in arms if name != "clean"}
     measured[f"clean_{metric}"] = summarize([r["arms"]["clean"][metric] for r in runs])
-    measured |= {f"{ref}_{metric}": summarize([r["references"][ref][metric] for r in runs])
-                 for ref in ("raw_pixels", "random_init")}
-    learned = [r["arms"]["clean"][metric] - r["references"]["random_init"][metric] for r in runs]
+    beats, refs_measured = references_check([r["arms"]["clean"][metric] for r in runs],
+                                            [r["references"] for r in runs], metric)
+    measured |= refs_measured
     diff = [r["arms"][f"salt_pepper:{level}"][metric] - r["arms"][f"resolution:{level}"][metric] for r in runs]
     measured["resolution_drop_minus_salt_pepper_drop"] = summarize(diff)
-    preconditions = {**_seeds_condition(runs),
-                     "SimCLR on clean images learned something (beats random-init features, CI > 0)": above_zero(learned)}
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + " (clean arm)": beats}
     measured["preconditions"] = preconditions
     threshold = f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)"
     verdict, note = sign_verdict(diff, f"resolution drop minus salt-and-pepper drop at severity {level}")
@@ -238,19 +235,19 @@ CLAIMS = [
           "Once you have a supervised dataset of around 50K or more, the benefit of SSL pretraining starts to "
           "diminish, and it converges to being more similar to just supervised learning on that number of "
           "labeled images.",
-          ["labeled-size", "unlabeled-size"], judge_labeled_size, seeds=SEEDS),
+          ["labeled-size"], judge_labeled_size, seeds=SEEDS),
     Claim("ssl-in-domain-beats-pooled",
           "A dataset of 250K in-dataset images does better than a 500K dataset of images from mixed datasets, "
           "and does notably better than a 1M dataset of mixed images.",
-          ["domain", "unlabeled-size"], judge_domain, seeds=SEEDS_ARMS),
+          ["domain"], judge_domain, seeds=SEEDS_ARMS),
     Claim("ssl-gap-grows-with-granularity",
           "SSL seems to perform more closely to SL on a course label set; when the label set gets more "
           "granular, ... the gap between SSL and SL grows.",
-          ["granularity", "unlabeled-size"], judge_granularity, seeds=SEEDS),
+          ["granularity"], judge_granularity, seeds=SEEDS),
     Claim("ssl-robust-to-noise-not-resolution",
           "SSL was much more robust to adding salt-and-pepper noise than it was to removing high-frequency "
           "information in the form of reducing the images to a lower resolution.",
-          ["corruption", "unlabeled-size"], judge_corruption, seeds=SEEDS_ARMS),
+          ["corruption"], judge_corruption, seeds=SEEDS_ARMS),
 ]
 
 
