@@ -38,11 +38,12 @@ COMMON_SCALES = {
               "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 5000, "test_size": 5000,
               "classifier_epochs": 5, "classifier_min_steps": 500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
               "eval_metric": "knn", "cpu_threads": 1},
+    # small: designed by short 1-thread measurements (docs/ssl.md, "small scale"): ~2 h for the study on 2 cores
     "small": {"encoder": "small_cnn", "width": 32, "head_hidden": 512, "head_out": 128, "batch_size": 256,
-              "pretrain_steps": 2000, "temperature": 0.5, "optimizer": "sgd", "lr": 0.06, "weight_decay": 5e-4,
-              "jitter_strength": 0.5, "blur_p": 0.0, "probe_labels": 10000, "test_size": 10000,
-              "classifier_epochs": 5, "classifier_min_steps": 500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
-              "cpu_threads": 1},
+              "pretrain_steps": 500, "temperature": 0.5, "optimizer": "adam", "lr": 2e-3, "jitter_strength": 0.5,
+              "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 10000, "test_size": 10000,
+              "classifier_epochs": 4, "classifier_min_steps": 1500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
+              "eval_metric": "linear", "cpu_threads": 1},
     "paper": {},
 }
 
@@ -279,12 +280,17 @@ EXPERIMENTS = [
                _scales(tiny={"pretrain_size": 80, "label_sizes": (20, 40)})),
     Experiment("domain", "in-domain vs other-domain vs pooled pretraining (Table 2)", DomainConfig, domain,
                _scales(tiny={"in_domain_size": 40, "digits_size": 20},
-                       quick={"arms": ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")})),
+                       quick={"arms": ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")},
+                       small={"arms": ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")})),
     Experiment("granularity", "SSL-supervised gap on coarse vs fine labels (Fig. 5)", GranularityConfig,
                granularity, _scales(tiny={"pretrain_size": 80, "labels": 40}, quick={"labels": 5000},
                                     small={"labels": 10000})),
     Experiment("corruption", "pretraining-image corruptions vs linear accuracy (Fig. 4)", CorruptionConfig,
                corruption, _scales(tiny={"pretrain_size": 40, "corruptions": ("salt_pepper:1", "resolution:1")},
                                    quick={"pretrain_size": 20000,
-                                          "corruptions": ("salt_pepper:2", "resolution:2")})),
+                                          "corruptions": ("salt_pepper:2", "resolution:2")},
+                                   # harsher than quick (10% of pixels vs 28->7 px); the clean 5K arm is the
+                                   # in-domain encoder of `domain` (shared through the cache)
+                                   small={"pretrain_size": 5000,
+                                          "corruptions": ("salt_pepper:3", "resolution:3")})),
 ]
