@@ -246,3 +246,18 @@ def test_summary_plots_one_figure_per_claim(tmp_path):
     paths = paper.summary_plots(results, tmp_path)
     assert sorted(p.name for p in paths) == ["corruption.png", "domain.png", "unlabeled_size.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_small_preset_follows_lightlys_simclr_recipe():
+    """Defect 6: the small scale's lr is lightly's 0.06 x B/128 (SGD, wd 5e-4) after pretrain_simclr's
+    B/256 scaling, not 0.06 x B/256; it judges on the linear probe; 5 seeds for domain and corruption."""
+    from paperlab.ssl.experiments import EXPERIMENTS
+    for exp in EXPERIMENTS:
+        cfg = exp.make_config("small")
+        assert cfg.optimizer == "sgd" and cfg.weight_decay == 5e-4 and cfg.eval_metric == "linear"
+        assert cfg.lr * cfg.batch_size / 256 == pytest.approx(0.06 * cfg.batch_size / 128)
+        assert cfg.knn_k == 0 and cfg.knn_k_for(cfg.probe_labels) == 20
+    seeds = {c.id: c.seeds for c in paper.CLAIMS}
+    assert seeds["ssl-in-domain-beats-pooled"] == seeds["ssl-robust-to-noise-not-resolution"] == 5
+    corruption = next(e for e in EXPERIMENTS if e.name == "corruption").make_config("small")
+    assert corruption.corruptions == ("salt_pepper:3", "resolution:3")
