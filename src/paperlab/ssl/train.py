@@ -225,9 +225,10 @@ def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_
 
 
 def knn_k_for_bank(n_bank: int) -> int:
-    """k of the weighted kNN for a bank of n_bank labelled features: lightly's benchmarks use 200
-    for CIFAR-10's 50K bank and 20 for Imagenette's ~10K; a large k on a small bank averages over
-    far neighbours and favours the largest classes. Tiny banks use at most a tenth of the bank."""
+    """k of the weighted kNN for a bank of n_bank labelled features: 200 from 50K up (lightly's CIFAR-10
+    benchmark), else 20; a large k on a small bank averages over far neighbours and favours the largest
+    classes (on 10K Fashion-MNIST labels, raw pixels: 0.797 at k=20, 0.730 at k=200). Tiny banks use
+    at most a tenth of the bank."""
     if n_bank < 1:
         raise ValueError(f"the kNN bank must hold at least 1 image, got {n_bank}")
     return 200 if n_bank >= 50_000 else max(1, min(20, n_bank // 10))
