@@ -234,12 +234,16 @@ def _claim_or_wait(cache_file: Path, run, arm: Arm, poll_s: float = 5.0) -> bool
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            host, _, pid = lock.read_text().partition(":") if lock.exists() else ("", "", "")
+            try:
+                owner = lock.read_text()
+            except FileNotFoundError:              # released meanwhile
+                continue
+            host, _, pid = owner.partition(":")
             if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
                 lock.unlink(missing_ok=True)       # its owner died: take over
                 continue
             if not waited:
-                run.log(phase="pretrain", arm=arm.name, waiting_for=lock.read_text() if lock.exists() else "")
+                run.log(phase="pretrain", arm=arm.name, waiting_for=owner)
                 waited = True
             time.sleep(poll_s)
             continue

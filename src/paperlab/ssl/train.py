@@ -179,8 +179,8 @@ def extract_features(encoder: nn.Module, normalize: Normalizer, images: torch.Te
 @torch.no_grad()
 def recompute_bn_stats(encoder: nn.Module, normalize: Normalizer, images: torch.Tensor,
                        batch_size: int = 1024) -> nn.Module:
-    """Replace every BatchNorm layer's running mean/variance by the exact average over ``images``
-    (un-augmented), leaving all weights alone. An untrained encoder's BN statistics are the init's
+    """Replace every BatchNorm layer's running mean/variance by statistics of ``images`` (un-augmented;
+    the average of per-batch statistics, exact when one batch holds them all), leaving all weights alone. An untrained encoder's BN statistics are the init's
     (mean 0, var 1), which mis-scale every layer; recomputing them is what makes a random-init
     reference fair. Returns the encoder in eval mode."""
     bns = [m for m in encoder.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
