@@ -70,8 +70,8 @@ def judge_beats_references(results: dict[str, list[dict]]) -> Verdict:
     metric, sizes = metric_of(runs), runs[0]["sizes"]
     simclr = [r[metric][-1] for r in runs]
     _, refs_measured = references_check(simclr, [r["references"] for r in runs], metric)
-    measured = {f"simclr_{metric}@{sizes[-1]}": summarize(simclr), **refs_measured,
-                "knn_k": runs[0].get("knn_k"), "size_mapping": size_mapping(sizes)}
+    measured = {"size_mapping": size_mapping(sizes), "knn_k": runs[0].get("knn_k"),
+                f"simclr_{metric}@{sizes[-1]}": summarize(simclr), **refs_measured}
     threshold = (f"{metric} of SimCLR ({sizes[-1]} images) minus raw pixels and minus random init: "
                  "both 95% CIs of paired differences > 0")
     gate = check_preconditions(_seeds_condition(runs), measured, threshold)
@@ -91,10 +91,11 @@ def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     last = [(r[metric][-1] - r[metric][-2]) / math.log2(sizes[-1] / sizes[-2]) for r in runs]
     diff = [f - s for f, s in zip(first, last)]
     total = [r[metric][-1] - r[metric][0] for r in runs]
-    measured = {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
+    measured = {"size_mapping": size_mapping(sizes)}      # first: the claims table shows it
+    measured |= {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
     measured |= {"gain_largest_minus_smallest": summarize(total), "gain_per_doubling_first": summarize(first),
                  "gain_per_doubling_last": summarize(last), "first_minus_last": summarize(diff),
-                 "knn_k": runs[0].get("knn_k"), "size_mapping": size_mapping(sizes)}
+                 "knn_k": runs[0].get("knn_k")}
     beats, refs_measured = references_check([r[metric][-1] for r in runs], [r["references"] for r in runs], metric)
     measured |= refs_measured
     preconditions = {**_seeds_condition(runs), BEATS_REFERENCES: beats,
@@ -147,14 +148,14 @@ def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
 def judge_domain(results: dict[str, list[dict]]) -> Verdict:
     runs = results["domain"]
     metric = metric_of(runs)
-    measured, verdicts, notes = {}, [], []
+    mapping = ", ".join(f"{arm} {runs[0]['arms'][arm].get('images', '?')} ~ {DOMAIN_PAPER_ARMS[arm]}"
+                        for arm in runs[0]["arms"] if arm in DOMAIN_PAPER_ARMS)
+    measured, verdicts, notes = {"size_mapping": mapping}, [], []    # first: the claims table shows it
     for arm in runs[0]["arms"]:
         measured[f"{metric}[{arm}]"] = summarize([r["arms"][arm][metric] for r in runs])
     beats, refs_measured = references_check([r["arms"]["in-domain"][metric] for r in runs],
                                             [r["references"] for r in runs], metric)
     measured |= refs_measured
-    measured["size_mapping"] = ", ".join(f"{arm} {runs[0]['arms'][arm].get('images', '?')} ~ {DOMAIN_PAPER_ARMS[arm]}"
-                                         for arm in runs[0]["arms"] if arm in DOMAIN_PAPER_ARMS)
     for other in ("cross-domain", "pooled-2x", "pooled-3-domains"):
         if other not in runs[0]["arms"]:
             raise ValueError(f"the domain claim needs the {other!r} arm")
