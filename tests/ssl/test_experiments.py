@@ -145,7 +145,9 @@ def test_first_check_simclr_beats_references():
 
 
 def test_judge_unlabeled_size():
-    assert paper.judge_unlabeled_size(GATE_OK).verdict == REPRODUCED
+    v = paper.judge_unlabeled_size(GATE_OK)
+    assert v.verdict == REPRODUCED
+    assert list(v.measured)[0] == "size_mapping" and v.measured["size_mapping"].startswith("1000 ~ 50K")
     assert paper.judge_unlabeled_size(_unlabeled([0.01, 0.0, 0.02], [0.10, 0.11, 0.09])).verdict == NOT_REPRODUCED
     assert paper.judge_unlabeled_size(_unlabeled([0.05, -0.05, 0.0], [0.0, 0.0, 0.0])).verdict == INCONCLUSIVE
 
