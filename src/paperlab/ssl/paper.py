@@ -226,7 +226,7 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
 CLAIMS = [
     Claim("ssl-simclr-beats-references",
           "SimCLR features beat raw pixels and random features (the study's first check: every other claim "
-          "is inconclusive unless it holds).",
+          "requires it on its own evaluation and is inconclusive otherwise).",
           ["unlabeled-size"], judge_beats_references, seeds=SEEDS, source="issue"),
     Claim("ssl-unlabeled-size-saturates",
           "The SSL models being tested here seem to roughly saturate at unsupervised dataset sizes of around "
