@@ -50,10 +50,10 @@ def test_nmf_monotone_judge_needs_half_steps():
     empty = {"largest_relative_increase": 0.0, "half_steps_with_increase": 0, "half_steps": 0}
     assert judge_monotone({"monotone": [{"frobenius": empty, "kl": empty}]}).verdict == INCONCLUSIVE
 
-def test_require_names_every_failed_precondition():
-    from paperlab.core.claims import require
+def test_check_preconditions_names_every_failed_one():
+    from paperlab.core.claims import check_preconditions
 
-    assert require({"a learned": True, "b learned": True}, {"x": 1}, "t") is None
-    v = require({"a learned": True, "b learned": False, "c fitted": False}, {"x": 1}, "t")
+    assert check_preconditions({"a learned": True, "b learned": True}, {"x": 1}, "t") is None
+    v = check_preconditions({"a learned": True, "b learned": False, "c fitted": False}, {"x": 1}, "t")
     assert v.verdict == INCONCLUSIVE and v.measured == {"x": 1} and v.threshold == "t"
     assert "b learned" in v.note and "c fitted" in v.note and "a learned" not in v.note

@@ -87,48 +87,154 @@ def test_bad_config_is_a_clear_error(data_env, capsys):
 
 
 # ---------------------------------------------------------------------------------------------
-def _unlabeled(gains_first, gains_last):
-    return {"unlabeled-size": [{"sizes": [1000, 2000, 4000, 8000], "knn": [0, 0, 0, 0],
-                                "linear": [0.5, 0.5 + g1, 0.5 + g1 + 0.01, 0.5 + g1 + 0.01 + g2],
-                                "random_init": {"linear": 0.4, "knn": 0.3}}
-                               for g1, g2 in zip(gains_first, gains_last)]}
+def test_every_evaluation_reports_raw_pixel_and_random_init_references(data_env):
+    """Defect 5: raw pixels and random-init features are evaluated beside SimCLR everywhere."""
+    for experiment in ("unlabeled-size", "domain", "corruption"):
+        results, _ = _results(data_env, experiment)
+        for ref in ("raw_pixels", "random_init"):
+            assert {"linear", "knn", "knn_k"} <= set(results["references"][ref])
+            assert 0.0 <= results["references"][ref]["linear"] <= 1.0
+    labeled, _ = _results(data_env, "labeled-size")
+    assert len(labeled["raw_pixels_linear"]) == len(labeled["random_init_linear"]) == len(labeled["label_sizes"])
+    gran, _ = _results(data_env, "granularity")
+    assert all({"raw_pixels", "random_init", "raw_pixels_linear"} <= set(gran[level]) for level in ("coarse", "fine"))
+    assert paper.CLAIMS[0].id == "ssl-simclr-beats-references"
+    # the same labelled set of one seed is evaluated once, then shared through the reference cache
+    cached = list((data_env / "ssl" / "references").glob("*.json"))
+    assert cached and len(cached) < 3 + 2 + 2      # fewer files than the evaluations that used them
+
+
+def test_classifiers_record_train_accuracy_and_epoch_budget(data_env):
+    """Defect 1: results.json shows each classifier's training accuracy and its steps/epochs."""
+    labeled, run_dir = _results(data_env, "labeled-size")
+    cfg = json.loads((run_dir / "config.json").read_text())["config"]
+    for name in ("supervised_train", "ssl_finetune_train"):
+        assert len(labeled[name]) == 2 and all(0.0 <= a <= 1.0 for a in labeled[name])
+    budget = study.StudyConfig(**{k: cfg[k] for k in ("classifier_epochs", "classifier_min_steps",
+                                                      "classifier_batch_size")}).classifier_settings()
+    assert labeled["classifier_steps"] == [budget.steps_for(n) for n in labeled["label_sizes"]]
+    gran, _ = _results(data_env, "granularity")
+    assert 0.0 <= gran["fine"]["supervised_train"] <= 1.0 and gran["fine"]["classifier_steps"] >= 1
+
+
+REFS = {"raw_pixels": {"linear": 0.70, "knn": 0.60}, "random_init": {"linear": 0.65, "knn": 0.55}}
+
+
+def _unlabeled(gains_first, gains_last, last=None, refs=REFS):
+    runs = []
+    for g1, g2 in zip(gains_first, gains_last):
+        linear = [0.7, 0.7 + g1, 0.7 + g1 + 0.01, 0.7 + g1 + 0.01 + g2]
+        if last is not None:
+            linear = [v - linear[-1] + last for v in linear]
+        runs.append({"sizes": [1000, 2000, 4000, 8000], "knn": [0.6] * 4, "linear": linear, "references": refs})
+    return {"unlabeled-size": runs}
+
+
+GATE_OK = _unlabeled([0.10, 0.11, 0.09], [0.01, 0.0, 0.02])
+# SimCLR's best arm below raw pixels: the study's first check fails
+GATE_FAILS = _unlabeled([0.10, 0.11, 0.09], [0.01, 0.0, 0.02], refs={"raw_pixels": {"linear": 0.95, "knn": 0.9},
+                                                                     "random_init": REFS["random_init"]})
+
+
+def test_first_check_simclr_beats_references():
+    assert paper.judge_beats_references(GATE_OK).verdict == REPRODUCED
+    assert paper.judge_beats_references(GATE_FAILS).verdict == NOT_REPRODUCED
+    single = {"unlabeled-size": GATE_OK["unlabeled-size"][:1]}
+    v = paper.judge_beats_references(single)
+    assert v.verdict == INCONCLUSIVE and "2 seeds" in v.note
 
 
 def test_judge_unlabeled_size():
-    assert paper.judge_unlabeled_size(_unlabeled([0.10, 0.11, 0.09], [0.01, 0.0, 0.02])).verdict == REPRODUCED
+    v = paper.judge_unlabeled_size(GATE_OK)
+    assert v.verdict == REPRODUCED
+    assert list(v.measured)[0] == "size_mapping" and v.measured["size_mapping"].startswith("1000 ~ 50K")
     assert paper.judge_unlabeled_size(_unlabeled([0.01, 0.0, 0.02], [0.10, 0.11, 0.09])).verdict == NOT_REPRODUCED
     assert paper.judge_unlabeled_size(_unlabeled([0.05, -0.05, 0.0], [0.0, 0.0, 0.0])).verdict == INCONCLUSIVE
 
 
+def test_judge_unlabeled_size_needs_a_gain_to_saturate():
+    """Defect 2: a flat curve (no gain from more data at all) is inconclusive, not 'not reproduced'."""
+    flat = _unlabeled([-0.01, 0.0, -0.005], [0.01, 0.0, 0.015], last=0.8)
+    v = paper.judge_unlabeled_size(flat)
+    assert v.verdict == INCONCLUSIVE and "more unlabelled data helps" in v.note
+    assert not all(v.measured["preconditions"].values())
+
+
+def test_every_judge_is_inconclusive_when_simclr_does_not_beat_the_references():
+    """Defect 5: SimCLR below raw pixels (or random features) on a claim's own evaluation makes that
+    claim inconclusive, with the reason, instead of 'not reproduced'."""
+    v = paper.judge_unlabeled_size(GATE_FAILS)
+    assert v.verdict == INCONCLUSIVE and "beat raw pixels and random-init" in v.note
+    assert v.measured["preconditions"][paper.BEATS_REFERENCES] is False
+    domain = _domain([-0.05, -0.06, -0.04])          # would be 'not reproduced' ...
+    for r in domain["domain"]:
+        r["references"]["raw_pixels"]["linear"] = 0.9  # ... but in-domain SimCLR (0.8) is below raw pixels
+    v = paper.judge_domain(domain)
+    assert v.verdict == INCONCLUSIVE and "in-domain arm" in v.note
+
+
+def _labeled(small_gaps, large_gaps, supervised_last=0.9, raw_last=0.8):
+    return {"labeled-size": [{"label_sizes": [100, 1000, 10000], "ssl_linear": [0.6, 0.8, 0.9 + 0.01 * i],
+                              "random_init_linear": [0.5, 0.6, 0.7],
+                              "ssl_finetune": [0.5 + a, 0.8 + 0.02 * (i - 1), supervised_last + b],
+                              "supervised": [0.5, 0.8, supervised_last], "supervised_train": [1.0, 1.0, 0.95],
+                              "raw_pixels_linear": [0.55, 0.7, raw_last + 0.01 * i], "classifier_steps": [5, 5, 8]}
+                             for i, (a, b) in enumerate(zip(small_gaps, large_gaps))]}
+
+
 def test_judge_labeled_size_and_meeting_point():
-    def runs(small_gaps, large_gaps):
-        return {"labeled-size": [{"label_sizes": [100, 1000, 10000], "ssl_linear": [0, 0, 0],
-                                  "ssl_finetune": [0.5 + a, 0.8 + 0.02 * (i - 1), 0.9 + b], "supervised": [0.5, 0.8, 0.9]}
-                                 for i, (a, b) in enumerate(zip(small_gaps, large_gaps))]}
-    v = paper.judge_labeled_size(runs([0.2, 0.25, 0.22], [0.0, 0.01, -0.01]))
+    v = paper.judge_labeled_size(_labeled([0.2, 0.25, 0.22], [0.0, 0.01, -0.01]))
     assert v.verdict == REPRODUCED and v.measured["curves_meet_at_labels"] == 1000
-    assert paper.judge_labeled_size(runs([-0.2, -0.25, -0.22], [0.0, 0.0, 0.0])).verdict == NOT_REPRODUCED
+    # a benefit that grows with labels contradicts the claim
+    assert paper.judge_labeled_size(_labeled([0.05, 0.06, 0.04], [0.2, 0.25, 0.22])).verdict == NOT_REPRODUCED
+
+
+def test_judge_labeled_size_preconditions():
+    """Defect 2: no SSL benefit at the fewest labels, or an unfitted supervised baseline: inconclusive."""
+    v = paper.judge_labeled_size(_labeled([-0.2, -0.25, -0.22], [0.0, 0.0, 0.0]))
+    assert v.verdict == INCONCLUSIVE and "SSL helps at the fewest labels" in v.note
+    v = paper.judge_labeled_size(_labeled([0.2, 0.25, 0.22], [0.0, 0.01, -0.01], supervised_last=0.74, raw_last=0.8))
+    assert v.verdict == INCONCLUSIVE and "supervised baseline has fitted" in v.note
+
+
+def _domain(deltas, learned=0.1):
+    arms = ("in-domain", "cross-domain", "pooled-equal", "pooled-2x", "pooled-3-domains")
+    refs = {"raw_pixels": {"linear": 0.7, "knn": 0.6}, "random_init": {"linear": 0.8 - learned, "knn": 0.5}}
+    return {"domain": [{"arms": {a: {"linear": 0.8 - (d if a != "in-domain" else 0.0), "knn": 0.0} for a in arms},
+                        "references": refs} for d in deltas]}
 
 
 def test_judge_domain():
-    def runs(deltas):
-        arms = ("in-domain", "cross-domain", "pooled-equal", "pooled-2x", "pooled-3-domains")
-        return {"domain": [{"arms": {a: {"linear": 0.8 - (d if a != "in-domain" else 0.0), "knn": 0.0} for a in arms}}
-                           for d in deltas]}
-    assert paper.judge_domain(runs([0.05, 0.06, 0.04])).verdict == REPRODUCED
-    assert paper.judge_domain(runs([-0.05, -0.06, -0.04])).verdict == NOT_REPRODUCED
-    assert paper.judge_domain(runs([0.05, -0.06, 0.0])).verdict == INCONCLUSIVE
+    assert paper.judge_domain(_domain([0.05, 0.06, 0.04])).verdict == REPRODUCED
+    assert paper.judge_domain(_domain([-0.05, -0.06, -0.04])).verdict == NOT_REPRODUCED
+    assert paper.judge_domain(_domain([0.05, -0.06, 0.0])).verdict == INCONCLUSIVE
+    v = paper.judge_domain(_domain([0.05, 0.06, 0.04], learned=-0.02))
+    assert v.verdict == INCONCLUSIVE and "in-domain arm" in v.note
+
+
+def _gran(supervised_fine=0.8, raw=0.6):
+    return {"granularity": [{"coarse": {"ssl": 0.9, "supervised": 0.92, "gap": 0.02, "supervised_train": 0.95,
+                                        "raw_pixels_linear": 0.85, "raw_pixels": 0.85, "random_init": 0.8},
+                             "fine": {"ssl": 0.7, "supervised": supervised_fine + e, "gap": supervised_fine - 0.7 + e,
+                                      "supervised_train": 0.9, "raw_pixels_linear": raw, "raw_pixels": 0.6 - e,
+                                      "random_init": 0.6}}
+                            for e in (0, 0.01, 0.02)]}
 
 
 def test_judge_granularity_and_corruption():
-    gran = {"granularity": [{"coarse": {"ssl": 0.9, "supervised": 0.92, "gap": 0.02},
-                             "fine": {"ssl": 0.7, "supervised": 0.8 + e, "gap": 0.1 + e}} for e in (0, 0.01, 0.02)]}
-    assert paper.judge_granularity(gran).verdict == REPRODUCED
+    assert paper.judge_granularity(_gran()).verdict == REPRODUCED
+    v = paper.judge_granularity(_gran(supervised_fine=0.72, raw=0.75))     # supervised below raw pixels
+    assert v.verdict == INCONCLUSIVE and "fitted on fine labels" in v.note
+    refs = {"raw_pixels": {"linear": 0.6}, "random_init": {"linear": 0.6}}
     corr = {"corruption": [{"arms": {"clean": {"linear": 0.8}, "salt_pepper:2": {"linear": 0.79},
-                                     "resolution:2": {"linear": 0.7 + e}, "jpeg:2": {"linear": 0.78}}}
-                           for e in (0, 0.01, -0.01)]}
+                                     "resolution:2": {"linear": 0.7 + e}, "jpeg:2": {"linear": 0.78}},
+                            "references": refs} for e in (0, 0.01, -0.01)]}
     v = paper.judge_corruption(corr)
     assert v.verdict == REPRODUCED and v.measured["resolution_drop_minus_salt_pepper_drop"]["mean"] == pytest.approx(0.09)
+    for r in corr["corruption"]:
+        r["references"] = {"raw_pixels": {"linear": 0.6}, "random_init": {"linear": 0.85}}
+    v = paper.judge_corruption(corr)
+    assert v.verdict == INCONCLUSIVE and "clean arm" in v.note
 
 
 def test_summary_plots_one_figure_per_claim(tmp_path):
@@ -165,3 +271,18 @@ def test_corrupt_pretrained_cache_is_named_and_recomputed(data_env, tmp_path, ca
     import torch
 
     assert "encoder" in torch.load(entry, weights_only=True)  # written again, whole
+
+
+def test_small_preset_follows_lightlys_simclr_recipe():
+    """Defect 6: the small scale's lr is lightly's 0.06 x B/128 (SGD, wd 5e-4) after pretrain_simclr's
+    B/256 scaling, not 0.06 x B/256; it judges on the linear probe; 5 seeds for domain and corruption."""
+    from paperlab.ssl.experiments import EXPERIMENTS
+    for exp in EXPERIMENTS:
+        cfg = exp.make_config("small")
+        assert cfg.optimizer == "sgd" and cfg.weight_decay == 5e-4 and cfg.eval_metric == "linear"
+        assert cfg.lr * cfg.batch_size / 256 == pytest.approx(0.06 * cfg.batch_size / 128)
+        assert cfg.knn_k == 0 and cfg.knn_k_for(cfg.probe_labels) == 20
+    seeds = {c.id: c.seeds for c in paper.CLAIMS}
+    assert seeds["ssl-in-domain-beats-pooled"] == seeds["ssl-robust-to-noise-not-resolution"] == 5
+    corruption = next(e for e in EXPERIMENTS if e.name == "corruption").make_config("small")
+    assert corruption.corruptions == ("salt_pepper:3", "resolution:3")

@@ -1,9 +1,13 @@
+import math
+
 import pytest
 import torch
 
+from paperlab.ssl.models import build_encoder
 from paperlab.ssl.train import (
-    Checkpointer, PretrainSettings, classifier_accuracy, extract_features, knn_accuracy, linear_probe,
-    pretrain_simclr,
+    Checkpointer, ClassifierSettings, Normalizer, PretrainSettings, channel_stats, classifier_accuracy,
+    extract_features, knn_accuracy, knn_k_for_bank, linear_probe, pixel_features, pretrain_simclr,
+    recompute_bn_stats, train_classifier,
 )
 
 
@@ -63,3 +67,56 @@ def test_features_and_accuracy_helpers():
     assert 0.0 <= acc <= 1.0
     with pytest.raises(ValueError, match="uint8"):
         pretrain_simclr(images.float(), _settings(1), seed=0)
+
+
+def test_classifier_budget_follows_label_count():
+    """Defect 1: epochs over the labelled set, with a floor of steps for few labels."""
+    budget = ClassifierSettings(epochs=5, min_steps=300, batch_size=64, lr=1e-3, weight_decay=0.0)
+    assert budget.steps_for(100) == 300                       # floor
+    assert budget.steps_for(10_000) == math.ceil(5 * 10_000 / 64)
+    assert budget.steps_for(60_000) == 4688               # 5 epochs, not a fraction of one
+    seen = []
+    images = torch.randint(0, 256, (40, 1, 28, 28), dtype=torch.uint8)
+    small = ClassifierSettings(epochs=2, min_steps=3, batch_size=8, lr=1e-3, weight_decay=0.0)
+    train_classifier(build_encoder("small_cnn", 1, 4), Normalizer(torch.zeros(1), torch.ones(1)), images,
+                     torch.arange(40) % 2, small, seed=0, progress=lambda it, **kw: seen.extend(it) or seen)
+    assert len(seen) == small.steps_for(40) == 10
+
+
+def test_knn_k_follows_bank_size():
+    """Defect 3: lightly's k=200 for a 50K bank, k=20 for ~10K; small banks never vote with k=200."""
+    assert knn_k_for_bank(50_000) == knn_k_for_bank(60_000) == 200
+    assert knn_k_for_bank(10_000) == knn_k_for_bank(5_000) == 20
+    assert knn_k_for_bank(40) == 4 and knn_k_for_bank(3) == 1
+    from paperlab.ssl.study import StudyConfig
+    assert StudyConfig().knn_k_for(5000) == 20 and StudyConfig(knn_k=7).knn_k_for(5000) == 7
+    from paperlab.core.constraints import validate_config
+    with pytest.raises(ValueError, match="knn_k"):
+        validate_config(StudyConfig(knn_k=-1))
+
+
+def test_recompute_bn_stats_for_the_random_reference():
+    """Defect 4: an untrained encoder's BN running statistics become those of the data."""
+    torch.manual_seed(0)
+    encoder = build_encoder("small_cnn", 1, 4)
+    images = torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    normalize = Normalizer(*channel_stats(images))
+    first_conv, first_bn = encoder.features[0], encoder.features[1]
+    assert torch.equal(first_bn.running_mean, torch.zeros(4))          # the init's statistics
+    with torch.no_grad():
+        pre = first_conv(normalize(images.float() / 255))
+    recompute_bn_stats(encoder, normalize, images, batch_size=64)
+    torch.testing.assert_close(first_bn.running_mean, pre.mean(dim=(0, 2, 3)))
+    torch.testing.assert_close(first_bn.running_var, pre.var(dim=(0, 2, 3), unbiased=True), rtol=1e-4, atol=1e-6)
+    assert not encoder.training and first_bn.momentum == 0.1
+    feats = pixel_features(images)
+    assert feats.shape == (64, 784) and 0.0 <= float(feats.min()) and float(feats.max()) <= 1.0
+
+
+def test_random_init_reference_uses_recomputed_bn():
+    from paperlab.ssl.study import EvalData, StudyConfig, random_init_encoder
+    x = torch.randint(0, 256, (32, 1, 28, 28), dtype=torch.uint8)
+    data = EvalData(x, torch.arange(32) % 2, x[:8], torch.arange(8) % 2)
+    encoder, _ = random_init_encoder(StudyConfig(encoder="small_cnn", width=4), data, seed=0, device="cpu")
+    bn = encoder.features[1]
+    assert int(bn.num_batches_tracked) == 1 and not torch.equal(bn.running_var, torch.ones(4))

@@ -56,6 +56,16 @@ def verdict_if(condition: bool, measured: dict[str, Any], threshold: Any, note: 
     return Verdict(REPRODUCED if condition else NOT_REPRODUCED, measured, threshold, note)
 
 
+def check_preconditions(preconditions: dict[str, bool], measured: dict[str, Any], threshold: Any) -> Verdict | None:
+    """Precondition gate of a judge: None when every named precondition holds, else an `inconclusive`
+    Verdict whose note names the ones that failed (what the comparison presupposes did not happen, so
+    the measurements say nothing about the claim either way)."""
+    failed = [name for name, holds in preconditions.items() if not holds]
+    if not failed:
+        return None
+    return Verdict(INCONCLUSIVE, measured, threshold, "precondition not met: " + "; ".join(failed))
+
+
 def mean_ci(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     """Mean and a Student-t confidence interval; a single value gives a zero-width interval."""
     arr = np.asarray([float(v) for v in values], dtype=float)
@@ -122,12 +132,3 @@ def format_claims_table(claims: list[dict[str, Any]], markdown: bool = False, wi
         if row.get("note"):
             lines.append(f"    note:      {row['note'][:width]}")
     return "\n".join(lines)
-
-
-def require(conditions: dict[str, bool], measured: dict[str, Any], threshold: Any) -> Verdict | None:
-    """A judge's precondition gate: `inconclusive` naming every failed condition (the dict's keys say what
-    was required), or None when all hold. Use: `if (v := require({...}, measured, threshold)): return v`."""
-    failed = [what for what, ok in conditions.items() if not ok]
-    if failed:
-        return Verdict(INCONCLUSIVE, measured, threshold, "precondition failed: " + "; ".join(failed))
-    return None

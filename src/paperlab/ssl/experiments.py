@@ -15,32 +15,43 @@ from paperlab.core.experiment import Experiment
 from paperlab.core.plots import new_figure
 from paperlab.datasets.corruptions import CORRUPTION_SEVERITIES
 from paperlab.ssl.study import (
-    Arm, EvalData, StudyConfig, configure_threads, frozen_eval, pretrained_encoder, supervised_accuracy,
+    Arm, EvalData, StudyConfig, cached_references, configure_threads, frozen_eval, pretrained_encoder,
+    supervised_scores,
 )
-from paperlab.ssl.models import build_encoder
-from paperlab.ssl.train import Normalizer, channel_stats
+
+# The size mapping (here -> the paper), shown beside the measured numbers in the claims table.
+PAPER_SIZES = {1000: "50K", 5000: "250K", 20000: "500K", 60000: "1M"}
+DOMAIN_PAPER_ARMS = {"in-domain": "250K in-domain", "cross-domain": "250K of another domain",
+                     "pooled-equal": "250K mix", "pooled-2x": "500K mix", "pooled-3-domains": "1M mix"}
+
+
+def size_mapping(sizes) -> str:
+    return ", ".join(f"{n} ~ {PAPER_SIZES.get(n, '(unmapped)')}" for n in sizes)
+
+
+# lightly's CIFAR-10 benchmark recipe for SimCLR: SGD (momentum 0.9, wd 5e-4, cosine), lr = 0.06 x B/128.
+# pretrain_simclr scales the configured lr by B/256 (SimCLR's convention), so the configured value is 0.12.
+SMALL_LR = 0.06 * 256 / 128
 
 # Scale presets shared by all five experiments (tiny: tests; quick: minutes on 2 CPU cores).
 COMMON_SCALES = {
     "tiny": {"encoder": "small_cnn", "width": 4, "head_hidden": 16, "head_out": 8, "batch_size": 16,
              "pretrain_steps": 2, "temperature": 0.5, "optimizer": "adam", "lr": 1e-3, "jitter_strength": 0.5,
-             "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 40, "test_size": 30, "knn_k": 10, "probe_max_iter": 20,
-             "classifier_steps": 2, "classifier_batch_size": 16, "cpu_threads": 1},
+             "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 40, "test_size": 30, "probe_max_iter": 20,
+             "classifier_epochs": 1, "classifier_min_steps": 2, "classifier_batch_size": 16, "cpu_threads": 1},
     "quick": {"encoder": "small_cnn", "width": 16, "head_hidden": 128, "head_out": 64, "batch_size": 256,
               "pretrain_steps": 100, "temperature": 0.5, "optimizer": "adam", "lr": 2e-3, "jitter_strength": 0.5,
               "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 5000, "test_size": 5000,
-              "classifier_steps": 100, "classifier_batch_size": 128, "eval_metric": "knn", "cpu_threads": 1},
+              "classifier_epochs": 5, "classifier_min_steps": 500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
+              "eval_metric": "knn", "cpu_threads": 1},
+    # small: designed by short 1-thread measurements (docs/ssl.md, "small scale"): ~2 h for the study on 2 cores
     "small": {"encoder": "small_cnn", "width": 32, "head_hidden": 512, "head_out": 128, "batch_size": 256,
-              "pretrain_steps": 2000, "temperature": 0.5, "optimizer": "sgd", "lr": 0.06, "weight_decay": 5e-4,
-              "jitter_strength": 0.5, "blur_p": 0.0, "probe_labels": 10000, "test_size": 10000,
-              "classifier_steps": 1000, "cpu_threads": 1},
+              "pretrain_steps": 500, "temperature": 0.5, "optimizer": "sgd", "lr": SMALL_LR, "weight_decay": 5e-4,
+              "jitter_strength": 0.5, "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 10000, "test_size": 10000,
+              "classifier_epochs": 4, "classifier_min_steps": 1500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
+              "eval_metric": "linear", "cpu_threads": 1},
     "paper": {},
 }
-
-
-# Supervised training / fine-tuning at quick scale: 100 steps left the GAP small CNN at ~47% even on
-# its training images; 300 steps of B=64 at lr 3e-3 reach ~75% (5K labels) in under a minute.
-QUICK_CLASSIFIER = {"classifier_steps": 300, "classifier_batch_size": 64, "classifier_lr": 3e-3}
 
 
 def _scales(**per_scale: dict) -> dict:
@@ -51,6 +62,22 @@ def _fashion_arm(n: int) -> Arm:
     return Arm(f"fashion-{n}", fashion=n)
 
 
+def references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str = "fine",
+               key: str = "references") -> dict:
+    """Raw-pixel and random-init scores on ``data`` (n_labels of ``labels``), computed once per run
+    (saved as a partial) and shared between experiments through the reference cache."""
+    if key not in run.partial:
+        refs = cached_references(run, cfg, data, n_labels, labels)
+        run.log(phase="eval", reference=key, **{f"{name}_{m}": v[m] for name, v in refs.items() for m in ("linear", "knn")})
+        run.save_partial(key, refs)
+    return run.partial[key]
+
+
+def _reference_lines(ax, refs: dict, metric: str) -> None:
+    for name, ls in (("raw_pixels", ":"), ("random_init", "--")):
+        ax.axhline(refs[name][metric], color="gray", ls=ls, label=f"{name.replace('_', ' ')} ({metric})")
+
+
 # ---------------------------------------------------------------------------------------------
 @dataclass
 class UnlabeledSizeConfig(StudyConfig):
@@ -59,12 +86,11 @@ class UnlabeledSizeConfig(StudyConfig):
 
 
 def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
-    """Pre-train on growing unlabelled subsets; linear probe / kNN with a fixed labelled set."""
+    """Pre-train on growing unlabelled subsets; linear probe / kNN with a fixed labelled set,
+    beside the raw-pixel and random-init references on the same labelled set."""
     configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
-    if "random-init" not in run.partial:     # reference: the same encoder, untrained
-        encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device).eval()
-        run.save_partial("random-init", frozen_eval(encoder, Normalizer(*channel_stats(data.train_x)), data, cfg))
+    refs = references(run, cfg, data, cfg.probe_labels)
     for n in cfg.sizes:
         key = str(n)
         if key not in run.partial:
@@ -74,15 +100,15 @@ def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
     linear = [run.partial[str(n)]["linear"] for n in cfg.sizes]
     knn = [run.partial[str(n)]["knn"] for n in cfg.sizes]
     fig, ax = new_figure()
-    ax.plot(cfg.sizes, linear, marker="o", label="linear probe")
-    ax.plot(cfg.sizes, knn, marker="s", label="kNN")
-    ax.axhline(run.partial["random-init"]["linear"], color="gray", ls="--", label="random init (linear)")
+    ax.plot(cfg.sizes, linear, marker="o", label="SimCLR linear probe")
+    ax.plot(cfg.sizes, knn, marker="s", label="SimCLR kNN")
+    _reference_lines(ax, refs, "linear")
     ax.set(xscale="log", xlabel="unlabelled pretraining images", ylabel="test accuracy",
            title=f"unlabeled-size (seed {run.seed})")
     ax.legend()
     run.save_figure(fig, "unlabeled_size")
-    return {"sizes": list(cfg.sizes), "linear": linear, "knn": knn, "random_init": run.partial["random-init"],
-            "metric": cfg.eval_metric}
+    return {"sizes": list(cfg.sizes), "linear": linear, "knn": knn, "knn_k": run.partial[str(cfg.sizes[-1])]["knn_k"],
+            "references": refs, "metric": cfg.eval_metric}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +120,8 @@ class LabeledSizeConfig(StudyConfig):
 
 
 def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
-    """SimCLR + fine-tuning vs supervised from scratch (same encoder, same steps) per label count."""
+    """SimCLR + fine-tuning vs supervised from scratch (same encoder, same epochs) per label count,
+    with the linear probe of SimCLR, raw-pixel and random-init features on the same labels."""
     configure_threads(cfg, run.device)
     pretrained = pretrained_encoder(run, cfg, _fashion_arm(cfg.pretrain_size))
     for n in cfg.label_sizes:
@@ -102,18 +129,26 @@ def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
         if key in run.partial:
             continue
         data = EvalData.fashion(cfg, run.seed, run.device, n_labels=n)
+        refs = references(run, cfg, data, n, key=f"references-{n}")
         scores = {
-            "ssl_finetune": supervised_accuracy(run, cfg, data, init=pretrained, desc=f"finetune-{n}"),
-            "supervised": supervised_accuracy(run, cfg, data, desc=f"supervised-{n}"),
+            "ssl_finetune": supervised_scores(run, cfg, data, init=pretrained, desc=f"finetune-{n}"),
+            "supervised": supervised_scores(run, cfg, data, desc=f"supervised-{n}"),
             "ssl_linear": frozen_eval(*pretrained, data, cfg)["linear"],
+            "raw_pixels_linear": refs["raw_pixels"]["linear"], "random_init_linear": refs["random_init"]["linear"],
         }
-        run.log(phase="eval", labels=n, **scores)
+        run.log(phase="eval", labels=n, **{k: v["test"] if isinstance(v, dict) else v for k, v in scores.items()})
         run.save_partial(key, scores)
     out = {"label_sizes": list(cfg.label_sizes)}
-    for name in ("ssl_finetune", "supervised", "ssl_linear"):
+    for name in ("ssl_finetune", "supervised"):
+        out[name] = [run.partial[str(n)][name]["test"] for n in cfg.label_sizes]
+        out[f"{name}_train"] = [run.partial[str(n)][name]["train"] for n in cfg.label_sizes]
+    out["classifier_steps"] = [run.partial[str(n)]["supervised"]["steps"] for n in cfg.label_sizes]
+    out["classifier_epochs"] = [run.partial[str(n)]["supervised"]["epochs"] for n in cfg.label_sizes]
+    for name in ("ssl_linear", "raw_pixels_linear", "random_init_linear"):
         out[name] = [run.partial[str(n)][name] for n in cfg.label_sizes]
     fig, ax = new_figure()
-    for name, marker in (("ssl_finetune", "o"), ("supervised", "s"), ("ssl_linear", "^")):
+    for name, marker in (("ssl_finetune", "o"), ("supervised", "s"), ("ssl_linear", "^"), ("raw_pixels_linear", "x"),
+                         ("random_init_linear", "+")):
         ax.plot(cfg.label_sizes, out[name], marker=marker, label=name)
     ax.set(xscale="log", xlabel="labelled images", ylabel="test accuracy", title=f"labeled-size (seed {run.seed})")
     ax.legend()
@@ -151,6 +186,7 @@ def domain(run, cfg: DomainConfig) -> dict:
     """Pre-train on in-domain, other-domain and pooled sets; evaluate all on Fashion-MNIST."""
     configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
+    refs = references(run, cfg, data, cfg.probe_labels)
     arms = domain_arms(cfg)
     for arm in arms:
         if arm.name not in run.partial:
@@ -160,10 +196,12 @@ def domain(run, cfg: DomainConfig) -> dict:
     fig, ax = new_figure()
     names = [a.name for a in arms]
     ax.bar(names, [run.partial[a][cfg.eval_metric] for a in names])
+    _reference_lines(ax, refs, cfg.eval_metric)
     ax.set(ylabel=f"Fashion-MNIST {cfg.eval_metric} accuracy", title=f"domain (seed {run.seed})")
     ax.tick_params(axis="x", rotation=30)
+    ax.legend(fontsize="small")
     run.save_figure(fig, "domain")
-    return {"arms": {name: run.partial[name] for name in names}, "metric": cfg.eval_metric}
+    return {"arms": {name: run.partial[name] for name in names}, "references": refs, "metric": cfg.eval_metric}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,15 +220,20 @@ def granularity(run, cfg: GranularityConfig) -> dict:
         if level in run.partial:
             continue
         data = EvalData.fashion(cfg, run.seed, run.device, n_labels=cfg.labels, labels=level)
+        refs = references(run, cfg, data, cfg.labels, level, key=f"references-{level}")
         frozen = frozen_eval(*pretrained, data, cfg)
-        scores = {"ssl_linear": frozen["linear"], "ssl_knn": frozen["knn"], "ssl": frozen[cfg.eval_metric],
-                  "supervised": supervised_accuracy(run, cfg, data, desc=f"supervised-{level}")}
+        sup = supervised_scores(run, cfg, data, desc=f"supervised-{level}")
+        scores = {"ssl_linear": frozen["linear"], "ssl_knn": frozen["knn"], "knn_k": frozen["knn_k"],
+                  "ssl": frozen[cfg.eval_metric], "supervised": sup["test"], "supervised_train": sup["train"],
+                  "classifier_steps": sup["steps"], "classifier_epochs": sup["epochs"],
+                  "raw_pixels": refs["raw_pixels"][cfg.eval_metric], "random_init": refs["random_init"][cfg.eval_metric],
+                  "raw_pixels_linear": refs["raw_pixels"]["linear"]}
         scores["gap"] = scores["supervised"] - scores["ssl"]
         run.log(phase="eval", level=level, **scores)
         run.save_partial(level, scores)
     fig, ax = new_figure()
     levels = ["coarse", "fine"]
-    for name, marker in (("ssl", "o"), ("supervised", "s")):
+    for name, marker in (("ssl", "o"), ("supervised", "s"), ("raw_pixels", "x"), ("random_init", "+")):
         ax.plot(levels, [run.partial[lv][name] for lv in levels], marker=marker,
                 label=f"SimCLR {cfg.eval_metric}" if name == "ssl" else name)
     ax.set(ylabel="test accuracy", title=f"granularity (seed {run.seed})")
@@ -222,6 +265,7 @@ def corruption(run, cfg: CorruptionConfig) -> dict:
     """Pre-train on corrupted copies of the same images; probe on clean images."""
     configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
+    refs = references(run, cfg, data, cfg.probe_labels)
     arms = [Arm("clean", fashion=cfg.pretrain_size)]
     for text in cfg.corruptions:
         kind, level = parse_corruption(text)
@@ -236,9 +280,11 @@ def corruption(run, cfg: CorruptionConfig) -> dict:
     ax.bar(names, [run.partial[a][cfg.eval_metric] for a in names])
     ax.set(ylabel=f"clean {cfg.eval_metric} accuracy", title=f"corruption of pretraining data (seed {run.seed})",
            ylim=(0.0, None))
+    _reference_lines(ax, refs, cfg.eval_metric)
     ax.tick_params(axis="x", rotation=30)
+    ax.legend(fontsize="small")
     run.save_figure(fig, "corruption")
-    return {"arms": {name: run.partial[name] for name in names}, "metric": cfg.eval_metric}
+    return {"arms": {name: run.partial[name] for name in names}, "references": refs, "metric": cfg.eval_metric}
 
 
 EXPERIMENTS = [
@@ -247,15 +293,20 @@ EXPERIMENTS = [
                _scales(tiny={"sizes": (20, 40, 80)})),
     Experiment("labeled-size", "SimCLR+fine-tune vs supervised from scratch per label count (Fig. 2)",
                LabeledSizeConfig, labeled_size,
-               _scales(tiny={"pretrain_size": 80, "label_sizes": (20, 40)}, quick=QUICK_CLASSIFIER)),
+               _scales(tiny={"pretrain_size": 80, "label_sizes": (20, 40)})),
     Experiment("domain", "in-domain vs other-domain vs pooled pretraining (Table 2)", DomainConfig, domain,
                _scales(tiny={"in_domain_size": 40, "digits_size": 20},
-                       quick={"arms": ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")})),
+                       quick={"arms": ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")},
+                       small={"arms": ("in-domain", "cross-domain", "pooled-2x", "pooled-3-domains")})),
     Experiment("granularity", "SSL-supervised gap on coarse vs fine labels (Fig. 5)", GranularityConfig,
-               granularity, _scales(tiny={"pretrain_size": 80, "labels": 40}, quick={"labels": 5000, **QUICK_CLASSIFIER},
+               granularity, _scales(tiny={"pretrain_size": 80, "labels": 40}, quick={"labels": 5000},
                                     small={"labels": 10000})),
     Experiment("corruption", "pretraining-image corruptions vs linear accuracy (Fig. 4)", CorruptionConfig,
                corruption, _scales(tiny={"pretrain_size": 40, "corruptions": ("salt_pepper:1", "resolution:1")},
                                    quick={"pretrain_size": 20000,
-                                          "corruptions": ("salt_pepper:2", "resolution:2")})),
+                                          "corruptions": ("salt_pepper:2", "resolution:2")},
+                                   # harsher than quick (10% of pixels vs 28->7 px); the clean 5K arm is the
+                                   # in-domain encoder of `domain` (shared through the cache)
+                                   small={"pretrain_size": 5000,
+                                          "corruptions": ("salt_pepper:3", "resolution:3")})),
 ]

@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from paperlab.core.claims import (
-    INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, mean_ci, summarize,
+    INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, mean_ci, summarize,
 )
 from paperlab.core.experiment import Paper
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
-from paperlab.ssl.experiments import EXPERIMENTS, parse_corruption
+from paperlab.ssl.experiments import DOMAIN_PAPER_ARMS, EXPERIMENTS, parse_corruption, size_mapping
 
 SEEDS = 3
+SEEDS_ARMS = 5      # domain and corruption: their quick-scale intervals were wide at 3 seeds
 
 
 def sign_verdict(values: list[float], what: str) -> tuple[str, str]:
@@ -28,6 +29,11 @@ def sign_verdict(values: list[float], what: str) -> tuple[str, str]:
     return INCONCLUSIVE, f"{what}: 95% interval contains 0 ({len(values)} seeds)"
 
 
+def above_zero(values) -> bool:
+    """The 95% interval of paired per-seed differences lies above 0 (needs 2 or more seeds)."""
+    return len(values) >= 2 and mean_ci(values)[1] > 0
+
+
 def metric_of(runs: list[dict]) -> str:
     """The frozen-feature metric the runs were judged on (``eval_metric`` of their config)."""
     return runs[0].get("metric", "linear")
@@ -39,7 +45,43 @@ def combine(verdicts: list[str]) -> str:
     return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
 
 
+def _seeds_condition(runs: list[dict]) -> dict[str, bool]:
+    return {f"at least 2 seeds for a 95% interval (have {len(runs)})": len(runs) >= 2}
+
+
 # ---------------------------------------------------------------------------------------------
+BEATS_REFERENCES = "SimCLR features beat raw pixels and random-init features on this evaluation (both CIs > 0)"
+
+
+def references_check(simclr: list[float], runs_refs: list[dict], metric: str) -> tuple[bool, dict]:
+    """The study's first check on one evaluation: paired differences SimCLR minus raw pixels and
+    SimCLR minus random init (BN recomputed), per seed. Returns (both intervals above 0, measured)."""
+    diffs = {ref: [s - r[ref][metric] for s, r in zip(simclr, runs_refs)] for ref in ("raw_pixels", "random_init")}
+    measured = {f"{ref}_{metric}": summarize([r[ref][metric] for r in runs_refs]) for ref in diffs}
+    measured |= {f"simclr_minus_{ref}": summarize(d) for ref, d in diffs.items()}
+    return all(above_zero(d) for d in diffs.values()), measured
+
+
+def judge_beats_references(results: dict[str, list[dict]]) -> Verdict:
+    """The study's first check: the largest-set SimCLR encoder's features beat raw pixels and
+    random-init features on the same labelled set. Every other judge applies the same check to its
+    own evaluation as a precondition."""
+    runs = results["unlabeled-size"]
+    metric, sizes = metric_of(runs), runs[0]["sizes"]
+    simclr = [r[metric][-1] for r in runs]
+    _, refs_measured = references_check(simclr, [r["references"] for r in runs], metric)
+    measured = {"size_mapping": size_mapping(sizes), "knn_k": runs[0].get("knn_k"),
+                f"simclr_{metric}@{sizes[-1]}": summarize(simclr), **refs_measured}
+    threshold = (f"{metric} of SimCLR ({sizes[-1]} images) minus raw pixels and minus random init: "
+                 "both 95% CIs of paired differences > 0")
+    gate = check_preconditions(_seeds_condition(runs), measured, threshold)
+    if gate:
+        return gate
+    diffs = {ref: [s - r["references"][ref][metric] for s, r in zip(simclr, runs)] for ref in ("raw_pixels", "random_init")}
+    verdicts, notes = zip(*(sign_verdict(d, f"SimCLR minus {ref}") for ref, d in diffs.items()))
+    return Verdict(combine(list(verdicts)), measured, threshold, "; ".join(notes))
+
+
 def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["unlabeled-size"]
     sizes, metric = runs[0]["sizes"], metric_of(runs)
@@ -48,44 +90,72 @@ def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     first = [(r[metric][1] - r[metric][0]) / math.log2(sizes[1] / sizes[0]) for r in runs]
     last = [(r[metric][-1] - r[metric][-2]) / math.log2(sizes[-1] / sizes[-2]) for r in runs]
     diff = [f - s for f, s in zip(first, last)]
+    total = [r[metric][-1] - r[metric][0] for r in runs]
+    measured = {"size_mapping": size_mapping(sizes)}      # first: the claims table shows it
+    measured |= {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
+    measured |= {"gain_largest_minus_smallest": summarize(total), "gain_per_doubling_first": summarize(first),
+                 "gain_per_doubling_last": summarize(last), "first_minus_last": summarize(diff),
+                 "knn_k": runs[0].get("knn_k")}
+    beats, refs_measured = references_check([r[metric][-1] for r in runs], [r["references"] for r in runs], metric)
+    measured |= refs_measured
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES: beats,
+                     f"more unlabelled data helps at all ({sizes[-1]} minus {sizes[0]} images, CI > 0)": above_zero(total)}
+    measured["preconditions"] = preconditions
+    threshold = (f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} "
+                 "(95% CI of difference > 0)")
     verdict, note = sign_verdict(diff, "first-step gain per doubling minus last-step gain per doubling")
-    measured = {f"{metric}@{n}": summarize([r[metric][i] for r in runs]) for i, n in enumerate(sizes)}
-    measured[f"random_init_{metric}"] = summarize([r["random_init"][metric] for r in runs])
-    measured |= {"gain_per_doubling_first": summarize(first), "gain_per_doubling_last": summarize(last),
-                 "first_minus_last": summarize(diff)}
-    return Verdict(verdict, measured,
-                   f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} (95% CI of difference > 0)",
-                   note)
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
 def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
     runs = results["labeled-size"]
     sizes = runs[0]["label_sizes"]
     gaps = np.array([[ft - sup for ft, sup in zip(r["ssl_finetune"], r["supervised"])] for r in runs])
-    v_small, n_small = sign_verdict(list(gaps[:, 0]), f"SSL benefit at {sizes[0]} labels")
-    v_shrink, n_shrink = sign_verdict(list(gaps[:, 0] - gaps[:, -1]),
-                                      f"benefit at {sizes[0]} minus benefit at {sizes[-1]} labels")
+    fitted = [r["supervised"][-1] - r["raw_pixels_linear"][-1] for r in runs]
     meet = None
     for i, n in enumerate(sizes):
-        _, low, high = mean_ci(gaps[:, i])
-        if low <= 0:          # benefit no longer distinguishable from 0 (or negative)
+        if mean_ci(gaps[:, i])[1] <= 0:          # benefit no longer distinguishable from 0 (or negative)
             meet = n
             break
     measured = {f"benefit@{n}": summarize(gaps[:, i]) for i, n in enumerate(sizes)}
-    measured |= {f"supervised@{n}": summarize([r["supervised"][i] for r in runs]) for i, n in enumerate(sizes)}
+    for key in ("supervised", "supervised_train", "ssl_finetune", "raw_pixels_linear"):
+        measured |= {f"{key}@{n}": summarize([r[key][i] for r in runs]) for i, n in enumerate(sizes)}
+    measured["classifier_steps"] = runs[0]["classifier_steps"]
+    measured["supervised_minus_raw_pixels@" + str(sizes[-1])] = summarize(fitted)
     measured["curves_meet_at_labels"] = meet
-    note = f"{n_small}; {n_shrink}; curves meet at " + (f"{meet} labels" if meet else "no label count in the grid")
-    return Verdict(combine([v_small, v_shrink]), measured,
-                   "fine-tune minus supervised > 0 at the fewest labels and larger there than at the most labels "
-                   "(95% CIs)", note)
+    beats, refs_measured = references_check(
+        [r["ssl_linear"][-1] for r in runs],
+        [{"raw_pixels": {"linear": r["raw_pixels_linear"][-1]}, "random_init": {"linear": r["random_init_linear"][-1]}}
+         for r in runs], "linear")
+    measured |= {f"{k}@{sizes[-1]}": v for k, v in refs_measured.items()}
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + f" (linear probe, {sizes[-1]} labels)": beats,
+                     f"SSL helps at the fewest labels (fine-tune minus supervised at {sizes[0]}, CI > 0)":
+                         above_zero(gaps[:, 0]),
+                     f"the supervised baseline has fitted (it beats a linear probe on raw pixels at {sizes[-1]} "
+                     "labels, CI > 0)": above_zero(fitted)}
+    measured["preconditions"] = preconditions
+    threshold = (f"benefit (fine-tune minus supervised) at {sizes[0]} labels minus benefit at {sizes[-1]} labels: "
+                 "95% CI > 0")
+    gate = check_preconditions(preconditions, measured, threshold)
+    if gate:
+        return gate
+    verdict, note = sign_verdict(list(gaps[:, 0] - gaps[:, -1]),
+                                 f"benefit at {sizes[0]} minus benefit at {sizes[-1]} labels")
+    return Verdict(verdict, measured, threshold,
+                   note + "; curves meet at " + (f"{meet} labels" if meet else "no label count in the grid"))
 
 
 def judge_domain(results: dict[str, list[dict]]) -> Verdict:
     runs = results["domain"]
     metric = metric_of(runs)
-    measured, verdicts, notes = {}, [], []
+    mapping = ", ".join(f"{arm} {runs[0]['arms'][arm].get('images', '?')} ~ {DOMAIN_PAPER_ARMS[arm]}"
+                        for arm in runs[0]["arms"] if arm in DOMAIN_PAPER_ARMS)
+    measured, verdicts, notes = {"size_mapping": mapping}, [], []    # first: the claims table shows it
     for arm in runs[0]["arms"]:
         measured[f"{metric}[{arm}]"] = summarize([r["arms"][arm][metric] for r in runs])
+    beats, refs_measured = references_check([r["arms"]["in-domain"][metric] for r in runs],
+                                            [r["references"] for r in runs], metric)
+    measured |= refs_measured
     for other in ("cross-domain", "pooled-2x", "pooled-3-domains"):
         if other not in runs[0]["arms"]:
             raise ValueError(f"the domain claim needs the {other!r} arm")
@@ -94,20 +164,35 @@ def judge_domain(results: dict[str, list[dict]]) -> Verdict:
         verdict, note = sign_verdict(diff, f"in-domain minus {other}")
         verdicts.append(verdict)
         notes.append(note)
-    return Verdict(combine(verdicts), measured,
-                   f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)",
-                   "; ".join(notes))
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + " (in-domain arm)": beats}
+    measured["preconditions"] = preconditions
+    threshold = f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)"
+    return check_preconditions(preconditions, measured, threshold) or Verdict(
+        combine(verdicts), measured, threshold, "; ".join(notes))
 
 
 def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
     runs = results["granularity"]
     diff = [r["fine"]["gap"] - r["coarse"]["gap"] for r in runs]
-    verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
     measured = {f"{k}[{level}]": summarize([r[level][k] for r in runs])
-                for level in ("coarse", "fine") for k in ("ssl", "supervised", "gap")}
+                for level in ("coarse", "fine") for k in ("ssl", "supervised", "supervised_train", "raw_pixels_linear",
+                                                         "random_init", "gap")}
     measured["gap_growth"] = summarize(diff)
-    return Verdict(verdict, measured, f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)",
-                   note)
+    measured["knn_k"] = runs[0]["fine"].get("knn_k")
+    preconditions = dict(_seeds_condition(runs))
+    for level in ("coarse", "fine"):
+        fitted = [r[level]["supervised"] - r[level]["raw_pixels_linear"] for r in runs]
+        preconditions[f"the supervised baseline has fitted on {level} labels (beats a raw-pixel linear probe, "
+                      "CI > 0)"] = above_zero(fitted)
+    beats, refs_measured = references_check([r["fine"]["ssl"] for r in runs],
+                                            [{ref: {"m": r["fine"][ref]} for ref in ("raw_pixels", "random_init")}
+                                             for r in runs], "m")
+    measured |= {k.replace("_m", "") + "[fine]": v for k, v in refs_measured.items()}
+    preconditions[BEATS_REFERENCES + " (fine labels)"] = beats
+    measured["preconditions"] = preconditions
+    threshold = f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)"
+    verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
 def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
@@ -126,14 +211,23 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     measured = {f"drop[{name}]": summarize([r["arms"]["clean"][metric] - r["arms"][name][metric] for r in runs])
                 for name in arms if name != "clean"}
     measured[f"clean_{metric}"] = summarize([r["arms"]["clean"][metric] for r in runs])
+    beats, refs_measured = references_check([r["arms"]["clean"][metric] for r in runs],
+                                            [r["references"] for r in runs], metric)
+    measured |= refs_measured
     diff = [r["arms"][f"salt_pepper:{level}"][metric] - r["arms"][f"resolution:{level}"][metric] for r in runs]
     measured["resolution_drop_minus_salt_pepper_drop"] = summarize(diff)
+    preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + " (clean arm)": beats}
+    measured["preconditions"] = preconditions
+    threshold = f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)"
     verdict, note = sign_verdict(diff, f"resolution drop minus salt-and-pepper drop at severity {level}")
-    return Verdict(verdict, measured,
-                   f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)", note)
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
 CLAIMS = [
+    Claim("ssl-simclr-beats-references",
+          "SimCLR features beat raw pixels and random features (the study's first check: every other claim "
+          "requires it on its own evaluation and is inconclusive otherwise).",
+          ["unlabeled-size"], judge_beats_references, seeds=SEEDS, source="issue"),
     Claim("ssl-unlabeled-size-saturates",
           "The SSL models being tested here seem to roughly saturate at unsupervised dataset sizes of around "
           "500K; the comparative jump from dataset sizes of 500K to 1M is fairly small.",
@@ -146,7 +240,7 @@ CLAIMS = [
     Claim("ssl-in-domain-beats-pooled",
           "A dataset of 250K in-dataset images does better than a 500K dataset of images from mixed datasets, "
           "and does notably better than a 1M dataset of mixed images.",
-          ["domain"], judge_domain, seeds=SEEDS),
+          ["domain"], judge_domain, seeds=SEEDS_ARMS),
     Claim("ssl-gap-grows-with-granularity",
           "SSL seems to perform more closely to SL on a course label set; when the label set gets more "
           "granular, ... the gap between SSL and SL grows.",
@@ -154,7 +248,7 @@ CLAIMS = [
     Claim("ssl-robust-to-noise-not-resolution",
           "SSL was much more robust to adding salt-and-pepper noise than it was to removing high-frequency "
           "information in the form of reducing the images to a lower resolution.",
-          ["corruption"], judge_corruption, seeds=SEEDS),
+          ["corruption"], judge_corruption, seeds=SEEDS_ARMS),
 ]
 
 
@@ -165,6 +259,11 @@ def _arms_figure(runs: list[dict], ylabel: str, title: str, color: str):
     stats = np.array([mean_ci([r["arms"][n][metric] for r in runs]) for n in names])
     fig, ax = new_figure(size=(6, 3.6))
     ax.bar(names, stats[:, 0], yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]], capsize=4, color=color)
+    if "references" in runs[0]:
+        for ref, ls in (("raw_pixels", ":"), ("random_init", "--")):
+            ax.axhline(float(np.mean([r["references"][ref][metric] for r in runs])), color="gray", ls=ls,
+                       label=ref.replace("_", " "))
+        ax.legend(fontsize="small")
     ax.set(ylabel=ylabel.format(metric=metric), ylim=(0.0, min(1.0, float(stats[:, 2].max()) + 0.05)),
            title=f"{title} ({len(runs)} seeds, 95% CI)")  # bars start at 0: a bar's length is its value
     ax.tick_params(axis="x", rotation=25)
@@ -186,9 +285,10 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         fig, ax = new_figure()
         for key, label in (("linear", "SimCLR linear probe"), ("knn", "SimCLR kNN")):
             plot_mean_ci(ax, sizes, [[r[key][i] for r in runs] for i in range(len(sizes))], label)
-        for key, ls in (("linear", "--"), ("knn", ":")):
-            ax.axhline(float(np.mean([r["random_init"][key] for r in runs])), color="gray", ls=ls,
-                       label=f"random init, {key}")
+        for ref, color in (("raw_pixels", "black"), ("random_init", "gray")):
+            for key, ls in (("linear", "--"), ("knn", ":")):
+                ax.axhline(float(np.mean([r["references"][ref][key] for r in runs])), color=color, ls=ls,
+                           label=f"{ref.replace('_', ' ')}, {key}")
         ax.set(xscale="log", xlabel="unlabelled pretraining images (Fashion-MNIST)", ylabel="test accuracy",
                title=f"Pretraining-set size ({len(runs)} seeds, 95% CI)")
         ax.legend()
@@ -198,7 +298,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         sizes = runs[0]["label_sizes"]
         fig, ax = new_figure()
         for key, label in (("ssl_finetune", "SimCLR + fine-tune"), ("supervised", "supervised from scratch"),
-                           ("ssl_linear", "SimCLR linear probe")):
+                           ("ssl_linear", "SimCLR linear probe"), ("raw_pixels_linear", "raw pixels, linear probe")):
             plot_mean_ci(ax, sizes, [[r[key][i] for r in runs] for i in range(len(sizes))], label)
         ax.set(xscale="log", xlabel="labelled images", ylabel="test accuracy",
                title=f"Labelled-set size ({len(runs)} seeds, 95% CI)")

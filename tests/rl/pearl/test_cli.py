@@ -53,7 +53,7 @@ def test_sample_efficiency_needs_both_methods_to_learn():
     flat = _curve([1e4, 1e5, 2e5, 4e5, 8e5], [-21, -19.5, -21, -21.3, -21])
     verdict = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": flat})})
     assert verdict.verdict == INCONCLUSIVE
-    assert "precondition failed: rl2 learned" in verdict.measured["rl2"]["note"]
+    assert "precondition not met: rl2 learned" in verdict.measured["rl2"]["note"]
     stuck = _curve([1e3, 2e3, 4e3, 8e3], [-20, -20.5, -19.8, -20])
     slow = _curve([1e4, 1e5, 1e6, 2e6], [-20, -20, -5, -5])
     verdict = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(stuck, {"rl2": slow})})

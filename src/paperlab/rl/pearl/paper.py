@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from paperlab.core.claims import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, mean_ci, require,
+from paperlab.core.claims import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, mean_ci,
                                   summarize)
 from paperlab.core.experiment import Experiment, Paper
 from paperlab.rl.pearl.experiments import (BASELINES, ContextSamplingConfig, EncoderAblationConfig, SampleEfficiencyConfig,
@@ -165,8 +165,8 @@ def _compare_to_baseline(runs: list[dict], base: str, target: float) -> Verdict:
             "kinds": [s["levels"][key]["kind"] for s in per_seed]}
     threshold = (f"{base}/PEARL env steps to {PRIMARY_FRACTION:.0%} of the way from the common start to the "
                  f"common plateau >= {target:g}x (95% CI of the geometric mean over seeds; paper: 20-100x)")
-    gate = require({f"{m} learned in every seed (plateau - start >= {LEARNED_FRACTION:g}*|start|)": all(v)
-                    for m, v in learned.items()}, measured, threshold)
+    gate = check_preconditions({f"{m} learned in every seed (plateau - start >= {LEARNED_FRACTION:g}*|start|)": all(v)
+                                for m, v in learned.items()}, measured, threshold)
     if gate:
         return gate
     kinds = {r["kind"] for r in primary}
