@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from paperlab.core.linear import Linear
+
 
 class SmallCNN(nn.Module):
     """conv-BN-ReLU blocks at widths w, 2w, 4w with 2x2 max-pooling, then global average pooling."""
@@ -115,8 +117,9 @@ class ProjectionHead(nn.Module):
 
     def __init__(self, in_dim: int, hidden_dim: int = 2048, out_dim: int = 128):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(in_dim, hidden_dim, bias=False), nn.BatchNorm1d(hidden_dim),
-                                 nn.ReLU(inplace=True), nn.Linear(hidden_dim, out_dim))
+        # Linear: paperlab.core.linear's oneDNN fp32 backend (the convolutions already run on oneDNN)
+        self.net = nn.Sequential(Linear(in_dim, hidden_dim, bias=False), nn.BatchNorm1d(hidden_dim),
+                                 nn.ReLU(inplace=True), Linear(hidden_dim, out_dim))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.net(h)
