@@ -14,6 +14,12 @@ pytestmark = pytest.mark.skipif(not lin.onednn_available(), reason="this torch b
 RTOL, ATOL = 2e-5, 2e-5   # fp32 rounding of sums over a few hundred terms with a different order
 
 
+@pytest.fixture(autouse=True)
+def every_layer_fast(monkeypatch):
+    """The test shapes are small: take the fast path for every layer so that it is what is tested."""
+    monkeypatch.setattr(lin, "MIN_MACS", 0)
+
+
 def test_pinned_private_api():
     """The fast path relies on these private torch ops; fail loudly if an upgrade changes them."""
     schema = str(torch.ops.mkldnn._linear_pointwise.default._schema)
@@ -96,12 +102,13 @@ def test_double_backward_is_exact():
         torch.testing.assert_close(a, r, rtol=1e-4, atol=1e-5)
 
 
-def test_fallbacks_are_the_plain_path():
+def test_fallbacks_are_the_plain_path(monkeypatch):
     torch.manual_seed(3)
     w, b = torch.randn(8, 5), torch.randn(8)
-    small = torch.randn(lin.MIN_ROWS - 1, 5)                 # too few rows: plain F.linear, bit for bit
+    monkeypatch.setattr(lin, "MIN_MACS", 40 * 5 * 8)
+    small = torch.randn(39, 5)                 # below MIN_MACS: plain F.linear, bit for bit
     assert torch.equal(lin.linear(small, w, b), F.linear(small, w, b))
-    big = torch.randn(lin.MIN_ROWS + 10, 5)
+    big = torch.randn(50, 5)
     with lin.onednn_linear(False):
         assert not lin.onednn_linear_enabled()
         assert torch.equal(lin.linear(big, w, b, relu=True), F.linear(big, w, b).relu())
@@ -116,7 +123,7 @@ def test_fast_path_is_taken(monkeypatch):
     calls = []
     real = lin._mm
     monkeypatch.setattr(lin, "_mm", lambda *a, **k: calls.append(1) or real(*a, **k))
-    lin.linear(torch.randn(lin.MIN_ROWS, 4), torch.randn(3, 4))
+    lin.linear(torch.randn(5, 4), torch.randn(3, 4))
     assert calls
 
 

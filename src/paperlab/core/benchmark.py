@@ -105,6 +105,18 @@ def matmul_peak_gflops(repeats: int = 5) -> dict[str, float]:
         "shape": f"{n}x{n}x{n}", "numpy_blas": _numpy_blas()}
 
 
+def matmul_flops(fn: Callable[[], Any]) -> int:
+    """Matmul/convolution FLOPs of one call of ``fn`` (forward and backward), counted by torch's
+    ``FlopCounterMode`` on the plain path (it does not see the oneDNN op; the work is the same)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from paperlab.core import linear
+
+    with linear.onednn_linear(False), FlopCounterMode(display=False) as counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
 def _numpy_blas() -> str:
     try:
         from threadpoolctl import threadpool_info

@@ -1,21 +1,23 @@
 """The one fp32 linear-layer backend of every torch model in paperlab (RL networks and ensembles, SIREN, SSL heads).
 
-On this project's CPU (AMD EPYC, AVX-512, torch 2.13 CPU wheel), torch's default fp32 matmul (MKL) reaches
-50-95 GFLOP/s on one thread on the shapes of the five papers, oneDNN's fp32 inner-product kernel 90-105
-(``benchmarks/linear_backend.py`` measures it side by side). The gain is largest on widths that are not
-multiples of 16 (PEARL's 300-wide nets: ~1.5x) and small at 256 (~1.1x); below ~128 rows oneDNN's per-call
-overhead loses, so small batches (acting, single states) keep the plain path.
+On this project's CPU (AMD EPYC Zen 4, AVX-512 on two 256-bit FMA pipes, so an fp32 peak of ~32 FLOP/cycle,
+~100 GFLOP/s per core), torch 2.13's default fp32 matmul (MKL) reaches 50-95 GFLOP/s on one thread on the
+shapes of the five papers, oneDNN's fp32 kernels 90-105 (``benchmarks/linear_backend.py`` measures it side by
+side). The gain is largest on widths that are not multiples of 16 (PEARL's 300-wide nets: ~1.3-1.5x per
+layer, forward and dX) and small at 256; oneDNN's dW product measured slower than MKL's, so dW stays on the
+default matmul; below ``MIN_MACS`` per layer oneDNN's per-call overhead loses, so small layers keep the plain
+path. (2x over the default, as once reported, is above this CPU's fp32 peak; only bf16 arithmetic gets there.)
 
 The fast path is a custom autograd function around ``torch.ops.mkldnn._linear_pointwise`` (the op torch's own
 inductor emits for CPU linears) with the ReLU optionally fused into the forward. It computes in fp32 --
 no ``torch.backends.mkldnn.matmul.fp32_precision = "bf16"``, whose contract allows bf16 arithmetic -- so
 results equal ``torch.nn.functional.linear`` to fp32 rounding (only the summation order differs).
-Backward uses the same kernel for dX and dW, and plain differentiable ops when a graph of the gradient is
+Backward uses the same kernel for dX, and plain differentiable ops when a graph of the gradient is
 being built (``create_graph=True``, e.g. SIREN's derivative supervision of baselines), so double backward
 stays exact.
 
 The plain path (``F.linear`` / ``torch.baddbmm``) is used on CUDA, for non-fp32 tensors, where oneDNN is not
-available, for small row counts, and everywhere when switched off: environment variable
+available, for small layers, and everywhere when switched off: environment variable
 ``PAPERLAB_ONEDNN_LINEAR=0`` or :func:`set_onednn_linear` / :func:`onednn_linear` (a context manager).
 ``tests/core/test_linear.py`` pins the private op's signature so a torch upgrade that changes it fails loudly.
 """
@@ -30,9 +32,11 @@ import torch.nn.functional as F
 from torch import nn
 
 ENV_VAR = "PAPERLAB_ONEDNN_LINEAR"
-# Below this many rows oneDNN's per-call overhead (~15 us) exceeds what its faster kernel saves (measured:
-# parity at 100 rows x 256 x 256, 1.2x slower at 16 rows); acting on single states stays on the plain path.
-MIN_ROWS = 128
+# Below this many multiply-adds per layer (rows x in x out) oneDNN's per-call overhead (~15 us) exceeds what its
+# faster kernel saves (forward+backward, measured: 0.4-0.9x at 1-8 M, parity to 1.1x at 16 M, 1.1-1.9x above);
+# small networks and acting on single states stay on the plain path.
+# ``PAPERLAB_ONEDNN_MIN_MACS`` overrides it (0: every fp32 CPU layer, used to check results with and without).
+MIN_MACS = int(os.environ.get("PAPERLAB_ONEDNN_MIN_MACS", 2 ** 24))
 
 _enabled = os.environ.get(ENV_VAR, "1").strip().lower() not in ("0", "false", "off", "no")
 
@@ -65,7 +69,8 @@ def onednn_linear(enabled: bool) -> Iterator[None]:
 
 
 def _fast(x: torch.Tensor, weight: torch.Tensor, rows: int) -> bool:
-    return (_enabled and rows >= MIN_ROWS and x.device.type == "cpu" and x.dtype == torch.float32
+    macs = rows * weight.shape[-1] * weight.shape[-2]
+    return (_enabled and macs >= MIN_MACS and x.device.type == "cpu" and x.dtype == torch.float32
             and weight.dtype == torch.float32 and x.layout == torch.strided and onednn_available())
 
 
@@ -91,13 +96,11 @@ class _OneDNNLinear(torch.autograd.Function):
         if ctx.relu:  # the same rule as torch.relu's backward: pass the gradient where the output is > 0
             grad = torch.ops.aten.threshold_backward(grad, y, 0)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        gx = gw = gb = None
-        if torch.is_grad_enabled():  # create_graph=True: differentiable ops, so double backward is exact
-            gx = grad @ weight if need_x else None
-            gw = grad.t() @ x if need_w else None
-        else:
-            gx = _mm(grad, weight.t()) if need_x else None
-            gw = _mm(x.t(), grad.t()).t() if need_w else None  # (x^T g)^T: oneDNN's fastest layout here
+        gx = gb = None
+        if need_x:  # under create_graph=True differentiable ops, so double backward is exact
+            gx = grad @ weight if torch.is_grad_enabled() else _mm(grad, weight.t())
+        # dW = g^T x: torch's default matmul measured faster than oneDNN's for this transposed product
+        gw = grad.t() @ x if need_w else None
         if need_b and ctx.has_bias:
             gb = grad.sum(0)
         return gx, gw, gb, None
@@ -125,14 +128,13 @@ class _OneDNNEnsembleLinear(torch.autograd.Function):
             grad = torch.ops.aten.threshold_backward(grad, y, 0)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         xs = x.unsqueeze(0).expand(weight.shape[0], *x.shape) if ctx.shared else x
-        gx = gw = gb = None
-        if torch.is_grad_enabled():
-            gx = torch.bmm(grad, weight.transpose(1, 2)) if need_x else None
-            gw = torch.bmm(xs.transpose(1, 2), grad) if need_w else None
-        else:
-            members = range(weight.shape[0])
-            gx = torch.stack([_mm(grad[k], weight[k]) for k in members]) if need_x else None
-            gw = torch.stack([_mm(xs[k].t(), grad[k].t()) for k in members]) if need_w else None
+        gx = gb = None
+        if need_x:
+            if torch.is_grad_enabled():
+                gx = torch.bmm(grad, weight.transpose(1, 2))
+            else:
+                gx = torch.stack([_mm(grad[k], weight[k]) for k in range(weight.shape[0])])
+        gw = torch.bmm(xs.transpose(1, 2), grad) if need_w else None   # as in _OneDNNLinear: default matmul
         if gx is not None and ctx.shared:
             gx = gx.sum(0)
         if need_b:
