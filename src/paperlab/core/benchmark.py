@@ -106,15 +106,28 @@ def matmul_peak_gflops(repeats: int = 5) -> dict[str, float]:
 
 
 def matmul_flops(fn: Callable[[], Any]) -> int:
-    """Matmul/convolution FLOPs of one call of ``fn`` (forward and backward), counted by torch's
-    ``FlopCounterMode`` on the plain path (it does not see the oneDNN op; the work is the same)."""
-    from torch.utils.flop_counter import FlopCounterMode
+    """Matmul/convolution FLOPs of one call of ``fn`` (forward and backward, ``autograd.grad`` included), counted
+    with torch's FLOP formulas (``torch.utils.flop_counter``) on the plain path: they do not know the oneDNN op,
+    and the work is the same. (``FlopCounterMode`` itself cannot run under ``autograd.grad``.)"""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import flop_registry
 
     from paperlab.core import linear
 
-    with linear.onednn_linear(False), FlopCounterMode(display=False) as counter:
+    class Count(TorchDispatchMode):
+        flops = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            formula = flop_registry.get(func._overloadpacket)
+            if formula is not None:
+                self.flops += formula(*args, **kwargs, out_val=out)
+            return out
+
+    with linear.onednn_linear(False), Count() as counter:
         fn()
-    return int(counter.get_total_flops())
+    return int(counter.flops)
 
 
 def _numpy_blas() -> str:
