@@ -196,11 +196,11 @@ def d3rlpy_worker(args) -> None:
     times = {name: [] for name in blocks}
     for block in blocks.values():
         block()
-    for _ in range(args.repeats):
+    for _ in range(args.repeats):   # CPU time, as core.benchmark.interleaved_times (shared machine)
         for name, block in blocks.items():
-            t = time.perf_counter()
+            t = time.process_time()
             block()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(time.process_time() - t)
     labels = {"d3rlpy": f"d3rlpy {d3rlpy.__version__}",
               "d3rlpy-onednn": f"d3rlpy {d3rlpy.__version__} with torch.backends.mkldnn.matmul.fp32_precision='bf16'",
               "paperlab": "paperlab", "paperlab-plain-matmul": "paperlab with PAPERLAB_ONEDNN_LINEAR=0"}
