@@ -223,3 +223,15 @@ def test_default_eval_interval_is_sklearns_under_tol(V):
     np.testing.assert_array_equal(no_tol.loss_history_iterations_, np.arange(6))
     with pytest.raises(ValueError, match="eval_every"):
         NMF(4, eval_every=-1).fit(V)
+
+
+@pytest.mark.parametrize("loss", ["frobenius", "kl"])
+def test_tol_stops_at_the_same_iteration_as_sklearn(V, loss):
+    """Same W0/H0, scikit-learn's defaults for tol and its check interval: the same stopping iteration."""
+    W0, H0 = initialize(V, 4, "random", 0, "float64")
+    for tol in (1e-2, 1e-3):
+        sk = SklearnNMF(4, solver="mu", beta_loss=SK_LOSS[loss], init="custom", tol=tol, max_iter=400)
+        sk.fit_transform(V, W=W0.copy(), H=H0.copy())
+        ours = NMF(4, loss=loss, tol=tol, max_iter=400).fit(V, W=W0.copy(), H=H0.copy())
+        assert ours.n_iter_ == sk.n_iter_
+        assert ours.loss_history_iterations_[-1] == ours.n_iter_

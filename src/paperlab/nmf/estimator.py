@@ -47,8 +47,9 @@ class NMF(TransformerMixin, BaseEstimator):
     init : {"random", "nndsvd", "nndsvda"}
         Initial factors; the paper starts from random matrices.
     max_iter, tol : int, float
-        At most ``max_iter`` iterations (each updates W, then H).  Stops when the objective decrease since
-        the last evaluation, relative to the initial objective, falls below ``tol`` (``tol=0``: never).
+        At most ``max_iter`` iterations (each updates W, then H).  Stops, like scikit-learn, when the decrease
+        of the error ‖V − WH‖_F (KL: √(2D)) since the last evaluation, relative to the initial error, falls
+        below ``tol`` (``tol=0``: never); the iterate at that evaluation is returned.
     learning_rate : float or None
         Fixed step for ``solver="gd"`` (None: the paper's η).  Ignored by "mu".
     backend : {"numpy", "torch"}
@@ -198,24 +199,34 @@ class NMF(TransformerMixin, BaseEstimator):
         history, iterations = [], []
         n_iter = 0
         every = self._eval_interval()
+        converged = False
         for it in range(self.max_iter):
             evaluate = every > 0 and it % every == 0
             if mu and evaluate:
-                W, before = update_W(V, W, H, with_objective=True)
+                W_new, before = update_W(V, W, H, with_objective=True)
             else:
                 before = updates.objective(V, W, H, self.loss) if evaluate else None
-                W = update_W(V, W, H, **step)
-            if update_H:
-                H = update_Hrule(V, W, H, **step)
-            n_iter = it + 1
+                W_new = update_W(V, W, H, **step)
             if evaluate:
                 history.append(before)
                 iterations.append(it)
-                if self.tol > 0 and len(history) >= 2 and (history[-2] - history[-1]) / history[0] < self.tol:
+                if self.tol > 0 and len(history) >= 2 and self._converged(history):
+                    converged = True   # keep the iterate that met tol: `it` iterations, as scikit-learn counts
                     break
-        history.append(updates.objective(V, W, H, self.loss))
-        iterations.append(n_iter)
+            W = W_new
+            if update_H:
+                H = update_Hrule(V, W, H, **step)
+            n_iter = it + 1
+        if not converged:
+            history.append(updates.objective(V, W, H, self.loss))
+            iterations.append(n_iter)
         return W, H, n_iter, history, iterations
+
+    def _converged(self, history) -> bool:
+        """scikit-learn's rule: the decrease of the error ‖V − WH‖_F (KL: √(2D)) since the last evaluation,
+        relative to the initial error, is below tol (the √2 of KL cancels in the ratio)."""
+        errors = [float(np.sqrt(max(h, 0.0))) for h in (history[0], history[-2], history[-1])]
+        return (errors[1] - errors[2]) / errors[0] < self.tol
 
     def _eval_interval(self) -> int:
         if self.eval_every is not None:
