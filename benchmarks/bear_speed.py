@@ -28,6 +28,11 @@ import numpy as np
 D3RLPY_VERSION = "2.8.1"
 VENV = Path.home() / ".paperlab" / "venvs" / f"d3rlpy-{D3RLPY_VERSION}"
 BLOCK = 10          # updates per timed call
+D3RLPY_ACTOR_NOTE = (
+    "d3rlpy 2.8.1's update_alpha backward leaves -d(mmd_loss) in the policy's gradients and its actor loss adds "
+    "+d(mmd_loss) back, so after warm-up d3rlpy's actor gradient equals the SAC-only gradient (measured in issue 9: "
+    "3.8e-8 relative; not re-measured here): its actor ignores the MMD constraint. The two libraries therefore "
+    "cannot be compared at equal results, only at equal work per update (same shapes, batch, samples).")
 
 
 def _shapes():
@@ -72,7 +77,9 @@ def load_benchmark_dataset(data_dir: str):
 def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_episodes: int) -> list[dict]:
     """Interleaved timing of the batched BEAR and the per-member-loop reference at two network shapes."""
     import torch
-    from paperlab.core.benchmark import median_time
+    import copy
+    from paperlab.core.benchmark import interleaved_times, matmul_flops
+    from paperlab.core.linear import onednn_linear
     from paperlab.rl.bear.agents import BEAR
     from paperlab.rl.bear.datasets import load_dataset
     from paperlab.rl.common.envs import evaluate, make_env
@@ -109,17 +116,23 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
                 setattr(agent, name, torch.optim.Adam(module.parameters(), lr=lr))
         return agent
 
+    def block(agent, cfg, fast: bool):
+        def run():
+            with onednn_linear(fast):   # the reference is the straightforward nn.Linear path
+                for _ in range(BLOCK):
+                    agent.update(buf.sample(cfg.batch_size))
+        return run
+
     cases = []
     for shape, cfg in SHAPES.items():
         agents = {impl: build(impl, cfg) for impl in ("paperlab", "per-member-loop")}
-        times: dict[str, list[float]] = {impl: [] for impl in agents}
-        for impl, agent in agents.items():   # warm-up
-            median_time(lambda: [agent.update(buf.sample(cfg.batch_size)) for _ in range(BLOCK)], repeats=1, warmup=0)
-        for _ in range(repeats):             # interleaved, so both see the same machine load
-            for impl, agent in agents.items():
-                times[impl] += median_time(lambda: [agent.update(buf.sample(cfg.batch_size)) for _ in range(BLOCK)],
-                                           repeats=1, warmup=0)["times"]
+        timed = interleaved_times({impl: block(agent, cfg, impl == "paperlab") for impl, agent in agents.items()},
+                                  repeats)
+        times = {impl: t["times"] for impl, t in timed.items()}
         rows = {impl: _timing_row(impl, t) for impl, t in times.items()}
+        for impl, agent in agents.items():
+            rows[impl]["matmul_gflop_per_update"] = matmul_flops(
+                lambda: copy.deepcopy(agent).update(buf.sample(cfg.batch_size))) / 1e9
         cases.append({"case": f"bear-update-{shape}", "impl": "paperlab", "reference": "per-member-loop",
                       "speedup_vs_reference": rows["paperlab"]["updates_per_s"] / rows["per-member-loop"]["updates_per_s"],
                       **rows})
@@ -164,18 +177,41 @@ def d3rlpy_worker(args) -> None:
     ours = BEAR(data.observations.shape[1], data.actions.shape[1], bear_config("d3rlpy", warmup_steps=0))
     buf = ReplayBuffer.from_arrays(data.observations, data.actions, data.rewards, data.next_observations,
                                    data.terminals, seed=0)
+    from paperlab.core.linear import onednn_linear
     ours_block = lambda: [ours.update(buf.sample(256)) for _ in range(BLOCK)]
-    times = {"d3rlpy": [], "paperlab": []}
-    d3rlpy_block(), ours_block()
-    for _ in range(args.repeats):
-        for name, block in (("d3rlpy", d3rlpy_block), ("paperlab", ours_block)):
-            t = time.perf_counter()
+
+    def ours_plain_block():   # paperlab with its oneDNN linear backend switched off
+        with onednn_linear(False):
+            ours_block()
+
+    def d3rlpy_onednn_block():   # d3rlpy with its matmuls routed to oneDNN (the same kernels as ours)
+        torch.backends.mkldnn.matmul.fp32_precision = "bf16"
+        try:
+            d3rlpy_block()
+        finally:
+            torch.backends.mkldnn.matmul.fp32_precision = "none"
+
+    blocks = {"d3rlpy": d3rlpy_block, "d3rlpy-onednn": d3rlpy_onednn_block, "paperlab": ours_block,
+              "paperlab-plain-matmul": ours_plain_block}
+    times = {name: [] for name in blocks}
+    for block in blocks.values():
+        block()
+    for _ in range(args.repeats):   # CPU time, as core.benchmark.interleaved_times (shared machine)
+        for name, block in blocks.items():
+            t = time.process_time()
             block()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(time.process_time() - t)
+    labels = {"d3rlpy": f"d3rlpy {d3rlpy.__version__}",
+              "d3rlpy-onednn": f"d3rlpy {d3rlpy.__version__} with torch.backends.mkldnn.matmul.fp32_precision='bf16'",
+              "paperlab": "paperlab", "paperlab-plain-matmul": "paperlab with PAPERLAB_ONEDNN_LINEAR=0"}
+    import copy
+    from paperlab.core.benchmark import matmul_flops
+    work = {"d3rlpy": matmul_flops(lambda: copy.deepcopy(algo).update(dataset.sample_transition_batch(256))),
+            "paperlab": matmul_flops(lambda: copy.deepcopy(ours).update(buf.sample(256)))}
     rows = {}
     for name, ts in times.items():
         med = float(np.median(ts))
-        rows[name] = {"impl": f"d3rlpy {d3rlpy.__version__}" if name == "d3rlpy" else "paperlab",
+        rows[name] = {"impl": labels[name], "matmul_gflop_per_update": work[name.split("-")[0]] / 1e9,
                       "updates_per_s": BLOCK / med, "median_s_per_update": med / BLOCK,
                       "iqr_s_per_update": float(np.subtract(*np.percentile(ts, [75, 25]))) / BLOCK,
                       "repeats": len(ts)}
@@ -199,7 +235,7 @@ def d3rlpy_worker(args) -> None:
             returns.append(total)
         row.update(score_updates=args.score_updates, final_return=float(np.mean(returns)),
                    normalized_score=data.normalized_score(float(np.mean(returns))))
-    Path(args.worker_out).write_text(json.dumps({"d3rlpy": row, "paperlab": rows["paperlab"]}))
+    Path(args.worker_out).write_text(json.dumps(rows))
 
 
 def main() -> None:
@@ -219,7 +255,7 @@ def main() -> None:
 
     import torch
     torch.set_num_threads(1)
-    from paperlab.core.benchmark import machine_info, write_benchmark_json
+    from paperlab.core.benchmark import machine_info, matmul_peak_gflops, write_benchmark_json
     notes = ["one torch thread per process; the 2-core machine was shared with other jobs, so absolute numbers "
              "are pessimistic and noisy", "dataset: locally built Pendulum-v1 'medium' (quick scale), "
              "the same file for every implementation"]
@@ -239,16 +275,26 @@ def main() -> None:
             worker_out.unlink()
             ref, ours_there = timed["d3rlpy"], timed["paperlab"]
             ours_there.update({k: v for k, v in ours.items() if k.startswith(("score", "final", "normalized"))})
-            cases.append({"case": "bear-update-d3rlpy-256x256-batch256", "impl": "paperlab",
-                          "reference": ref["impl"],
-                          "speedup_vs_reference": ours_there["updates_per_s"] / ref["updates_per_s"],
-                          "paperlab": ours_there, "d3rlpy": ref,
-                          "note": "timed interleaved in one process (d3rlpy's venv importing paperlab)"})
+            for name in ("paperlab", "paperlab-plain-matmul"):
+                for ref_name in ("d3rlpy", "d3rlpy-onednn"):
+                    cases.append({"case": "bear-update-d3rlpy-256x256-batch256", "impl": timed[name]["impl"],
+                                  "reference": timed[ref_name]["impl"],
+                                  "speedup_vs_reference": timed[name]["updates_per_s"] / timed[ref_name]["updates_per_s"],
+                                  name: timed[name], ref_name: timed[ref_name],
+                                  "note": "timed interleaved in one process (d3rlpy's venv importing paperlab)"})
+            notes.append(D3RLPY_ACTOR_NOTE)
         else:
             notes.append(f"d3rlpy worker failed: {proc.stderr[-800:]}")
     elif args.d3rlpy == "skip":
         notes.append("d3rlpy comparison skipped (--d3rlpy skip)")
-    path = write_benchmark_json(args.json, cases, notes=notes)
+    peaks = matmul_peak_gflops()
+    for case in cases:   # achieved matmul GFLOP/s as a fraction of the measured peak of the backend it uses
+        for key, row in case.items():
+            if isinstance(row, dict) and "matmul_gflop_per_update" in row:
+                fast = row["impl"] == "paperlab" or key == "d3rlpy-onednn"
+                row["gflops"] = row["matmul_gflop_per_update"] * row["updates_per_s"]
+                row["fraction_of_matmul_peak"] = row["gflops"] / peaks["onednn_fp32" if fast else "torch_default_fp32"]
+    path = write_benchmark_json(args.json, cases, notes=notes, matmul_peak=peaks)
     print(json.dumps({"written": str(path), "machine": machine_info(), "cases": cases, "notes": notes}, indent=1))
 
 

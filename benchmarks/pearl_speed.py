@@ -7,7 +7,9 @@ Implementations, all computing identical losses on the same batch (checked here 
   - reference: per-task Python loop over encoder, product of Gaussians, KL and SAC losses (authors'
     structure), one Adam per network with PyTorch's default (for-loop) CPU Adam;
   - batched: the whole meta-batch as one tensor program (both Q nets one batched ensemble), same Adam;
-  - batched+fused: as batched, with fused Adam kernels (what the trainer uses).
+  - batched+fused: as batched, with fused Adam kernels (what the trainer uses);
+  - batched+fused, plain matmul: the same with paperlab.core.linear's oneDNN backend switched off.
+The reference runs on torch's default matmul; the batched variants on paperlab.core.linear (oneDNN).
 Also: env steps/s of vectorised collection on point-robot (lockstep over tasks, one policy call per step).
 Usage: python benchmarks/pearl_speed.py --json benchmarks/results/pearl_speed.json
 """
@@ -17,10 +19,11 @@ from __future__ import annotations
 import argparse
 import copy
 
-import numpy as np
 import torch
 
-from paperlab.core.benchmark import format_cases, median_time, write_benchmark_json
+from paperlab.core.benchmark import format_cases, interleaved_times, matmul_flops, matmul_peak_gflops, \
+    write_benchmark_json
+from paperlab.core.linear import MIN_MACS, onednn_linear
 from paperlab.rl.pearl.agent import LearnerSettings, PEARLLearner
 from paperlab.rl.pearl.config import PEARLConfig
 from paperlab.rl.pearl.encoder import sample_latent
@@ -42,8 +45,8 @@ def make_learners(shape: dict) -> dict[str, tuple[PEARLLearner, bool]]:
     fused = copy.deepcopy(base)
     fused.optimizers = {n: torch.optim.Adam(getattr(fused, n).parameters(), lr=settings.lr, fused=True)
                         for n in base.optimizers}
-    return {"per-task loop (reference)": (base, True), "batched": (copy.deepcopy(base), False),
-            "batched+fused": (fused, False)}
+    return {"per-task loop (reference)": (base, True, False), "batched": (copy.deepcopy(base), False, True),
+            "batched+fused": (fused, False, True), "batched+fused, plain matmul": (copy.deepcopy(fused), False, False)}
 
 
 def make_batch(shape: dict, seed: int = 0):
@@ -61,9 +64,10 @@ def check_identical_losses(learners: dict, batch, context, noise) -> float:
     """Largest relative difference of the four losses between each implementation and the reference."""
     worst = 0.0
     ref_losses = None
-    for name, (learner, loop) in learners.items():
+    for name, (learner, loop, fast) in learners.items():
         clone = copy.deepcopy(learner)
-        losses = clone.update(batch, context, noise, per_task_loop=loop)
+        with onednn_linear(fast):
+            losses = clone.update(batch, context, noise, per_task_loop=loop)
         if ref_losses is None:
             ref_losses = losses
         for k, v in losses.items():
@@ -71,21 +75,6 @@ def check_identical_losses(learners: dict, batch, context, noise) -> float:
     if worst > 1e-4:
         raise AssertionError(f"implementations disagree on the losses (max rel diff {worst:.2e})")
     return worst
-
-
-def interleaved_timings(fns: dict, repeats: int) -> dict[str, dict]:
-    """Time the implementations round-robin (one repeat of each per round) so load changes hit all alike."""
-    for fn in fns.values():  # warm-up
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            times[name] += median_time(fn, repeats=1, warmup=0)["times"]
-    out = {}
-    for name, ts in times.items():
-        q = np.percentile(ts, [25, 50, 75])
-        out[name] = {"median": float(q[1]), "iqr": float(q[2] - q[0]), "times": ts}
-    return out
 
 
 def collection_speed(n_tasks: int, repeats: int) -> list[dict]:
@@ -105,7 +94,7 @@ def collection_speed(n_tasks: int, repeats: int) -> list[dict]:
             trainer.rollout(one_env, sample_latent(m1, v1), deterministic=False)
 
     steps = n_tasks * trainer.horizon
-    timings = interleaved_timings({"ref": one_task_at_a_time, "new": lockstep}, repeats)
+    timings = interleaved_times({"ref": one_task_at_a_time, "new": lockstep}, repeats)
     ref, new = timings["ref"], timings["new"]
     case = f"point-robot collection, {n_tasks} tasks x 1 trajectory (H=20)"
     return [
@@ -122,25 +111,39 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    peaks = matmul_peak_gflops()
     cases = []
     for case, shape in SHAPES.items():
         learners = make_learners(shape)
         batch, context, noise = make_batch(shape)
         max_rel = check_identical_losses(learners, batch, context, noise)
-        timings = interleaved_timings({
-            name: (lambda learner=learner, loop=loop: [learner.update(batch, context, noise, per_task_loop=loop)
-                                                       for _ in range(shape["steps"])])
-            for name, (learner, loop) in learners.items()}, args.repeats)
+        def steps(learner, loop, fast):
+            def run():
+                with onednn_linear(fast):
+                    for _ in range(shape["steps"]):
+                        learner.update(batch, context, noise, per_task_loop=loop)
+            return run
+
+        timings = interleaved_times({name: steps(*spec) for name, spec in learners.items()}, args.repeats)
         ref = timings["per-task loop (reference)"]["median"]
         for name, t in timings.items():
+            learner, loop, fast = learners[name]
+            flops = matmul_flops(lambda: copy.deepcopy(learner).update(batch, context, noise, per_task_loop=loop))
+            gflops = flops * shape["steps"] / t["median"] / 1e9
+            # the oneDNN peak applies only where the hidden layers are big enough to take that path
+            onednn = fast and shape["tasks"] * shape["batch"] * max(shape["hidden"]) ** 2 >= MIN_MACS
             cases.append({"case": case, "impl": name, "reference": "per-task loop (reference)",
-                          "speedup_vs_reference": ref / t["median"],
+                          "speedup_vs_reference": ref / t["median"], "onednn_linear": fast,
                           "grad_steps_per_s": shape["steps"] / t["median"], "seconds": t,
-                          "steps_per_repeat": shape["steps"], "max_rel_loss_diff_vs_reference": max_rel})
+                          "steps_per_repeat": shape["steps"], "max_rel_loss_diff_vs_reference": max_rel,
+                          "matmul_gflop_per_step": flops / 1e9, "gflops": gflops,
+                          "fraction_of_matmul_peak": gflops / peaks["onednn_fp32" if onednn else "torch_default_fp32"]})
     cases += collection_speed(16, args.repeats)
     write_benchmark_json(args.json, cases, note="2-core VM shared with other engineers' jobs: timings are noisy "
                          "and pessimistic; the side-by-side ratios are the meaningful numbers.",
-                         torch_threads=1)
+                         torch_threads=1, matmul_peak=peaks,
+                         reference_note="the per-task loop runs with torch's default matmul (PAPERLAB_ONEDNN_LINEAR=0), "
+                         "as the authors' code would; 'plain matmul' isolates the oneDNN backend's share")
     print(format_cases(cases, ["case", "impl", "speedup_vs_reference", "grad_steps_per_s", "env_steps_per_s"]))
 
 

@@ -4,7 +4,8 @@ Cases (5 x 256 SIREN, 3 hidden layers, full batch, Adam):
   fit-<side>        MSE on the image values: forward + backward + Adam step
   laplacian-<side>  MSE on the Laplacian (Poisson supervision): derivatives + backward + Adam step
   gradient-<side>   MSE on the gradient
-impl      = paperlab.siren.models.Siren: omega_0 folded into one addmm per layer, derivatives pushed
+impl      = paperlab.siren.models.Siren: omega_0 folded into one matmul per layer (paperlab.core.linear's
+            oneDNN fp32 backend), derivatives pushed
             forward analytically through the sine layers in one graph (Siren.forward_with_derivatives)
 reference = the authors' way: per-layer nn.Linear, torch.sin(30 * x), gradient by autograd.grad with
             create_graph=True and the Laplacian as the divergence of that gradient (one more autograd.grad
@@ -28,7 +29,9 @@ import time
 import torch
 from torch import nn
 
-from paperlab.core.benchmark import format_cases, median_time, write_benchmark_json
+from paperlab.core.benchmark import format_cases, interleaved_times, matmul_flops, matmul_peak_gflops, \
+    write_benchmark_json
+from paperlab.core.linear import onednn_linear
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.models import Siren
 
@@ -84,10 +87,11 @@ def make_case(kind: str, side: int, device: str, seed: int = 0):
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-4) for name, m in models.items()}
 
     def step(name: str) -> float:
-        optimizers[name].zero_grad(set_to_none=True)
-        loss = torch.mean((derivative[name](models[name], coords.clone(), kind) - target) ** 2)
-        loss.backward()
-        optimizers[name].step()
+        with onednn_linear(name == "impl"):   # the reference is plain nn.Linear (torch's default matmul)
+            optimizers[name].zero_grad(set_to_none=True)
+            loss = torch.mean((derivative[name](models[name], coords.clone(), kind) - target) ** 2)
+            loss.backward()
+            optimizers[name].step()
         return float(loss.detach())
 
     return models, step
@@ -103,8 +107,9 @@ def numerics_check(kind: str, side: int, device: str) -> dict:
     for name, fn in (("impl", impl_derivative), ("reference", reference_derivative)):
         model = models[name]
         model.zero_grad()
-        loss = torch.mean((fn(model, coords.clone(), kind) - target) ** 2)
-        loss.backward()
+        with onednn_linear(name == "impl"):
+            loss = torch.mean((fn(model, coords.clone(), kind) - target) ** 2)
+            loss.backward()
         losses[name] = float(loss.detach())
         grads[name] = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten()
                                  for p in model.parameters()])
@@ -150,21 +155,13 @@ def memory_child(kind: str, side: int, impl: str, device: str) -> None:
 
 def time_case(kind: str, side: int, device: str, repeats: int) -> dict:
     _, step = make_case(kind, side, device)
-    sync = torch.cuda.synchronize if device == "cuda" else None
-    times = {"impl": [], "reference": []}
-    for name in times:                       # warm-up, untimed
-        step(name)
-    for _ in range(repeats):
-        for name in times:
-            times[name] += median_time(lambda: step(name), repeats=1, warmup=0, sync=sync)["times"]
-    return {name: median_time_summary(values) for name, values in times.items()}
-
-
-def median_time_summary(values: list[float]) -> dict:
-    import statistics
-
-    q = statistics.quantiles(values, n=4)
-    return {"median": statistics.median(values), "iqr": q[2] - q[0], "times": values}
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    timed = interleaved_times({name: (lambda name=name: (step(name), sync())) for name in ("impl", "reference")},
+                              repeats)
+    _, flop_step = make_case(kind, side, device)
+    for name, t in timed.items():
+        t["matmul_gflop_per_step"] = matmul_flops(lambda: flop_step(name)) / 1e9
+    return timed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(kinds) - set(KINDS)
     if unknown:
         raise ValueError(f"unknown kinds {sorted(unknown)}; valid: {', '.join(KINDS)}")
+    peaks = matmul_peak_gflops() if args.device == "cpu" else {}
     cases = []
     for side in [int(s) for s in args.sides.split(",") if s]:
         for kind in kinds:
@@ -203,12 +201,19 @@ def main(argv: list[str] | None = None) -> int:
                     "steps_per_s": 1.0 / timing[impl]["median"], "median_s": timing[impl]["median"],
                     "iqr_s": timing[impl]["iqr"], "times_s": timing[impl]["times"],
                     "peak_memory_mb": peak_memory_mb(kind, side, impl, args.device), **numerics,
+                    "matmul_gflop_per_step": timing[impl]["matmul_gflop_per_step"],
+                    "gflops": timing[impl]["matmul_gflop_per_step"] / timing[impl]["median"],
                 })
+                peak = peaks.get("onednn_fp32" if impl == "impl" else "torch_default_fp32")
+                if peak and args.device == "cpu":
+                    cases[-1]["fraction_of_matmul_peak"] = cases[-1]["gflops"] / peak
             print(f"{kind}-{side}: {time.time() - start:.0f}s", file=sys.stderr, flush=True)
     print(format_cases(cases, ["case", "impl", "steps_per_s", "speedup_vs_reference", "peak_memory_mb",
                                "grad_max_rel_diff"]))
     if args.json:
         write_benchmark_json(args.json, cases, device=args.device, torch_threads=torch.get_num_threads(),
+                             matmul_peak=peaks, reference_note="the reference runs on plain nn.Linear "
+                             "(PAPERLAB_ONEDNN_LINEAR off), paperlab on core.linear's oneDNN backend",
                              note="2-core machine shared with other engineers' jobs during the run; "
                                   "timings interleaved impl/reference so load affects both")
     return 0

@@ -14,14 +14,17 @@ import argparse
 
 import torch
 
-from paperlab.core.benchmark import format_cases, median_time, write_benchmark_json
+from paperlab.core.benchmark import format_cases, interleaved_times, matmul_flops, matmul_peak_gflops, \
+    write_benchmark_json
+from paperlab.core.linear import onednn_linear
 from paperlab.ssl.augment import AugmentConfig, apply_augment, apply_augment_per_sample, sample_params
 from paperlab.ssl.losses import nt_xent_loss
 from paperlab.ssl.models import SimCLR, build_encoder
 from paperlab.ssl.optim import build_optimizer
 
 
-def bench_config(encoder: str, width: float, side: int, channels: int, batch: int, repeats: int) -> list[dict]:
+def bench_config(encoder: str, width: float, side: int, channels: int, batch: int, repeats: int,
+                 peaks: dict) -> list[dict]:
     torch.manual_seed(0)
     images = torch.randint(0, 256, (batch, channels, side, side), dtype=torch.uint8)
     cfg = AugmentConfig(size=side, jitter_strength=0.5, blur_p=0.0)    # SimCLR CIFAR recipe
@@ -51,11 +54,18 @@ def bench_config(encoder: str, width: float, side: int, channels: int, batch: in
                                        model(apply_augment_per_sample(x, p2, cfg)), 0.5))
 
     fixed = views(apply_augment)
-    t_batched = median_time(lambda: train_step(*views(apply_augment)), repeats=repeats)
-    t_loop = median_time(lambda: train_step(*views(apply_augment_per_sample)), repeats=repeats)
-    t_no_aug = median_time(lambda: train_step(*fixed), repeats=repeats)
-    t_aug_batched = median_time(lambda: views(apply_augment), repeats=repeats)
-    t_aug_loop = median_time(lambda: views(apply_augment_per_sample), repeats=repeats)
+
+    def reference_step():   # per-sample augmentation and the plain nn.Linear head (torch's default matmul)
+        with onednn_linear(False):
+            train_step(*views(apply_augment_per_sample))
+
+    timed = interleaved_times({
+        "batched": lambda: train_step(*views(apply_augment)), "loop": reference_step,
+        "no_aug": lambda: train_step(*fixed), "aug_batched": lambda: views(apply_augment),
+        "aug_loop": lambda: views(apply_augment_per_sample)}, repeats)
+    t_batched, t_loop, t_no_aug = timed["batched"], timed["loop"], timed["no_aug"]
+    t_aug_batched, t_aug_loop = timed["aug_batched"], timed["aug_loop"]
+    step_flops = matmul_flops(lambda: train_step(*fixed))   # convolutions and linears, forward + backward
     n_images = 2 * batch
     name = f"{encoder}(w={width:g}) {side}x{side}x{channels} B={batch}"
     common = {"encoder": encoder, "width": width, "side": side, "channels": channels, "batch": batch,
@@ -69,6 +79,8 @@ def bench_config(encoder: str, width: float, side: int, channels: int, batch: in
          "speedup_vs_reference": t_loop["median"] / t_batched["median"],
          "images_per_s_without_augmentation": n_images / t_no_aug["median"],
          "augmentation_share_of_step": max(0.0, 1 - t_no_aug["median"] / t_batched["median"]),
+         "matmul_gflop_per_step": step_flops / 1e9, "gflops": step_flops / t_batched["median"] / 1e9,
+         "fraction_of_matmul_peak": step_flops / t_batched["median"] / 1e9 / peaks["onednn_fp32"],
          "loss_batched": loss_batched, "loss_reference": loss_loop,
          "loss_abs_diff": abs(loss_batched - loss_loop)},
         {"case": f"{name} augmentation only (2 views)", "impl": "batched kornia (this library)",
@@ -92,15 +104,18 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    peaks = matmul_peak_gflops()
     cases = []
     for encoder, width in (("small_cnn", args.small_cnn_width), ("resnet18", args.resnet_width)):
         for side, channels in ((28, 1), (32, 3)):
-            cases += bench_config(encoder, width, side, channels, args.batch_size, args.repeats)
+            cases += bench_config(encoder, width, side, channels, args.batch_size, args.repeats, peaks)
             print(format_cases(cases[-2:], ["case", "images_per_s", "reference_images_per_s", "speedup_vs_reference"]),
                   flush=True)
     write_benchmark_json(args.json, cases, note=(
         "CPU shared with other engineers' jobs while measured (see machine.load_average); absolute numbers "
-        "vary with load, the batched-vs-loop ratio is measured side by side in one process."),
+        "vary with load, the batched-vs-loop ratio is measured side by side in one process (interleaved). "
+        "fraction_of_matmul_peak: conv+linear FLOPs of the step without augmentation over the full step time, "
+        "relative to oneDNN's measured fp32 matmul peak (the convolutions run on oneDNN)."), matmul_peak=peaks,
         command="python benchmarks/ssl_throughput.py " + " ".join(argv or []))
     print(f"wrote {args.json}")
 

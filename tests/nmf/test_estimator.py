@@ -192,3 +192,46 @@ def test_sparse_input_with_duplicates_and_unsorted_indices(V):
         a = NMF(3, loss=loss, max_iter=15, tol=0, random_state=0).fit(V)
         b = NMF(3, loss=loss, max_iter=15, tol=0, random_state=0).fit(X)
         np.testing.assert_allclose(b.components_, a.components_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_dot_log_equals_xlogy_on_kl_ratios(backend):
+    from paperlab.nmf.matrices import dot_log, xlogy_sum
+
+    rng = np.random.default_rng(0)
+    V = rng.random((30, 20)) * (rng.random((30, 20)) < 0.5)      # half the entries exactly 0
+    R = V / np.maximum(rng.random((30, 20)), 1e-3)               # 0 exactly where V is
+    if backend == "torch":
+        V, R = torch.as_tensor(V), torch.as_tensor(R)
+    assert dot_log(V, R) == pytest.approx(xlogy_sum(V, R), rel=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_kl_history_equals_the_exact_objective_at_each_iterate(V, backend):
+    """The per-iteration KL values (from the W-update's ratio) equal D(V‖WH) computed from scratch."""
+    full = NMF(3, loss="kl", max_iter=6, tol=0, random_state=0, backend=backend).fit(V)
+    np.testing.assert_array_equal(full.loss_history_iterations_, np.arange(7))
+    for n in (1, 3, 5):
+        short = NMF(3, loss="kl", max_iter=n, tol=0, random_state=0, backend=backend).fit(V)
+        assert full.loss_history_[n] == pytest.approx(short.loss_history_[-1], rel=1e-12)
+
+
+def test_default_eval_interval_is_sklearns_under_tol(V):
+    under_tol = NMF(4, max_iter=25, tol=1e-12, random_state=0).fit(V)
+    np.testing.assert_array_equal(under_tol.loss_history_iterations_, [0, 10, 20, 25])
+    no_tol = NMF(4, max_iter=5, tol=0, random_state=0).fit(V)
+    np.testing.assert_array_equal(no_tol.loss_history_iterations_, np.arange(6))
+    with pytest.raises(ValueError, match="eval_every"):
+        NMF(4, eval_every=-1).fit(V)
+
+
+@pytest.mark.parametrize("loss", ["frobenius", "kl"])
+def test_tol_stops_at_the_same_iteration_as_sklearn(V, loss):
+    """Same W0/H0, scikit-learn's defaults for tol and its check interval: the same stopping iteration."""
+    W0, H0 = initialize(V, 4, "random", 0, "float64")
+    for tol in (1e-2, 1e-3):
+        sk = SklearnNMF(4, solver="mu", beta_loss=SK_LOSS[loss], init="custom", tol=tol, max_iter=400)
+        sk.fit_transform(V, W=W0.copy(), H=H0.copy())
+        ours = NMF(4, loss=loss, tol=tol, max_iter=400).fit(V, W=W0.copy(), H=H0.copy())
+        assert ours.n_iter_ == sk.n_iter_
+        assert ours.loss_history_iterations_[-1] == ours.n_iter_

@@ -39,6 +39,12 @@ def machine_info() -> dict[str, Any]:
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
         info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        from paperlab.core import linear
+
+        info["onednn_linear"] = linear.onednn_available() and linear.onednn_linear_enabled()
+        info["shared_machine_note"] = ("2 cores shared with up to 5 other jobs (see load_average): times are "
+                                       "process CPU time of interleaved (round-robin) runs, so waiting for a core "
+                                       "is excluded and load hits both sides alike; cache sharing still adds noise")
     except ImportError:
         pass
     return info
@@ -59,6 +65,91 @@ def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, sync: 
         times.append(time.perf_counter() - start)
     quartiles = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
     return {"median": statistics.median(times), "iqr": quartiles[2] - quartiles[0], "times": times}
+
+
+def interleaved_times(fns: dict[str, Callable[[], Any]], repeats: int = 5, warmup: int = 1) -> dict[str, dict]:
+    """Time implementations round-robin (one call of each per round), so load changes on a shared machine
+    hit all of them alike; per implementation: median, interquartile range and all times (seconds).
+
+    The times are this process's CPU time (``time.process_time``), not wall time: on a 2-core machine shared
+    by several jobs a single-threaded call often waits for a core, and that waiting (measured here: single
+    calls 2 ms or 14 ms at random) is no property of the code. ``wall_median`` keeps the wall-clock median.
+    Only meaningful for single-threaded code whose work runs in this process."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    walls: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            wall, start = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append(time.process_time() - start)
+            walls[name].append(time.perf_counter() - wall)
+    out = {}
+    for name, ts in times.items():
+        quartiles = statistics.quantiles(ts, n=4) if len(ts) >= 2 else [ts[0]] * 3
+        out[name] = {"median": statistics.median(ts), "iqr": quartiles[2] - quartiles[0], "times": ts,
+                     "clock": "process_time", "wall_median": statistics.median(walls[name])}
+    return out
+
+
+def matmul_peak_gflops(repeats: int = 5) -> dict[str, float]:
+    """Measured fp32 matmul throughput (GFLOP/s, current thread settings) of each backend the models use:
+    torch's default matmul (MKL), oneDNN (the :mod:`paperlab.core.linear` fast path) and NumPy, each on a
+    large square product (1024 x 1024 x 1024) -- the peak a benchmark's achieved GFLOP/s is a fraction of."""
+    import numpy as np
+    import torch
+
+    from paperlab.core import linear
+
+    n = 1024
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    an, bn = a.numpy(), b.numpy()
+    fns = {"torch_default_fp32": lambda: a @ b, "numpy_fp32": lambda: an @ bn}
+    if linear.onednn_available():
+        fns["onednn_fp32"] = lambda: linear._mm(a, b)
+    flops = 2 * n ** 3
+    return {name: flops / t["median"] / 1e9 for name, t in interleaved_times(fns, repeats).items()} | {
+        "shape": f"{n}x{n}x{n}", "numpy_blas": _numpy_blas()}
+
+
+def matmul_flops(fn: Callable[[], Any]) -> int:
+    """Matmul/convolution FLOPs of one call of ``fn`` (forward and backward, ``autograd.grad`` included), counted
+    with torch's FLOP formulas (``torch.utils.flop_counter``) on the plain path: they do not know the oneDNN op,
+    and the work is the same. (``FlopCounterMode`` itself cannot run under ``autograd.grad``.)"""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import flop_registry
+
+    from paperlab.core import linear
+
+    class Count(TorchDispatchMode):
+        flops = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            formula = flop_registry.get(func._overloadpacket)
+            if formula is not None:
+                self.flops += formula(*args, **kwargs, out_val=out)
+            return out
+
+    threshold, linear.MIN_MACS = linear.MIN_MACS, 2 ** 62   # plain path even where fn switches the backend on
+    try:
+        with Count() as counter:
+            fn()
+    finally:
+        linear.MIN_MACS = threshold
+    return int(counter.flops)
+
+
+def _numpy_blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return ",".join(sorted({i.get("internal_api", "?") for i in threadpool_info() if i.get("user_api") == "blas"}))
+    except ImportError:
+        return "unknown"
 
 
 def write_benchmark_json(path: str | Path, cases: list[dict[str, Any]], **extra: Any) -> Path:

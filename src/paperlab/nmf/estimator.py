@@ -18,6 +18,7 @@ LOSSES = ("frobenius", "kl")
 SOLVERS = ("mu", "gd")
 BACKENDS = ("numpy", "torch")
 DTYPES = ("float32", "float64")
+SKLEARN_CHECK_INTERVAL = 10   # scikit-learn's MU checks convergence every 10 iterations
 
 
 def _dtype_name(dtype) -> str | None:
@@ -47,8 +48,9 @@ class NMF(TransformerMixin, BaseEstimator):
     init : {"random", "nndsvd", "nndsvda"}
         Initial factors; the paper starts from random matrices.
     max_iter, tol : int, float
-        At most ``max_iter`` iterations (each updates W, then H).  Stops when the objective decrease since
-        the last evaluation, relative to the initial objective, falls below ``tol`` (``tol=0``: never).
+        At most ``max_iter`` iterations (each updates W, then H).  Stops, like scikit-learn, when the decrease
+        of the error ‖V − WH‖_F (KL: √(2D)) since the last evaluation, relative to the initial error, falls
+        below ``tol`` (``tol=0``: never); the iterate at that evaluation is returned.
     learning_rate : float or None
         Fixed step for ``solver="gd"`` (None: the paper's η).  Ignored by "mu".
     backend : {"numpy", "torch"}
@@ -59,10 +61,12 @@ class NMF(TransformerMixin, BaseEstimator):
         torch device ("cpu", "cuda"); None keeps a torch input's device, else "cpu".
     random_state : int, numpy Generator/RandomState or None
         Seed of the random and nndsvd initialisations.
-    eval_every : int
+    eval_every : int or None
         Evaluate the objective every ``eval_every`` iterations (1: every iteration; 0: only at the end, and
-        ``tol`` is then not used).  For "mu" the value comes from products the W-update computes anyway (Frobenius:
-        free; KL: one log per nonzero of V).
+        ``tol`` is then not used).  None (default): every 10 iterations when ``tol > 0`` (scikit-learn's
+        convergence-check interval, so the defaults do the same work as scikit-learn's) and every iteration when
+        ``tol = 0`` (then the only use of the objective is the full per-iteration history).  For "mu" the value
+        comes from products the W-update computes anyway (Frobenius: free; KL: one log per entry of V).
 
     Attributes
     ----------
@@ -70,13 +74,14 @@ class NMF(TransformerMixin, BaseEstimator):
     reconstruction_err_ : ‖V − WH‖_F for "frobenius", sqrt(2 D(V‖WH)) for "kl" (scikit-learn's convention)
     n_iter_ : iterations run
     loss_history_ : objective (‖V − WH‖² or D(V‖WH)) after 0, e, 2e, ... iterations and at the end
-        (e = eval_every; with e = 1 one value per iteration, ``n_iter_ + 1`` values in all)
+        (e = the evaluation interval, see ``eval_every``; with e = 1 one value per iteration, ``n_iter_ + 1``
+        values in all)
     loss_history_iterations_ : the iteration count of each loss_history_ entry
     """
 
     def __init__(self, n_components=None, *, loss="frobenius", solver="mu", init="random", max_iter=200,
                  tol=1e-4, learning_rate=None, backend="numpy", dtype=None, device=None, random_state=None,
-                 eval_every=1):
+                 eval_every=None):
         self.n_components = n_components
         self.loss = loss
         self.solver = solver
@@ -107,8 +112,9 @@ class NMF(TransformerMixin, BaseEstimator):
             raise ValueError(f"n_components must be an integer >= 1; got {self.n_components!r}")
         if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 0:
             raise ValueError(f"max_iter must be an integer >= 0; got {self.max_iter!r}")
-        if not isinstance(self.eval_every, numbers.Integral) or self.eval_every < 0:
-            raise ValueError(f"eval_every must be an integer >= 0; got {self.eval_every!r}")
+        if self.eval_every is not None and (not isinstance(self.eval_every, numbers.Integral)
+                                            or isinstance(self.eval_every, bool) or self.eval_every < 0):
+            raise ValueError(f"eval_every must be None or an integer >= 0; got {self.eval_every!r}")
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise ValueError(f"tol must be a number >= 0; got {self.tol!r}")
         if self.learning_rate is not None and (not isinstance(self.learning_rate, numbers.Real)
@@ -200,24 +206,40 @@ class NMF(TransformerMixin, BaseEstimator):
         step = {} if mu else {"learning_rate": self.learning_rate}
         history, iterations = [], []
         n_iter = 0
+        every = self._eval_interval()
+        converged = False
         for it in range(self.max_iter):
-            evaluate = self.eval_every > 0 and it % self.eval_every == 0
+            evaluate = every > 0 and it % every == 0
             if mu and evaluate:
-                W, before = update_W(V, W, H, with_objective=True)
+                W_new, before = update_W(V, W, H, with_objective=True)
             else:
                 before = updates.objective(V, W, H, self.loss) if evaluate else None
-                W = update_W(V, W, H, **step)
-            if update_H:
-                H = update_Hrule(V, W, H, **step)
-            n_iter = it + 1
+                W_new = update_W(V, W, H, **step)
             if evaluate:
                 history.append(before)
                 iterations.append(it)
-                if self.tol > 0 and len(history) >= 2 and (history[-2] - history[-1]) / history[0] < self.tol:
+                if self.tol > 0 and len(history) >= 2 and self._converged(history):
+                    converged = True   # keep the iterate that met tol: `it` iterations, as scikit-learn counts
                     break
-        history.append(updates.objective(V, W, H, self.loss))
-        iterations.append(n_iter)
+            W = W_new
+            if update_H:
+                H = update_Hrule(V, W, H, **step)
+            n_iter = it + 1
+        if not converged:
+            history.append(updates.objective(V, W, H, self.loss))
+            iterations.append(n_iter)
         return W, H, n_iter, history, iterations
+
+    def _converged(self, history) -> bool:
+        """scikit-learn's rule: the decrease of the error ‖V − WH‖_F (KL: √(2D)) since the last evaluation,
+        relative to the initial error, is below tol (the √2 of KL cancels in the ratio)."""
+        errors = [float(np.sqrt(max(h, 0.0))) for h in (history[0], history[-2], history[-1])]
+        return (errors[1] - errors[2]) / errors[0] < self.tol
+
+    def _eval_interval(self) -> int:
+        if self.eval_every is not None:
+            return int(self.eval_every)
+        return SKLEARN_CHECK_INTERVAL if self.tol > 0 else 1
 
     def _record(self, V, W, H, n_iter, history, iterations) -> None:
         self.n_iter_ = n_iter

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from paperlab.nmf.matrices import clamp_min, inner, is_torch, xlogy_sum
+from paperlab.nmf.matrices import clamp_min, dot_log, inner, is_torch
 
 
 def tiny(x) -> float:
@@ -111,7 +111,7 @@ def mu_kl_W(V, W, H, with_objective: bool = False):
     R = V.divided_by_WH(W, H, machine_eps(W))
     before = None
     if with_objective:
-        before = xlogy_sum(V.support_values(), R.support_values()) - V.total() + inner(W.sum(0), H.sum(1))
+        before = dot_log(V.support_values(), R.support_values()) - V.total() + inner(W.sum(0), H.sum(1))
     numerator = R.times_Ht(H)                        # Σμ Hₐμ Vᵢμ/(WH)ᵢμ
     numerator *= W
     W_new = _ratio(numerator, H.sum(1)[None, :], tiny(W))  # / Σᵥ Hₐᵥ

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from paperlab.core.constraints import check_shape
+from paperlab.core.linear import Linear, linear, sequential_forward
 
 METHODS = ("siren", "relu", "tanh", "relu_pe", "rbf_relu")
 
@@ -27,23 +28,20 @@ class SineLayer(nn.Module):
     standard normal when x follows the arcsine distribution. Biases keep PyTorch's default
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as in the authors' code.
 
-    omega_0 is folded into the matmul as (omega_0 W) x + omega_0 b: one addmm and one sin, the same
+    omega_0 is folded into the matmul as (omega_0 W) x + omega_0 b: one matmul and one sin, the same
     function and parameters as sin(omega_0 * linear(x)) with one fewer elementwise pass each way.
+    Every matmul here goes through :mod:`paperlab.core.linear` (oneDNN fp32 on CPU).
     """
 
     def __init__(self, in_features: int, out_features: int, omega_0: float = 30.0, is_first: bool = False):
         super().__init__()
         self.omega_0 = float(omega_0)
         self.is_first = is_first
-        self.linear = nn.Linear(in_features, out_features)
+        self.linear = Linear(in_features, out_features)
         init_sine_weight(self.linear.weight, omega_0, is_first)
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.linear.weight * self.omega_0
-        b = self.linear.bias * self.omega_0
-        if x.dim() == 2:
-            return torch.addmm(b, x, w.t())
-        return torch.nn.functional.linear(x, w, b)
+        return linear(x, self.linear.weight * self.omega_0, self.linear.bias * self.omega_0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sin(self.preactivation(x))
@@ -73,7 +71,7 @@ class Siren(nn.Module):
         self.sine_layers = nn.ModuleList(layers)
         self.outermost_linear = outermost_linear
         if outermost_linear:
-            self.last = nn.Linear(hidden_features, out_features)
+            self.last = Linear(hidden_features, out_features)
             init_sine_weight(self.last.weight, hidden_omega_0, is_first=False)  # authors' code: hidden init
         else:
             self.last = SineLayer(hidden_features, out_features, hidden_omega_0)
@@ -104,23 +102,23 @@ class Siren(nn.Module):
         layers = list(self.sine_layers) + ([] if self.outermost_linear else [self.last])
         for layer in layers:
             w = layer.linear.weight * layer.omega_0
-            z = torch.addmm(layer.linear.bias * layer.omega_0, h, w.t())
+            z = linear(h, w, layer.linear.bias * layer.omega_0)
             s = torch.sin(z)
             if order >= 1:
                 c = torch.cos(z)
-                tangent = w.t().unsqueeze(1) if jac is None else torch.matmul(jac, w.t())  # [d, N or 1, out]
+                tangent = w.t().unsqueeze(1) if jac is None else linear(jac, w)  # [d, N or 1, out]
                 if order == 2:
                     curvature = -s * tangent.square().sum(0)
-                    lap = curvature if lap is None else curvature + c * (lap @ w.t())
+                    lap = curvature if lap is None else curvature + c * linear(lap, w)
                 jac = c * tangent
             h = s
         out = {"value": h}
         if self.outermost_linear:
             out["value"] = self.last(h)
             if order >= 1:
-                jac = torch.matmul(jac, self.last.weight.t())
+                jac = linear(jac, self.last.weight)
                 if order == 2:
-                    lap = lap @ self.last.weight.t()
+                    lap = linear(lap, self.last.weight)
         if order >= 1:
             out["gradient"] = jac.permute(1, 2, 0)
         if order == 2:
@@ -148,18 +146,18 @@ class MLP(nn.Module):
         widths = [in_features] + [hidden_features] * (hidden_layers + 1) + [out_features]
         layers: list[nn.Module] = []
         for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
-            linear = nn.Linear(fan_in, fan_out)
+            layer = Linear(fan_in, fan_out)
             if activation == "relu":
-                nn.init.kaiming_normal_(linear.weight, a=0.0, nonlinearity="relu", mode="fan_in")
+                nn.init.kaiming_normal_(layer.weight, a=0.0, nonlinearity="relu", mode="fan_in")
             else:
-                nn.init.xavier_normal_(linear.weight)
-            layers.append(linear)
+                nn.init.xavier_normal_(layer.weight)
+            layers.append(layer)
             if i < len(widths) - 2:
                 layers.append(nn.ReLU() if activation == "relu" else nn.Tanh())
         self.net = nn.Sequential(*layers)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        return self.net(coords)
+        return sequential_forward(self.net, coords)
 
 
 def nyquist_frequencies(samples: int) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from paperlab.core.linear import Linear
 from paperlab.core.plots import new_figure
 from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.siren.data import coordinate_grid
@@ -84,8 +85,8 @@ class SetEncoder(nn.Module):
 
     def __init__(self, hidden: int, latent: int):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(3, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                 nn.Linear(hidden, latent))
+        self.net = nn.Sequential(Linear(3, hidden), nn.ReLU(), Linear(hidden, hidden), nn.ReLU(),
+                                 Linear(hidden, latent))
 
     def forward(self, coords: torch.Tensor, values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """coords [B, P, 2], values [B, P, 1], mask [B, P] (1 = context point) -> [B, latent]."""
@@ -106,7 +107,7 @@ class HyperSiren(nn.Module):
         self.omega_0 = omega_0
         self.heads = nn.ModuleList()
         for i, (fan_out, fan_in) in enumerate(self.shapes):
-            head = nn.Sequential(nn.Linear(latent, hyper_hidden), nn.ReLU(), nn.Linear(hyper_hidden, fan_out * (fan_in + 1)))
+            head = nn.Sequential(Linear(latent, hyper_hidden), nn.ReLU(), Linear(hyper_hidden, fan_out * (fan_in + 1)))
             last = head[-1]
             nn.init.kaiming_normal_(last.weight, nonlinearity="relu")
             with torch.no_grad():
@@ -133,10 +134,10 @@ class CNPDecoder(nn.Module):
 
     def __init__(self, latent: int, hidden: int, layers: int):
         super().__init__()
-        mods: list[nn.Module] = [nn.Linear(latent + 2, hidden), nn.ReLU()]
+        mods: list[nn.Module] = [Linear(latent + 2, hidden), nn.ReLU()]
         for _ in range(layers):
-            mods += [nn.Linear(hidden, hidden), nn.ReLU()]
-        self.net = nn.Sequential(*mods, nn.Linear(hidden, 1))
+            mods += [Linear(hidden, hidden), nn.ReLU()]
+        self.net = nn.Sequential(*mods, Linear(hidden, 1))
 
     def forward(self, code: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([code.unsqueeze(1).expand(-1, coords.shape[1], -1), coords], dim=-1))

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from paperlab.core.constraints import check_shape
+from paperlab.core.linear import Linear
 
 
 class SmallCNN(nn.Module):
@@ -119,8 +120,9 @@ class ProjectionHead(nn.Module):
 
     def __init__(self, in_dim: int, hidden_dim: int = 2048, out_dim: int = 128):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(in_dim, hidden_dim, bias=False), nn.BatchNorm1d(hidden_dim),
-                                 nn.ReLU(inplace=True), nn.Linear(hidden_dim, out_dim))
+        # Linear: paperlab.core.linear's oneDNN fp32 backend (the convolutions already run on oneDNN)
+        self.net = nn.Sequential(Linear(in_dim, hidden_dim, bias=False), nn.BatchNorm1d(hidden_dim),
+                                 nn.ReLU(inplace=True), Linear(hidden_dim, out_dim))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.net(h)

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from paperlab.core.linear import Linear
 from paperlab.ssl.augment import AugmentConfig, BatchAugment, weak_augment_config
 from paperlab.ssl.losses import nt_xent_loss
 from paperlab.ssl.models import SimCLR, build_encoder
@@ -208,7 +209,7 @@ def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_
     mean, std = train_features.mean(0), train_features.std(0).clamp_min(1e-6)
     xtr, xte = (train_features - mean) / std, (test_features - mean) / std
     n_classes = int(max(train_labels.max(), test_labels.max())) + 1
-    layer = nn.Linear(xtr.shape[1], n_classes).to(xtr.device)
+    layer = Linear(xtr.shape[1], n_classes).to(xtr.device)
     optimizer = torch.optim.LBFGS(layer.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
                                   line_search_fn="strong_wolfe")
 
@@ -262,7 +263,7 @@ def train_classifier(encoder: nn.Module, normalize: Normalizer, images: torch.Te
     device = images.device
     torch.manual_seed(seed)
     n_classes = int(labels.max()) + 1
-    model = nn.Sequential(encoder, nn.Linear(encoder.feature_dim, n_classes)).to(device)
+    model = nn.Sequential(encoder, Linear(encoder.feature_dim, n_classes)).to(device)
     optimizer = build_optimizer(model, "adam", cfg.lr, cfg.weight_decay)
     augment = BatchAugment(weak_augment_config(images.shape[-1]), seed=seed)
     gen = torch.Generator().manual_seed(seed + 2)

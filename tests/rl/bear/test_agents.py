@@ -175,3 +175,39 @@ def test_presets_and_config_validation():
         bear_config(kernel="cosine")
     with pytest.raises(ValueError, match="target_policy"):
         bear_config(target_policy="online")
+
+
+def test_actor_density_reuses_the_forward_and_equals_log_prob():
+    """log pi of the MMD samples from the sampling forward == a second ``actor.log_prob`` pass, with gradients."""
+    agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=0))
+    obs = torch.randn(32, 3)
+    results = []
+    for reuse in (True, False):
+        torch.manual_seed(3)
+        agent.actor.zero_grad(set_to_none=True)
+        _, raw, *logp = agent._actor_samples(agent.actor, obs, 4, with_density=reuse)
+        logp = logp[0] if reuse else agent.actor.log_prob(obs.unsqueeze(1).expand(32, 4, 3), raw)
+        logp.square().mean().backward()
+        results.append([logp.detach()] + [p.grad for p in agent.actor.parameters()])
+    for a, b in zip(*results):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_critic_in_the_actor_step_changes_nothing(monkeypatch):
+    """Skipping the critic weight gradients in the actor step leaves every parameter bit for bit the same."""
+    import contextlib
+
+    import paperlab.rl.bear.agents as agents
+
+    batches = [random_buffer(seed=s).sample(32) for s in range(3)]
+    states = []
+    for freeze in (True, False):
+        if not freeze:
+            monkeypatch.setattr(agents, "frozen", lambda *m: contextlib.nullcontext())
+        torch.manual_seed(0)
+        agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=1))
+        for batch in batches:
+            agent.update(batch)
+        states.append({k: v.clone() for k, v in agent.state_dict().items()})
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    assert all(p.requires_grad for p in agent.critic.parameters())

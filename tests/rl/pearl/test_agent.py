@@ -58,3 +58,25 @@ def test_encoder_learns_only_from_critic_and_kl():
     assert all(g is None for g in grads)  # z is detached for the policy and V
     grads = torch.autograd.grad(terms["qf_loss"], list(learner.encoder.parameters()))
     assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_frozen_q_in_step_two_changes_nothing(monkeypatch):
+    """Step 2 skips Q's weight gradients (it never uses them): every parameter stays bit for bit the same."""
+    import contextlib
+
+    import paperlab.rl.pearl.agent as agent_module
+
+    states = []
+    for freeze in (True, False):
+        if not freeze:
+            monkeypatch.setattr(agent_module, "frozen", lambda *m: contextlib.nullcontext())
+        torch.manual_seed(0)
+        learner = PEARLLearner(3, 2, 6, LearnerSettings(hidden=(16, 16), encoder_hidden=(8,)))
+        g = torch.Generator().manual_seed(0)
+        batch, context = _batch(2, 8, 3, 2, g), torch.randn(2, 5, 6, generator=g)
+        for _ in range(2):
+            learner.update(batch, context, learner.make_noise(2, 8, generator=g))
+        states.append(learner.state_dict()["nets"])
+    for name, params in states[0].items():
+        assert all(torch.equal(params[k], states[1][name][k]) for k in params), name
+    assert all(p.requires_grad for p in learner.qf.parameters())

@@ -19,9 +19,9 @@ from paperlab.core.constraints import check_shape
 
 from paperlab.rl.bear.behaviour import BehaviourVAE
 from paperlab.rl.bear.divergences import KERNELS, behaviour_cross_entropy, mmd
-from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy
+from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy, tanh_log_det_jacobian
 from paperlab.rl.common.replay import Batch
-from paperlab.rl.common.optim import ensemble_bellman_loss, gradient_step, make_adam, soft_update
+from paperlab.rl.common.optim import ensemble_bellman_loss, frozen, gradient_step, make_adam, soft_update
 
 
 def soft_clipped_target(q_next: torch.Tensor, lam: float, batch_size: int, n_samples: int,
@@ -169,14 +169,19 @@ class BEAR(torch.nn.Module):
         self.target_entropy = -float(act_dim)
         self.steps = 0
 
-    def _actor_samples(self, actor: TanhGaussianPolicy, obs: torch.Tensor, n: int):
-        """``n`` samples per state ``(B, n, |A|)`` with the authors' clipped Gaussian noise."""
+    def _actor_samples(self, actor: TanhGaussianPolicy, obs: torch.Tensor, n: int, with_density: bool = False):
+        """``n`` samples per state ``(B, n, |A|)`` with the authors' clipped Gaussian noise; ``with_density``
+        adds their tanh-corrected ``log pi`` ``(B, n)`` from the same forward (no second actor pass)."""
         mean, log_std = actor(obs)
         noise = torch.randn(obs.shape[0], n, mean.shape[-1], device=obs.device)
         if self.cfg.actor_noise_clip is not None:
             noise = noise.clamp(-self.cfg.actor_noise_clip, self.cfg.actor_noise_clip)
-        pre_tanh = mean.unsqueeze(1) + log_std.exp().unsqueeze(1) * noise
-        return torch.tanh(pre_tanh), pre_tanh
+        mean, log_std = mean.unsqueeze(1), log_std.unsqueeze(1)
+        pre_tanh = mean + log_std.exp() * noise
+        if not with_density:
+            return torch.tanh(pre_tanh), pre_tanh
+        log_prob = actor._gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
+        return torch.tanh(pre_tanh), pre_tanh, log_prob
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, actions)
@@ -211,16 +216,19 @@ class BEAR(torch.nn.Module):
         # 3. Actor: max_pi E[min_k Q_k(s, a)] s.t. constraint(beta, pi) <= eps, Lagrangian form (eq. 5).
         with torch.no_grad():
             _, behaviour_raw = self.vae.sample_n(batch.obs, cfg.n_mmd_samples)
-        actor_a, actor_raw = self._actor_samples(self.actor, batch.obs, cfg.n_mmd_samples)
+        entropy = cfg.entropy_temperature is not None
+        actor_a, actor_raw, *log_prob = self._actor_samples(self.actor, batch.obs, cfg.n_mmd_samples, entropy)
         divergence = self.constraint_value(batch.obs, behaviour_raw, actor_raw)           # (B,)
         obs_rep = batch.obs.unsqueeze(1).expand(b, cfg.n_mmd_samples, batch.obs.shape[-1])
-        q_pi = self.critic(obs_rep.reshape(-1, obs_rep.shape[-1]), actor_a.reshape(-1, actor_a.shape[-1]))
+        warm = self.steps < cfg.warmup_steps
+        # the actor loss trains the actor only: no critic weight gradients, no graph at all while warming up
+        with frozen(self.critic), torch.set_grad_enabled(not warm):
+            q_pi = self.critic(obs_rep.reshape(-1, obs_rep.shape[-1]), actor_a.reshape(-1, actor_a.shape[-1]))
         q_pi = q_pi.view(cfg.n_critics, b, cfg.n_mmd_samples).mean(2).min(0).values         # min over ensemble
         alpha = self.log_alpha.exp().detach()
-        warm = self.steps < cfg.warmup_steps
         actor_loss = (alpha * divergence).mean() if warm else (-q_pi + alpha * divergence).mean()
-        if cfg.entropy_temperature is not None:
-            log_prob = self.actor.log_prob(obs_rep, actor_raw).mean(1)
+        if entropy:
+            log_prob = log_prob[0].mean(1)
             actor_loss = actor_loss + (self.log_temperature.exp().detach() * log_prob).mean()
         gradient_step(self.actor_opt, actor_loss)
 

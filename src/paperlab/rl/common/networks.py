@@ -1,8 +1,9 @@
 """Networks shared by the RL papers.
 
 - :class:`MLP`: plain fully connected network (Q/V heads, encoders, VAE parts).
-- :class:`EnsembleMLP`: K independent MLPs evaluated as one module with batched matmuls
-  (``torch.baddbmm``), so a K=2 Q ensemble costs one kernel per layer instead of a Python loop.
+- :class:`EnsembleMLP`: K independent MLPs evaluated as one module, one autograd node per layer.
+Every layer runs through :mod:`paperlab.core.linear` (oneDNN fp32 kernels with ReLU fused on CPU, else
+``F.linear`` / ``torch.baddbmm``).
 - :class:`TanhGaussianPolicy`: SAC/BEAR actor, a Gaussian squashed by tanh with the change-of-variables
   correction ``log pi(a|s) = log N(u; mu, sigma) - sum log(1 - tanh(u)^2)`` (SAC paper, appendix C).
 """
@@ -14,6 +15,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from paperlab.core.linear import Linear, ensemble_linear, sequential_forward
 
 
 def _check_dims(**dims: int) -> None:
@@ -33,18 +36,18 @@ class MLP(nn.Module):
         last = in_dim
         for width in hidden:
             _check_dims(hidden=width)
-            layers += [nn.Linear(last, width), activation()]
+            layers += [Linear(last, width), activation()]
             last = width
-        layers.append(nn.Linear(last, out_dim))
+        layers.append(Linear(last, out_dim))
         self.net = nn.Sequential(*layers)
         self.in_dim, self.out_dim = in_dim, out_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return sequential_forward(self.net, x)
 
 
 class EnsembleLinear(nn.Module):
-    """K independent linear layers: ``y[k] = x[k] @ W[k] + b[k]`` in one ``baddbmm``.
+    """K independent linear layers: ``y[k] = x[k] @ W[k] + b[k]`` (``x`` may be (B, in), shared by all members).
 
     Each member is initialised like ``nn.Linear`` (uniform(-1/sqrt(in), 1/sqrt(in))).
     """
@@ -56,8 +59,8 @@ class EnsembleLinear(nn.Module):
         self.weight = nn.Parameter(torch.empty(n_members, in_dim, out_dim).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.empty(n_members, 1, out_dim).uniform_(-bound, bound))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # x: (K, B, in)
-        return torch.baddbmm(self.bias, x, self.weight)
+    def forward(self, x: torch.Tensor, relu: bool = False) -> torch.Tensor:  # x: (K, B, in) or (B, in)
+        return ensemble_linear(x, self.weight, self.bias, relu)
 
 
 class EnsembleMLP(nn.Module):
@@ -77,16 +80,16 @@ class EnsembleMLP(nn.Module):
         self.n_members, self.in_dim, self.out_dim = n_members, in_dim, out_dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 2:
-            x = x.unsqueeze(0).expand(self.n_members, *x.shape)
-        elif x.dim() != 3 or x.shape[0] != self.n_members:
+        if x.dim() not in (2, 3) or (x.dim() == 3 and x.shape[0] != self.n_members):
             raise ValueError(f"EnsembleMLP expects (B, {self.in_dim}) or ({self.n_members}, B, {self.in_dim}), "
                              f"got {tuple(x.shape)}")
         if x.shape[-1] != self.in_dim:
             raise ValueError(f"EnsembleMLP input has {x.shape[-1]} features, expected {self.in_dim}")
+        fuse = type(self.activation) is nn.ReLU
         for i, layer in enumerate(self.layers):
-            x = layer(x)
-            if i < len(self.layers) - 1:
+            hidden = i < len(self.layers) - 1
+            x = layer(x, relu=hidden and fuse)
+            if hidden and not fuse:
                 x = self.activation(x)
         return x
 

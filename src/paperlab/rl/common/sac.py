@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from paperlab.rl.common.networks import QEnsemble, TanhGaussianPolicy
-from paperlab.rl.common.optim import ensemble_bellman_loss, gradient_step, make_adam, soft_update
+from paperlab.rl.common.optim import ensemble_bellman_loss, frozen, gradient_step, make_adam, soft_update
 from paperlab.rl.common.replay import Batch
 
 
@@ -91,7 +91,8 @@ class SAC(torch.nn.Module):
 
         # Actor (SAC eq. 7): minimise alpha log pi(a|s) - min_k Q_k(s, a), a reparameterised.
         a, logp, _ = self.actor.sample(batch.obs)
-        q_pi = self.critic(batch.obs, a).min(0).values
+        with frozen(self.critic):  # the actor loss trains the actor only: skip the critic weight gradients
+            q_pi = self.critic(batch.obs, a).min(0).values
         actor_loss = (self.alpha * logp - q_pi).mean()
         gradient_step(self.actor_opt, actor_loss)
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from paperlab.rl.common.networks import MLP, EnsembleMLP, TanhGaussianPolicy, tanh_log_det_jacobian
+from paperlab.rl.common.optim import frozen
 from paperlab.rl.pearl.encoder import ContextEncoder, RecurrentContextEncoder, kl_to_standard_normal, sample_latent
 
 
@@ -161,8 +162,10 @@ class PEARLLearner:
         (terms["qf_loss"] + s.kl_lambda * terms["kl"]).backward()
         opt["qf"].step()
         opt["encoder"].step()
-        # 2. V and policy with the updated Q (disjoint parameters, so one backward is exact)
-        actor = self.actor_losses(terms, per_task_loop)
+        # 2. V and policy with the updated Q (disjoint parameters, so one backward is exact); Q is frozen
+        #    here, so the backward skips Q's weight gradients, which step 2 never uses
+        with frozen(self.qf):
+            actor = self.actor_losses(terms, per_task_loop)
         opt["vf"].zero_grad(set_to_none=True)
         opt["policy"].zero_grad(set_to_none=True)
         (actor["vf_loss"] + actor["policy_loss"]).backward()

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperlab.core.constraints import check_shape
+from paperlab.core.linear import Linear
 from paperlab.rl.common.networks import MLP
 
 MIN_VARIANCE = 1e-7  # oyster `_product_of_gaussians` clamps sigma^2 at 1e-7
@@ -78,7 +79,7 @@ class RecurrentContextEncoder(nn.Module):
         self.probabilistic = probabilistic
         self.embed = nn.Sequential(MLP(context_dim, width, hidden[:-1]), nn.ReLU())
         self.lstm = nn.LSTM(width, width, batch_first=True)
-        self.head = nn.Linear(width, 2 * latent_dim if probabilistic else latent_dim)
+        self.head = Linear(width, 2 * latent_dim if probabilistic else latent_dim)
 
     def forward(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         check_shape(context, ("n_tasks", "n_transitions", self.context_dim), "context", type(self).__name__)
