@@ -20,7 +20,7 @@ IMAGE_FIT = Experiment(
     scales={"tiny": {"side": 24, "steps": 15, "hidden_features": 32, "hidden_layers": 1, "rbf_centres": 32,
                      "log_every": 5},
             "quick": {"side": 128, "steps": 200, "rbf_centres": 256},
-            "small": {"side": 256, "steps": 2000, "rbf_centres": 512},
+            "small": {"side": 128, "steps": 1000, "rbf_centres": 256},   # quick with 5x the steps
             "paper": {}},
 )
 DERIVATIVE_SUPERVISION = Experiment(
@@ -58,7 +58,7 @@ SDF_2D = Experiment(
     scales={"tiny": {"steps": 10, "hidden_features": 32, "hidden_layers": 1, "outline_points": 200,
                      "surface_batch": 100, "space_batch": 100, "eval_side": 32, "log_every": 5},
             "quick": {"steps": 300},
-            "small": {"steps": 3000, "eval_side": 256},
+            "small": {"steps": 3000},
             "paper": {"eval_side": 256}},
 )
 ACTIVATION_STATISTICS = Experiment(
@@ -79,7 +79,7 @@ PRIOR = Experiment(
                      "steps": 6, "latent": 16, "encoder_hidden": 16, "siren_hidden": 16, "hyper_hidden": 16,
                      "contexts": (5, 20, 100), "min_context": 5, "log_every": 2, "cnp_hidden": 16},
             "quick": {"steps": 400, "batch_size": 16, "lr": 5e-4},
-            "small": {"steps": 5000},
+            "small": {"steps": 3000, "batch_size": 16, "lr": 5e-4},
             "paper": {}},
 )
 
