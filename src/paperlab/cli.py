@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--fresh", action="store_true", help="rerun even when an identical finished run exists")
     p_rep.add_argument("--rejudge", action="store_true",
                        help="judge again from finished runs with the same config, even if the code changed since")
+    p_rep.add_argument("--claims", metavar="ID,ID", help="judge only these claims (comma-separated ids)")
     _add_common(p_rep)
 
     p_sweep = sub.add_parser("sweep", help="a grid of configs x seeds, aggregated across seeds")
@@ -172,7 +173,8 @@ def cmd_reproduce(args) -> int:
         document = reproduce(paper, scale=args.scale, out=args.out, json_path=json_path, seeds=args.seeds,
                              executor=args.executor, workers=args.workers, device=args.device,
                              overrides=overrides, address=args.address, fresh=args.fresh,
-                             rejudge=args.rejudge)
+                             rejudge=args.rejudge,
+                             claim_ids=[c for c in args.claims.split(",") if c] if args.claims else None)
         print_claims(document)
     if not args.no_report:
         md, html_path = write_report(args.out, committed=args.committed)

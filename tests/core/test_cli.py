@@ -17,6 +17,7 @@ def test_list_shows_experiments_and_claims(toy, capsys):
     (["run", "toy", "noisy-mean", "--set", "bogus=1"], "unknown config key 'bogus'"),
     (["run", "toy", "noisy-mean", "--device", "tpu"], "unknown device 'tpu'"),
     (["reproduce", "nopaper"], "unknown paper 'nopaper'"),
+    (["reproduce", "toy", "--claims", "nope"], "unknown claim(s) nope for paper 'toy'; valid: mean-near-zero"),
     (["report", "/nonexistent/runs"], "does not exist"),
 ])
 def test_bad_names_give_one_line_errors(toy, tmp_path, capsys, argv, message):
@@ -47,6 +48,13 @@ def test_reproduce_reuses_finished_runs(toy, tmp_path):
     first = sorted((tmp_path / "toy" / "noisy-mean").iterdir())
     assert main(args) == 0
     assert sorted((tmp_path / "toy" / "noisy-mean").iterdir()) == first and len(first) == 2
+
+
+def test_reproduce_only_the_named_claims(toy, tmp_path):
+    out_json = tmp_path / "claims.json"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path / "runs"), "--no-report",
+                 "--seeds", "1", "--claims", "mean-near-zero", "--json", str(out_json)]) == 0
+    assert [c["id"] for c in json.loads(out_json.read_text())["claims"]] == ["mean-near-zero"]
 
 
 def test_fresh_reruns_identical_runs(toy, tmp_path):

@@ -62,3 +62,25 @@ def test_bad_config_values_give_clear_errors(tmp_path, capsys, setting, message)
     code = main(["run", "siren", "image-fit", "--scale", "tiny", "--out", str(tmp_path), "--set", setting])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def _garbage(path):
+    path.write_bytes(b"\x00\x01 this is not a mesh or a video \xff" * 4)
+    return path
+
+
+@pytest.mark.parametrize("experiment, key, make, message", [
+    ("sdf-3d", "mesh", lambda d: d / "missing.obj", "does not exist"),
+    ("sdf-3d", "mesh", lambda d: _garbage(d / "broken.ply"), "broken.ply"),
+    ("sdf-3d", "mesh", lambda d: (d / "empty.obj").write_text("# nothing\n") and d / "empty.obj", "has no triangles"),
+    ("video", "video", lambda d: d / "missing.npy", "does not exist"),
+    ("video", "video", lambda d: _garbage(d / "broken.npy"), "cannot read video"),
+    ("video", "video", lambda d: _garbage(d / "broken.gif"), "cannot read video"),
+])
+def test_bad_mesh_and_video_files_give_one_line_errors(tmp_path, capsys, experiment, key, make, message):
+    path = make(tmp_path)
+    out = tmp_path / "runs"
+    assert main(["run", "siren", experiment, "--scale", "tiny", "--out", str(out), "--set", f"{key}={path}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and str(path.name) in err and len(err.splitlines()) == 1
+    assert not list(out.rglob("results.json"))

@@ -37,14 +37,27 @@ def check_reproduce(paper: Paper, scale: str, overrides: dict[str, str] | None =
         paper.experiment(name).make_config(scale, per_exp[name])
 
 
+def select_claims(paper: Paper, claim_ids: list[str] | None) -> list:
+    """The paper's claims, or only those named (in the paper's order); an unknown id is a ValueError."""
+    if not claim_ids:
+        return list(paper.claims)
+    valid = [c.id for c in paper.claims]
+    unknown = [c for c in claim_ids if c not in valid]
+    if unknown:
+        raise ValueError(f"unknown claim(s) {', '.join(unknown)} for paper {paper.name!r}; valid: {', '.join(valid)}")
+    return [c for c in paper.claims if c.id in claim_ids]
+
+
 def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json_path: str | Path | None = None,
               seeds: int | None = None, executor: str = "serial", workers: int = 2, device: str = "cpu",
               overrides: dict[str, str] | None = None, address: str | None = None,
-              fresh: bool = False, rejudge: bool = False) -> dict[str, Any]:
-    """Run (or reuse) every experiment behind the claims and return the claims document."""
+              fresh: bool = False, rejudge: bool = False, claim_ids: list[str] | None = None) -> dict[str, Any]:
+    """Run (or reuse) every experiment behind the claims (or only the claims `claim_ids`) and return
+    the claims document."""
     started = time.time()
+    claims = select_claims(paper, claim_ids)
     needed: dict[str, int] = {}
-    for claim in paper.claims:
+    for claim in claims:
         for name in claim.experiments:
             needed[name] = max(needed.get(name, 0), seeds or claim.seeds)
     per_exp = split_overrides(paper, overrides or {})
@@ -59,7 +72,7 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
     results = {name: [load_results(Path(d)) for d in ds] for name, ds in runs_by_exp.items()}
 
     rows = []
-    for claim in paper.claims:
+    for claim in claims:
         verdict = claim.evaluate({name: results[name] for name in claim.experiments})
         rows.append({
             "id": claim.id, "text": claim.text, "verdict": verdict.verdict, "measured": verdict.measured,

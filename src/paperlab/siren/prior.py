@@ -48,7 +48,8 @@ class PriorConfig:
     hyper_hidden: int = 256
     cnp_hidden: int = 128
     omega_0: float = 30.0
-    latent_weight: float = 0.1             # weight of the L2 penalty on the code (ours)
+    latent_weight: float = 0.1             # authors' `kl_weight` (1e-1): an L2 penalty on the code, not a KL
+    hypo_weight: float = 1e2               # authors' `fw_weight`: penalty on the mean square of the emitted SIREN parameters
     min_context: int = 10
     contexts: tuple[int, ...] = (10, 100, 1000)
     methods: tuple[str, ...] = ("hypernetwork", "cnp")
@@ -116,17 +117,23 @@ class HyperSiren(nn.Module):
                 last.bias.uniform_(-bound, bound)
             self.heads.append(head)
 
-    def forward(self, code: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        """code [B, latent], coords [B, P, 2] -> values [B, P, 1]."""
+    def forward(self, code: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """code [B, latent], coords [B, P, 2] -> (values [B, P, 1], mean square of the emitted parameters).
+
+        The second output is the authors' `hypo_weight_loss`: the sum of squares of every emitted weight
+        and bias divided by their number."""
         h = coords
+        square_sum, count = 0.0, 0
         for i, ((fan_out, fan_in), head) in enumerate(zip(self.shapes, self.heads)):
             params = head(code)
+            square_sum = square_sum + params.square().sum()
+            count += params.numel()
             weight = params[:, :fan_out * fan_in].view(-1, fan_out, fan_in)
             bias = params[:, fan_out * fan_in:].unsqueeze(1)
             h = torch.baddbmm(bias, h, weight.transpose(1, 2))
             if i < len(self.shapes) - 1:
                 h = torch.sin(self.omega_0 * h)
-        return h
+        return h, square_sum / count
 
 
 class CNPDecoder(nn.Module):
@@ -139,8 +146,10 @@ class CNPDecoder(nn.Module):
             mods += [Linear(hidden, hidden), nn.ReLU()]
         self.net = nn.Sequential(*mods, Linear(hidden, 1))
 
-    def forward(self, code: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([code.unsqueeze(1).expand(-1, coords.shape[1], -1), coords], dim=-1))
+    def forward(self, code: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(values, 0): a CNP emits no weights, so it has no weight penalty."""
+        values = self.net(torch.cat([code.unsqueeze(1).expand(-1, coords.shape[1], -1), coords], dim=-1))
+        return values, values.new_zeros(())
 
 
 class ImagePrior(nn.Module):
@@ -155,8 +164,10 @@ class ImagePrior(nn.Module):
             raise ValueError(f"unknown prior method {method!r}; valid: hypernetwork, cnp")
 
     def forward(self, coords, values, mask):
+        """(prediction, code, weight penalty)."""
         code = self.encoder(coords, values, mask)
-        return self.decoder(code, coords), code
+        prediction, weight_penalty = self.decoder(code, coords)
+        return prediction, code, weight_penalty
 
 
 def context_masks(batch: int, pixels: int, sizes: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -175,7 +186,7 @@ def inpainting_mse(model: ImagePrior, images: torch.Tensor, coords: torch.Tensor
         values = images[start:start + batch]
         b = values.shape[0]
         mask = context_masks(b, values.shape[1], torch.full((b,), context), generator).to(values.device)
-        prediction, _ = model(coords.expand(b, -1, -1), values, mask)
+        prediction = model(coords.expand(b, -1, -1), values, mask)[0]
         errors.append(((prediction - values) ** 2).mean(dim=(1, 2)))
     return float(torch.cat(errors).mean())
 
@@ -202,9 +213,11 @@ def image_prior(run, cfg: PriorConfig) -> dict:
             sizes = torch.exp(torch.empty(cfg.batch_size).uniform_(math.log(cfg.min_context), math.log(pixels),
                                                                     generator=generator)).round()
             mask = context_masks(cfg.batch_size, pixels, sizes, generator).to(run.device)
-            prediction, code = model(coords.expand(cfg.batch_size, -1, -1), values, mask)
+            prediction, code, weight_penalty = model(coords.expand(cfg.batch_size, -1, -1), values, mask)
             mse = torch.mean((prediction - values) ** 2)
-            return mse + cfg.latent_weight * code.square().mean(), {"mse": float(mse.detach())}
+            # authors' image_hypernetwork_loss: MSE + kl_weight * mean code^2 + fw_weight * mean emitted weight^2
+            loss = mse + cfg.latent_weight * code.square().mean() + cfg.hypo_weight * weight_penalty
+            return loss, {"mse": float(mse.detach()), "weight_penalty": float(weight_penalty.detach())}
 
         objective.generators = {"batches": generator}
 

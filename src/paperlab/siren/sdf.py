@@ -47,14 +47,19 @@ class SDFConfig:
 
 
 def sdf_loss(model, surface: torch.Tensor, normals: torch.Tensor, space: torch.Tensor, cfg: SDFConfig):
-    """Eq. 6: |Phi| on the surface, exp(-alpha|Phi|) off it, 1 - cos(grad Phi, n) on it, ||grad Phi| - 1| everywhere."""
+    """Eq. 6: |Phi| on the surface, exp(-alpha|Phi|) off it, 1 - cos(grad Phi, n) on it, ||grad Phi| - 1| everywhere.
+
+    As in the authors' `sdf` loss, every term is averaged over *all* points of the batch (surface and
+    off-surface), with zeros where a term does not apply; with equal batches the surface, normal and
+    off-surface terms thus carry half the weight they would have if averaged over their own subset.
+    Works in any dimension (2-D outlines, 3-D shapes)."""
     coords = torch.cat([surface, space])
     out = model_derivatives(model, coords, order=1)
     phi, grad = out["value"][:, 0], out["gradient"][:, 0]
-    n_surf = surface.shape[0]
-    surface_term = phi[:n_surf].abs().mean()
-    off_surface_term = torch.exp(-cfg.off_surface_alpha * phi[n_surf:].abs()).mean()
-    normal_term = (1 - torch.nn.functional.cosine_similarity(grad[:n_surf], normals, dim=-1)).mean()
+    n_surf, n_all = surface.shape[0], coords.shape[0]
+    surface_term = phi[:n_surf].abs().sum() / n_all
+    off_surface_term = torch.exp(-cfg.off_surface_alpha * phi[n_surf:].abs()).sum() / n_all
+    normal_term = (1 - torch.nn.functional.cosine_similarity(grad[:n_surf], normals, dim=-1)).sum() / n_all
     eikonal_term = (grad.norm(dim=-1) - 1).abs().mean()
     loss = (cfg.weight_surface * surface_term + cfg.weight_off_surface * off_surface_term
             + cfg.weight_normal * normal_term + cfg.weight_eikonal * eikonal_term)
