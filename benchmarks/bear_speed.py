@@ -273,7 +273,7 @@ def main() -> None:
         if proc.returncode == 0:
             timed = json.loads(worker_out.read_text())
             worker_out.unlink()
-            ref, ours_there = timed["d3rlpy"], timed["paperlab"]
+            ours_there = timed["paperlab"]
             ours_there.update({k: v for k, v in ours.items() if k.startswith(("score", "final", "normalized"))})
             for name in ("paperlab", "paperlab-plain-matmul"):
                 for ref_name in ("d3rlpy", "d3rlpy-onednn"):

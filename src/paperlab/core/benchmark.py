@@ -98,7 +98,6 @@ def matmul_peak_gflops(repeats: int = 5) -> dict[str, float]:
     """Measured fp32 matmul throughput (GFLOP/s, current thread settings) of each backend the models use:
     torch's default matmul (MKL), oneDNN (the :mod:`paperlab.core.linear` fast path) and NumPy, each on a
     large square product (1024 x 1024 x 1024) -- the peak a benchmark's achieved GFLOP/s is a fraction of."""
-    import numpy as np
     import torch
 
     from paperlab.core import linear
