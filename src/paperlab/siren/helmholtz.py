@@ -22,10 +22,11 @@ import numpy as np
 import scipy.special
 import torch
 
+from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.images import check_methods
-from paperlab.siren.models import build_model
+from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import fit
 
 
@@ -36,6 +37,14 @@ class HelmholtzConfig:
     230^2 uniform collocation points per step of which 100 are redrawn in the source disc (radius
     500 v), PML of width 0.5 with a0 = 5, loss sum|r| off the source + (N / 1e3) sum|r - f| on it
     (N = points per step), 5 x 256 network with 2 outputs, Adam lr 2e-5, 50k steps."""
+
+    _constraints = {"wavenumber": POSITIVE, "source_variance": POSITIVE, "source_cutoff": Interval(0),
+                    "collocation_points": Interval(1), "source_samples": Interval(0, "collocation_points"),
+                    "pml_width": Interval(0, 1, closed="left"), "pml_a0": Interval(0), "source_weight_divisor": POSITIVE,
+                    "steps": Interval(1), "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1),
+                    "omega_0": POSITIVE, "rbf_centres": Interval(1), "pe_samples": Interval(2),
+                    "methods": [Options(*METHODS), Unique()], "eval_side": Interval(2),
+                    "exclude_radius": Interval(0), "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
     wavenumber: float = 20.0
     source_variance: float = 1e-4

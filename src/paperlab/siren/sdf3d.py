@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.models import Siren
 from paperlab.siren.sdf import sdf_loss
@@ -130,6 +131,12 @@ class SDF3DConfig:
     """Authors' `train_sdf.py`: 1400 surface points (with normals) + 1400 uniform points in [-1, 1]^3 per
     step, the `sdf` loss weights (3e3, 1e2, 1e2, 5e1), 5 x 256 SIREN, Adam lr 1e-4, 10k epochs over the
     point cloud. Shapes: analytic ones with exact SDFs, or `mesh=PATH` (any file trimesh reads)."""
+
+    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": PathKind("file"), "surface_points": Interval(1),
+                    "surface_batch": Interval(1), "space_batch": Interval(1), "steps": Interval(1), "lr": POSITIVE,
+                    "hidden_features": Interval(1), "hidden_layers": Interval(1), "omega_0": POSITIVE,
+                    "off_surface_alpha": POSITIVE, "eval_side": Interval(8), "band": POSITIVE,
+                    "held_out_points": Interval(1), "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
     shapes: tuple[str, ...] = SHAPES
     mesh: str = ""                         # a mesh file; when given, it replaces `shapes`

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.images import check_methods
-from paperlab.siren.models import build_model
+from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, psnr_from_mse
 
 
@@ -25,6 +26,11 @@ class VideoConfig:
     """Authors' `train_video.py`: 5-layer network of width 1024 (3 hidden layers), Adam lr 1e-4, a random
     3.8e-3 of all pixels per step, 100k steps; cat video 300 frames of 512^2 RGB. ReLU+P.E. uses the
     Nyquist octave count of the longest axis (the authors' 3-D encoding has a fixed 10 octaves)."""
+
+    _constraints = {"video": PathKind("file", suffixes=(".npy", ".gif", ".tif", ".tiff")), "frames": Interval(1),
+                    "side": Interval(2), "sample_fraction": Interval(0, 1, closed="right"), "steps": Interval(1),
+                    "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1), "omega_0": POSITIVE,
+                    "methods": [Options(*METHODS), Unique()], "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
     video: str = ""                        # a .npy [T, H, W, C] / .gif / .tif file; empty = the synthetic video
     frames: int = 300

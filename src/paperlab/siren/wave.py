@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from paperlab.core.constraints import POSITIVE, Check, Interval, Options, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.helmholtz import field_derivatives
 from paperlab.siren.images import check_methods
-from paperlab.siren.models import build_model
+from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import fit
 
 
@@ -27,6 +28,16 @@ class WaveConfig:
     with t uniform in [0, 0.4 * progress], 2000 of them at t = 0 and 1000 of those in the disc of
     radius 500 v around the source; loss sum|u_tt - Laplace u| + (N/10) sum_{t=0}|u - u0|
     + (N/100) sum_{t=0}|u_t|; 5 x 512 SIREN (3 hidden layers), Adam lr 2e-5, 100k steps."""
+
+    _constraints = {"variance": POSITIVE, "peak": POSITIVE, "speed": POSITIVE, "t_max": POSITIVE,
+                    "curriculum": Interval(0, 1), "collocation_points": Interval(1),
+                    "initial_points": Interval(1, "collocation_points"), "source_samples": Interval(0, "initial_points"),
+                    "source_cutoff": Interval(0), "dirichlet_divisor": POSITIVE, "neumann_divisor": POSITIVE,
+                    "steps": Interval(1), "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1),
+                    "omega_0": POSITIVE, "methods": [Options(*METHODS), Unique()],
+                    "fd_points": Check(lambda v, c: v >= 3 and v % 2 == 1, "an odd integer >= 3"),
+                    "eval_side": Interval(2, "fd_points"), "snapshots": Interval(1), "log_every": Interval(1),
+                    "checkpoint_every": Interval(1)}
 
     variance: float = 5e-4
     peak: float = 1.0 / 50.0
