@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -30,6 +32,9 @@ def test_verdicts_are_validated_and_formatted():
     table = format_claims_table([row])
     assert "[INCONCLUSIVE] c" in table and "1 [0.5, 1.5]" in table
     assert "| `c`: t | **inconclusive** |" in format_claims_table([row], markdown=True)
+    piped = dict(row, text="|grad Phi| = 1", threshold="|Q-G| < 1")
+    line = format_claims_table([piped], markdown=True).splitlines()[2]
+    assert len(re.split(r"(?<!\\)\|", line)) == 6 and "\\|grad Phi\\|" in line  # 4 cells: inner pipes escaped
 
 
 def test_a_claim_without_evidence_is_inconclusive():

@@ -119,9 +119,11 @@ def format_claims_table(claims: list[dict[str, Any]], markdown: bool = False, wi
     if markdown:
         lines = ["| claim | verdict | measured | threshold |", "|---|---|---|---|"]
         for row in claims:
-            measured = format_measured(row["measured"], limit=400).replace("|", "/")
-            threshold = _format_number(row["threshold"]).replace("|", "/")
-            lines.append(f"| `{row['id']}`: {row['text']} | **{row['verdict']}** | {measured} | {threshold} |")
+            def cell(text: str) -> str:  # a | inside a cell would end it: escaped, it renders as |
+                return str(text).replace("|", "\\|")
+            measured = cell(format_measured(row["measured"], limit=400))
+            lines.append(f"| `{row['id']}`: {cell(row['text'])} | **{row['verdict']}** | {measured} | "
+                         f"{cell(_format_number(row['threshold']))} |")
         return "\n".join(lines)
     lines = []
     for row in claims:
