@@ -70,10 +70,10 @@ def _garbage(path):
 
 
 @pytest.mark.parametrize("experiment, key, make, message", [
-    ("sdf-3d", "mesh", lambda d: d / "missing.obj", "does not exist"),
+    ("sdf-3d", "mesh", lambda d: d / "missing.obj", "is missing"),
     ("sdf-3d", "mesh", lambda d: _garbage(d / "broken.ply"), "broken.ply"),
     ("sdf-3d", "mesh", lambda d: (d / "empty.obj").write_text("# nothing\n") and d / "empty.obj", "has no triangles"),
-    ("video", "video", lambda d: d / "missing.npy", "does not exist"),
+    ("video", "video", lambda d: d / "missing.npy", "is missing"),
     ("video", "video", lambda d: _garbage(d / "broken.npy"), "cannot read video"),
     ("video", "video", lambda d: _garbage(d / "broken.gif"), "cannot read video"),
 ])
