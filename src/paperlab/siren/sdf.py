@@ -18,16 +18,14 @@ from paperlab.siren.training import evaluate_fields, fit
 
 
 @dataclass
-class SDFConfig:
-    """Authors' `sdf_loss` weights (3e3 surface, 1e2 off-surface, 1e2 normals, 5e1 eikonal) and batch
-    (1400 surface + 1400 uniform points per step); 5 x 256 SIREN, omega_0 = 30, Adam lr 1e-4."""
-    _constraints = {"shape": IMAGE, "outline_points": Interval(8), "surface_batch": Interval(1),
-                    "space_batch": Interval(1), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
-                    "hidden_features": Interval(1), "omega_0": POSITIVE,
-                    "off_surface_alpha": POSITIVE, "eval_side": Interval(8), "near_surface": POSITIVE}
+class SDFLossConfig:
+    """What the 2-D and 3-D fits share: the authors' `sdf_loss` weights (3e3 surface, 1e2 off-surface,
+    1e2 normals, 5e1 eikonal), the batch (1400 surface + 1400 uniform points per step) and a 5 x 256
+    SIREN, omega_0 = 30, Adam lr 1e-4."""
+    _constraints = {"surface_batch": Interval(1), "space_batch": Interval(1), "steps": Interval(1), "lr": POSITIVE,
+                    "hidden_features": Interval(1), "hidden_layers": Interval(1), "omega_0": POSITIVE,
+                    "off_surface_alpha": POSITIVE, "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
-    shape: str = "horse"
-    outline_points: int = 4000
     surface_batch: int = 1400
     space_batch: int = 1400
     steps: int = 10_000
@@ -40,13 +38,22 @@ class SDFConfig:
     weight_normal: float = 1e2
     weight_eikonal: float = 5e1
     off_surface_alpha: float = 100.0    # exp(-alpha |Phi|) penalises small |Phi| away from the surface
-    eval_side: int = 128
-    near_surface: float = 0.05          # |true SDF| below this counts as "at the surface" for the eikonal check
     log_every: int = 10
     checkpoint_every: int = 1000
 
 
-def sdf_loss(model, surface: torch.Tensor, normals: torch.Tensor, space: torch.Tensor, cfg: SDFConfig):
+@dataclass
+class SDFConfig(SDFLossConfig):
+    """2-D: the outline of a bundled image's silhouette, evaluated on a grid against its exact SDF."""
+    _constraints = {"shape": IMAGE, "outline_points": Interval(8), "eval_side": Interval(8),
+                    "near_surface": POSITIVE}
+
+    shape: str = "horse"
+    outline_points: int = 4000
+    eval_side: int = 128
+    near_surface: float = 0.05          # |true SDF| below this counts as "at the surface" for the eikonal check
+
+def sdf_loss(model, surface: torch.Tensor, normals: torch.Tensor, space: torch.Tensor, cfg: SDFLossConfig):
     """Eq. 6: |Phi| on the surface, exp(-alpha|Phi|) off it, 1 - cos(grad Phi, n) on it, ||grad Phi| - 1| everywhere.
 
     As in the authors' `sdf` loss, every term is averaged over *all* points of the batch (surface and

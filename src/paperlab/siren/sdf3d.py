@@ -16,7 +16,7 @@ import torch
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.models import Siren
-from paperlab.siren.sdf import sdf_loss
+from paperlab.siren.sdf import SDFLossConfig, sdf_loss
 from paperlab.siren.training import evaluate_fields, fit
 
 SHAPES = ("torus", "spheres-box")
@@ -127,37 +127,20 @@ def mesh_point_cloud(path: str | Path, count: int, seed: int) -> tuple[np.ndarra
 
 
 @dataclass
-class SDF3DConfig:
+class SDF3DConfig(SDFLossConfig):
     """Authors' `train_sdf.py`: 1400 surface points (with normals) + 1400 uniform points in [-1, 1]^3 per
     step, the `sdf` loss weights (3e3, 1e2, 1e2, 5e1), 5 x 256 SIREN, Adam lr 1e-4, 10k epochs over the
     point cloud. Shapes: analytic ones with exact SDFs, or `mesh=PATH` (any file trimesh reads)."""
 
     _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": PathKind("file"), "surface_points": Interval(1),
-                    "surface_batch": Interval(1), "space_batch": Interval(1), "steps": Interval(1), "lr": POSITIVE,
-                    "hidden_features": Interval(1), "hidden_layers": Interval(1), "omega_0": POSITIVE,
-                    "off_surface_alpha": POSITIVE, "eval_side": Interval(8), "band": POSITIVE,
-                    "held_out_points": Interval(1), "log_every": Interval(1), "checkpoint_every": Interval(1)}
+                    "eval_side": Interval(8), "band": POSITIVE, "held_out_points": Interval(1)}
 
     shapes: tuple[str, ...] = SHAPES
     mesh: str = ""                         # a mesh file; when given, it replaces `shapes`
     surface_points: int = 100_000
-    surface_batch: int = 1400
-    space_batch: int = 1400
-    steps: int = 10_000
-    lr: float = 1e-4
-    hidden_features: int = 256
-    hidden_layers: int = 3
-    omega_0: float = 30.0
-    weight_surface: float = 3e3
-    weight_off_surface: float = 1e2
-    weight_normal: float = 1e2
-    weight_eikonal: float = 5e1
-    off_surface_alpha: float = 100.0
     eval_side: int = 96                    # evaluation grid per axis on [-1, 1]^3
     band: float = 0.25                     # |true SDF| <= band: the region where |grad Phi| is checked
     held_out_points: int = 5000
-    log_every: int = 10
-    checkpoint_every: int = 1000
 
 
 def sdf_3d(run, cfg: SDF3DConfig) -> dict:
