@@ -72,6 +72,7 @@ def run_all(src: Path, pairs: list[tuple[str, str]], out: Path, label: str) -> d
     results = {}
     for paper, experiment in pairs:
         runs = out / "runs"
+        out.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "paperlab.cli", "run", paper, experiment, "--scale", "tiny", "--seed", "0",
                "--out", str(runs), *EXTRA_SETTINGS.get(paper, [])]
         t0 = time.time()
