@@ -30,13 +30,14 @@ TIMING_MARKERS = ("seconds", "time", "per_s", "_meta", "finished", "started")
 EXTRA_SETTINGS = {"bear": ["--set", "reuse_arms=false"]}
 
 
-def without_timings(tree):
-    """The JSON tree with every wall-clock entry removed."""
+def comparable(tree, root: str):
+    """The JSON tree without wall-clock entries, and with the side's own folder (paths of the files it wrote)
+    spelled ``<root>``."""
     if isinstance(tree, dict):
-        return {k: without_timings(v) for k, v in tree.items() if not any(m in k for m in TIMING_MARKERS)}
+        return {k: comparable(v, root) for k, v in tree.items() if not any(m in k for m in TIMING_MARKERS)}
     if isinstance(tree, list):
-        return [without_timings(v) for v in tree]
-    return tree
+        return [comparable(v, root) for v in tree]
+    return tree.replace(root, "<root>") if isinstance(tree, str) else tree
 
 
 def differences(a, b, path: str = "") -> list[str]:
@@ -119,17 +120,20 @@ def main() -> int:
                            check=True, capture_output=True)
             try:
                 pairs = experiments(tree / "src", papers)
+                before_root = (work / "before").resolve()
                 before = run_all(tree / "src", pairs, work / "before", "before")
             finally:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
                                capture_output=True)
         else:
+            before_root = Path(args.before_runs).resolve().parent
             before = {k: v for k, v in load_runs(Path(args.before_runs)).items() if k.split("/")[0] in papers}
             pairs = [tuple(k.split("/")) for k in before]
         after = run_all(ROOT / "src", pairs, work / "after", "after")
     rows = []
     for key in sorted(before):
-        diff = differences(without_timings(before[key]), without_timings(after.get(key, {})))
+        diff = differences(comparable(before[key], str(before_root)),
+                           comparable(after.get(key, {}), str((work / "after").resolve())))
         rows.append({"run": key, "identical": not diff, "differences": diff[:20]})
         print(f"{'SAME' if not diff else 'DIFFERENT':9s} {key}", *(f"\n    {d}" for d in diff[:5]), flush=True)
     ok = all(r["identical"] for r in rows)
