@@ -90,8 +90,10 @@ def run_all(src: Path, pairs: list[tuple[str, str]], out: Path, label: str) -> d
 
 
 def load_runs(runs: Path) -> dict[str, dict]:
-    return {f"{p.parents[2].name}/{p.parents[1].name}": json.loads(p.read_text())
-            for p in sorted(runs.glob("*/*/*/results.json"))}
+    """The runs of a folder in the order they were made (run folders end in their start time): the after
+    side runs them in the same order, because SSL's shared caches make a result depend on what ran first."""
+    paths = sorted(runs.glob("*/*/*/results.json"), key=lambda p: p.parent.name.split("-", 2)[-1])
+    return {f"{p.parents[2].name}/{p.parents[1].name}": json.loads(p.read_text()) for p in paths}
 
 
 def main() -> int:
@@ -131,7 +133,7 @@ def main() -> int:
             pairs = [tuple(k.split("/")) for k in before]
         after = run_all(ROOT / "src", pairs, work / "after", "after")
     rows = []
-    for key in sorted(before):
+    for key in before:
         diff = differences(comparable(before[key], str(before_root)),
                            comparable(after.get(key, {}), str((work / "after").resolve())))
         rows.append({"run": key, "identical": not diff, "differences": diff[:20]})
