@@ -15,6 +15,7 @@ import io
 import re
 import textwrap
 import tokenize
+import typing
 from typing import Any
 
 from paperlab.core.config import SCALES
@@ -26,29 +27,33 @@ def _own_field_docs(cls: type) -> dict[str, str]:
         source = textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError):  # defined in an interactive session or built dynamically
         return {}
-    comments: dict[int, tuple[int, str]] = {}  # line -> (column, text) of each comment
+    comments: dict[int, tuple[int, str]] = {}  # line -> (column where the text starts, text) of each comment
     code_lines: set[int] = set()
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
-            comments[tok.start[0]] = (tok.start[1], tok.string.lstrip("#").strip())
+            text = tok.string.lstrip("#")
+            comments[tok.start[0]] = (tok.start[1] + len(tok.string) - len(text.lstrip()), text.strip())
         elif tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
                               tokenize.ENDMARKER):
             code_lines.update(range(tok.start[0], tok.end[0] + 1))
     class_node = ast.parse(source).body[0]
     docs = _docstring_attributes(ast.get_docstring(class_node) or "")
+    used: set[int] = set()  # comment lines already read as a continuation
     for node in class_node.body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             continue
         name, first, last = node.target.id, node.lineno, node.end_lineno or node.lineno
         parts = [comments[line][1] for line in range(first, last + 1) if line in comments]
-        if parts:  # trailing comment, continued on comment-only lines indented past the field
+        if parts:  # trailing comment, continued on comment-only lines whose text is indented past "# "
             line = last + 1
-            while line in comments and line not in code_lines and comments[line][0] > node.col_offset:
+            while (line in comments and line not in code_lines
+                   and comments[line][0] > node.col_offset + 2):
                 parts.append(comments[line][1])
+                used.add(line)
                 line += 1
         else:  # a comment block right above the field
             line = first - 1
-            while line in comments and line not in code_lines:
+            while line in comments and line not in code_lines and line not in used:
                 parts.insert(0, comments[line][1])
                 line -= 1
         if parts:
@@ -99,7 +104,12 @@ def format_value(value: Any) -> str:
 
 
 def _type_name(typ: Any) -> str:
-    return typ if isinstance(typ, str) else getattr(typ, "__name__", repr(typ))
+    """As written in the source: `int`, `tuple[str, ...]`, `float | None`."""
+    if isinstance(typ, str):  # postponed annotations: the source text itself
+        return typ
+    if typing.get_origin(typ) is None and isinstance(typ, type):
+        return typ.__name__
+    return str(typ).replace("typing.", "")
 
 
 def config_fields(exp) -> list[dict[str, str]]:
@@ -113,10 +123,20 @@ def config_fields(exp) -> list[dict[str, str]]:
              "doc": docs[f.name]} for f in dataclasses.fields(cls)]
 
 
+def _summary(cls: type) -> str:
+    """The first paragraph of the config's docstring (or its nearest base's); a dataclass without one
+    gets its signature as `__doc__`, which says nothing the table does not."""
+    for klass in (k for k in cls.__mro__ if dataclasses.is_dataclass(k)):
+        doc = klass.__dict__.get("__doc__")
+        if doc and not doc.startswith(f"{klass.__name__}("):
+            return " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    return ""
+
+
 def format_config(paper, exp) -> str:
     """The text `paperlab list PAPER EXPERIMENT` prints: a header, then one aligned row per field."""
     cls = exp.config
-    summary = (inspect.getdoc(cls) or "").split("\n\n")[0].replace("\n", " ")
+    summary = _summary(cls)
     lines = [f"{paper.name} {exp.name}: {exp.description}",
              f"config {cls.__name__} ({cls.__module__}){': ' + summary if summary else ''}",
              "set a field with --set FIELD=VALUE (lists comma-separated); tiny falls back to quick where it has no preset",

@@ -22,9 +22,10 @@ from typing import Any
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from paperlab.core.config import SCALES
 
-CLAIMS_BLOCK = re.compile(r"<!-- claims:([\w-]+)(?::([\w,]+))? -->\n(.*?)<!-- /claims -->", re.S)
-GLANCE_BLOCK = re.compile(r"<!-- claims-at-a-glance -->\n(.*?)<!-- /claims-at-a-glance -->", re.S)
-OPEN_MARKER = re.compile(r"<!-- claims(?::[^ ]*)? -->|<!-- claims-at-a-glance -->")
+# markers are whole lines (a marker quoted inside a sentence is prose)
+CLAIMS_BLOCK = re.compile(r"^<!-- claims:([\w-]+)(?::([\w,]+))? -->\n(.*?)^<!-- /claims -->$", re.S | re.M)
+GLANCE_BLOCK = re.compile(r"^<!-- claims-at-a-glance -->\n(.*?)^<!-- /claims-at-a-glance -->$", re.S | re.M)
+OPEN_MARKER = re.compile(r"^(?:<!-- claims(?::\S*)? -->|<!-- claims-at-a-glance -->)$", re.M)
 
 
 def committed_scales(results: Path, paper: str) -> list[str]:
@@ -54,6 +55,8 @@ def _number(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, dict):
         if {"mean", "ci_low", "ci_high"} <= set(value):
+            if value["ci_low"] == value["ci_high"] == value["mean"]:  # one seed, or no spread across seeds
+                return f"{value['mean']:.4g}"
             return f"{value['mean']:.4g} [{value['ci_low']:.4g}, {value['ci_high']:.4g}]"
         return "{" + ", ".join(f"{k}: {_number(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
@@ -129,8 +132,10 @@ def glance_table(results: Path, docs_link: str = "docs") -> str:
     """Per paper and committed scale: how many claims were reproduced, not reproduced, inconclusive."""
     lines = ["| paper | scale | reproduced | not reproduced | inconclusive | measured |",
              "|---|---|---|---|---|---|"]
-    for paper_dir in sorted(p for p in results.iterdir() if p.is_dir()):
-        paper = paper_dir.name
+    from paperlab.core.registry import paper_names  # names only: no paper is imported
+
+    found = sorted(p.name for p in results.iterdir() if p.is_dir())
+    for paper in [n for n in paper_names() if n in found] + [n for n in found if n not in paper_names()]:
         for scale in committed_scales(results, paper):
             document = load_claims(results, paper, scale)
             counts = {v: sum(row["verdict"] == v for row in document["claims"])
