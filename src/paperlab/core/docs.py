@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
-from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
+from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, _format_number, format_measured
 from paperlab.core.config import SCALES
 
 # markers are whole lines (a marker quoted inside a sentence is prose)
@@ -48,25 +49,9 @@ def _cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, dict):
-        if {"mean", "ci_low", "ci_high"} <= set(value):
-            if value["ci_low"] == value["ci_high"] == value["mean"]:  # one seed, or no spread across seeds
-                return f"{value['mean']:.4g}"
-            return f"{value['mean']:.4g} [{value['ci_low']:.4g}, {value['ci_high']:.4g}]"
-        return "{" + ", ".join(f"{k}: {_number(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_number(v) for v in value) + "]"
-    return str(value)
-
-
-def format_measured(measured: dict[str, Any]) -> str:
-    """Every measured number, intervals as mean [95% low, high]; nothing cut."""
-    return "; ".join(f"{k}={_number(v)}" for k, v in measured.items()) or "(nothing measured)"
+def _measured(measured: dict[str, Any]) -> str:
+    """Every measured number (intervals as mean [95% low, high], as `paperlab reproduce` prints them); nothing cut."""
+    return format_measured(measured, limit=sys.maxsize) or "(nothing measured)"
 
 
 def _source_line(results: Path, paper: str, scale: str, document: dict[str, Any]) -> str:
@@ -106,7 +91,7 @@ def claims_table(results: Path, paper: str, scales: list[str] | None = None) -> 
         for claim_id, by_scale in rows.items():
             row = by_scale[scales[0]]
             lines.append(f"| `{claim_id}`: {_cell(row['text'])} | {_verdict(row)} | "
-                         f"{_cell(format_measured(row['measured']))} | {_cell(_number(row['threshold']))} | "
+                         f"{_cell(_measured(row['measured']))} | {_cell(_format_number(row['threshold']))} | "
                          f"{_cell(row.get('note') or '')} |")
         return "\n".join(lines) + "\n"
     lines += ["| claim | " + " | ".join(f"`{s}`" for s in scales) + " | threshold |",
@@ -120,8 +105,8 @@ def claims_table(results: Path, paper: str, scales: list[str] | None = None) -> 
                 cells.append("not run yet" if scale not in documents else "not judged at this scale")
                 continue
             note = f" *{_cell(row['note'])}*" if row.get("note") else ""
-            cells.append(f"{_verdict(row)}: {_cell(format_measured(row['measured']))}.{note}")
-        thresholds = {s: _cell(_number(r["threshold"])) for s, r in by_scale.items()}
+            cells.append(f"{_verdict(row)}: {_cell(_measured(row['measured']))}.{note}")
+        thresholds = {s: _cell(_format_number(r["threshold"])) for s, r in by_scale.items()}
         threshold = (next(iter(thresholds.values())) if len(set(thresholds.values())) == 1
                      else "; ".join(f"`{s}`: {t}" for s, t in thresholds.items()))
         lines.append(f"| `{claim_id}`: {_cell(text)} | " + " | ".join(cells) + f" | {threshold} |")
