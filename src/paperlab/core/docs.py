@@ -14,7 +14,6 @@ that differs from what the JSON gives, and every committed JSON that no table of
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -35,13 +34,9 @@ def committed_scales(results: Path, paper: str) -> list[str]:
 
 
 def load_claims(results: Path, paper: str, scale: str) -> dict[str, Any]:
-    path = results / paper / f"claims-{scale}.json"
-    try:
-        document = json.loads(path.read_text())
-        document["claims"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"cannot read claims from {path}: {err}") from None
-    return document
+    from paperlab.core.runs import read_json
+
+    return read_json(results / paper / f"claims-{scale}.json", required=("claims",))
 
 
 def _cell(text: Any) -> str:
