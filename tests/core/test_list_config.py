@@ -28,10 +28,10 @@ class BaseFitConfig:
 @dataclass
 class FitConfig(BaseFitConfig):
     """A fit of one image."""
-    # which image (a bundled name)
+    # which data to fit
     image: str = "camera"
     methods: tuple[str, ...] = ("siren", "relu")
-    # a section header, not about `methods`
+    # a note that ends at the blank line below: about no field
 
     full_batch: bool = True
     steps: int = 200        # more steps than the base (overrides its doc)
@@ -42,13 +42,13 @@ FIT = Experiment(name="fit", description="fit an image", config=FitConfig, run=l
 PAPER = Paper(name="demo", title="Demo", experiments=[FIT], claims=[])
 
 
-def test_field_docs_from_comments_docstring_and_bases():
+def test_field_docs_from_comments_sections_docstring_and_bases():
     assert field_docs(FitConfig) == {
         "steps": "more steps than the base (overrides its doc)",
         "lr": "learning rate, continued on a deeper comment line",
         "seed_offset": "added to the run's seed for the data only.",
-        "image": "which image (a bundled name)",
-        "methods": "",
+        "image": "which data to fit",
+        "methods": "(section: which data to fit)",
         "full_batch": "",
     }
 
@@ -63,8 +63,8 @@ def test_format_config_exact():
         "steps        int              200         5       50          200         200         more steps than the base (overrides its doc)",
         "lr           float            0.001       0.001   0.001       0.0005      0.001       learning rate, continued on a deeper comment line",
         "seed_offset  int              0           0       0           0           0           added to the run's seed for the data only.",
-        "image        str              camera      camera  camera      camera      camera      which image (a bundled name)",
-        "methods      tuple[str, ...]  siren,relu  siren   siren,relu  siren,relu  siren,relu",
+        "image        str              camera      camera  camera      camera      camera      which data to fit",
+        "methods      tuple[str, ...]  siren,relu  siren   siren,relu  siren,relu  siren,relu  (section: which data to fit)",
         "full_batch   bool             true        true    true        true        true",
     ])
 

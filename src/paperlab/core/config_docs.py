@@ -2,8 +2,9 @@
 scale and a one-line doc.
 
 Configs document their fields with a trailing `# comment` (continued on deeper-indented comment lines
-below it), a comment block right above the field, or an `Attributes:` entry of the class docstring;
-they are read from the source with `ast` and `tokenize`, so no config has to change to be listed.
+below it), a comment block right above the field (which also heads the undocumented fields after it, up
+to a blank line: shown as "(section: ...)"), or an `Attributes:` entry of the class docstring; they are
+read from the source with `ast` and `tokenize`, so no config has to change to be listed.
 """
 
 from __future__ import annotations
@@ -39,10 +40,21 @@ def _own_field_docs(cls: type) -> dict[str, str]:
     class_node = ast.parse(source).body[0]
     docs = _docstring_attributes(ast.get_docstring(class_node) or "")
     used: set[int] = set()  # comment lines already read as a continuation
+    blank = {i for i, text in enumerate(source.splitlines(), start=1) if not text.strip()}
+    section, previous_end = None, 0  # a comment block heading a group of fields, up to the next blank line
     for node in class_node.body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
             continue
         name, first, last = node.target.id, node.lineno, node.end_lineno or node.lineno
+        if any(line in blank for line in range(previous_end + 1, first)):
+            section = None
+        previous_end = last
+        above, line = [], first - 1  # a comment block right above the field
+        while line in comments and line not in code_lines and line not in used:
+            above.insert(0, comments[line][1])
+            line -= 1
+        if above:  # it also heads the fields below, up to a blank line
+            section = " ".join(p for p in above if p)
         parts = [comments[line][1] for line in range(first, last + 1) if line in comments]
         if parts:  # trailing comment, continued on comment-only lines whose text is indented past "# "
             line = last + 1
@@ -51,11 +63,10 @@ def _own_field_docs(cls: type) -> dict[str, str]:
                 parts.append(comments[line][1])
                 used.add(line)
                 line += 1
-        else:  # a comment block right above the field
-            line = first - 1
-            while line in comments and line not in code_lines and line not in used:
-                parts.insert(0, comments[line][1])
-                line -= 1
+        elif above:
+            parts = above
+        elif section:
+            parts = [f"(section: {section})"]
         if parts:
             docs[name] = " ".join(p for p in parts if p)
     return docs
