@@ -80,7 +80,7 @@ def _docstring_attributes(doc: str) -> dict[str, str]:
         start = next(i for i, line in enumerate(lines) if line.strip() == "Attributes:")
     except StopIteration:
         return out
-    current = None
+    current, indent = None, 0
     for line in lines[start + 1:]:
         if not line.strip():
             break
