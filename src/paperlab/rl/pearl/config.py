@@ -101,7 +101,7 @@ class PEARLConfig:
                     "reward_scale": POSITIVE, "kl_lambda": Interval(0), "kl_weight": Interval(0), "num_exp_traj_eval": Interval(0),
                     "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1)}
 
-    task: str = "point-robot"
+    task: str = "point-robot"               # task family (paperlab.rl.pearl.tasks)
     preset: str = "authors"                 # "authors" (oyster configs) | "cpu"
     # ablation switches (paper Sec. 6.3)
     probabilistic: bool = True              # False: deterministic z (no bottleneck, point estimate)
