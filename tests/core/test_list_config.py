@@ -78,6 +78,8 @@ def test_every_experiment_lists_every_field(paper_name, capsys):
         rows = out.split("\n\n", 1)[1].splitlines()
         assert rows[0].split() == ["field", "type", "default", "tiny", "quick", "small", "paper", "doc"]
         assert [r.split()[0] for r in rows[1:]] == [f.name for f in dataclasses.fields(exp.config)]
+        undocumented = [name for name, doc in field_docs(exp.config).items() if not doc]
+        assert undocumented == [], f"{paper_name} {exp.name}: give these fields a trailing # comment: {undocumented}"
         quick = exp.make_config("quick")
         for row, f in zip(rows[1:], dataclasses.fields(exp.config)):
             if isinstance(getattr(quick, f.name), (int, float, str)) and str(getattr(quick, f.name)).strip():
