@@ -1,4 +1,4 @@
-"""paperlab's one entry point: list | run | reproduce | sweep | report | data."""
+"""paperlab's one entry point: list | run | reproduce | sweep | report | docs | data."""
 
 from __future__ import annotations
 
@@ -26,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paperlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p_list = sub.add_parser("list", help="papers, their experiments and their claims")
+    p_list = sub.add_parser("list", help="papers, their experiments and their claims; an experiment's config fields")
     p_list.add_argument("paper", nargs="?", help="only this paper")
+    p_list.add_argument("experiment", nargs="?",
+                        help="this experiment's config: every field's type, default, value per scale and doc")
+    p_list.add_argument("--config", action="store_true",
+                        help="the config fields of every experiment of PAPER (or of EXPERIMENT)")
 
     p_run = sub.add_parser("run", help="run one experiment for one seed")
     p_run.add_argument("paper", nargs="?")
@@ -72,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_report.add_argument("--committed", metavar="DIR",
                           help="show the claims committed in DIR (e.g. results) for papers without claims here")
 
+    p_docs = sub.add_parser("docs", help="regenerate the claims tables of README.md and docs/*.md from results/")
+    p_docs.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if a table differs from its claims JSON")
+    p_docs.add_argument("--root", default=".", help="repository root holding README.md, docs/, results/ (default: .)")
+
     p_data = sub.add_parser("data", help="datasets: fetch (needs internet; never used by tests)")
     p_data.add_argument("action", choices=("fetch", "where"))
     p_data.add_argument("name", choices=("fashion-mnist", "bear"), help="bear: where BEAR datasets and its arm cache are")
@@ -82,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_list(args) -> int:
     from paperlab.core.registry import all_papers, get_paper
 
+    if args.experiment or args.config:
+        if not args.paper:
+            raise CliError("list --config needs a PAPER (and optionally an EXPERIMENT)")
+        from paperlab.core.config_docs import format_config
+
+        paper = get_paper(args.paper)
+        experiments = [paper.experiment(args.experiment)] if args.experiment else paper.experiments
+        print("\n\n".join(format_config(paper, exp) for exp in experiments))
+        return 0
     papers = {args.paper: get_paper(args.paper)} if args.paper else all_papers()
     for name, paper in papers.items():
         print(f"{name}: {paper.title}")
@@ -228,6 +246,17 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_docs(args) -> int:
+    from paperlab.core.docs import update_docs
+
+    problems = update_docs(args.root, check=args.check)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print("docs: every claims table matches results/" if args.check else "docs: claims tables regenerated")
+    return 1 if problems else 0
+
+
 def cmd_data(args) -> int:
     try:
         from paperlab import datasets
@@ -269,7 +298,8 @@ def _check_file_target(path: str, what: str) -> None:
 
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce, "sweep": cmd_sweep,
-            "report": cmd_report, "data": cmd_data}
+            "report": cmd_report, "data": cmd_data,
+            "docs": cmd_docs}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -134,9 +134,9 @@ class MonotoneConfig:
     _constraints = {"n_matrices": Interval(1), "max_side": Interval(2), "n_iter": Interval(1),
                     "losses": [Options(*LOSSES), Unique()]}
     n_matrices: int = 200       # increases are measured relative to each run's initial objective
-    max_side: int = 80
-    n_iter: int = 500
-    losses: tuple[str, ...] = ("frobenius", "kl")
+    max_side: int = 80          # each matrix is m × n with m, n drawn from 2..max_side
+    n_iter: int = 500           # MU iterations per matrix (two half-steps each)
+    losses: tuple[str, ...] = ("frobenius", "kl")   # objectives checked, each with its own random stream
 
 
 @single_threaded_blas
@@ -190,11 +190,11 @@ class GdEquivalenceConfig:
     projected gradient descent on one low-rank-plus-noise matrix (objective vs iteration and vs time)."""
     _constraints = {"n_matrices": Interval(1), "m": Interval(1), "n": Interval(1), "n_iter": Interval(1),
                     "rank": Interval(1, lambda c: min(c.m, c.n)), "step_scales": POSITIVE}
-    n_matrices: int = 50
-    m: int = 300
-    n: int = 200
-    rank: int = 10
-    n_iter: int = 500
+    n_matrices: int = 50        # part 1: random matrices per loss (one MU step vs one additive step on each)
+    m: int = 300                # part 2: rows of the low-rank-plus-noise matrix
+    n: int = 200                # part 2: columns
+    rank: int = 10              # part 2: rank of its signal and of the factorization
+    n_iter: int = 500           # part 2: iterations of MU and of each fixed-step GD run
     # fixed step = step_scale × the median of the paper's η at the initial point (per factor)
     step_scales: tuple[float, ...] = (0.1, 1.0)
 
@@ -272,9 +272,9 @@ def gd_equivalence(run: Run, cfg: GdEquivalenceConfig) -> dict:
 class FixedPointsConfig:
     _constraints = {"m": Interval(1), "n": Interval(1), "rank": Interval(1, lambda c: min(c.m, c.n)),
                     "n_iter": Interval(1), "floor": Interval(0, 1, closed="left"), "n_matrices": Interval(1)}
-    m: int = 60
-    n: int = 40
-    rank: int = 6
+    m: int = 60                 # rows of the test matrices
+    n: int = 40                 # columns
+    rank: int = 6               # rank of the exact factorizations and of every fit
     n_iter: int = 2000          # iterations of the zero-locking runs
     floor: float = 1e-10        # epsilon floor W, H ← max(W, H, floor) after every update (Lin 2007 style)
     n_matrices: int = 20        # random matrices for the exact-factorization and column-sum checks
@@ -374,10 +374,10 @@ class PartsConfig:
     """scikit-learn's bundled digits (1797 images of 8×8); the rank is our choice (the summary gives none)."""
     _constraints = {"n_components": Interval(1, 64), "max_iter": Interval(1), "loss": Options(*LOSSES),
                     "init": Options(*INITS)}
-    n_components: int = 16
-    max_iter: int = 500
-    loss: str = "frobenius"
-    init: str = "random"
+    n_components: int = 16      # rank r of NMF, PCA and the SVD
+    max_iter: int = 500         # NMF iterations (tol = 0: all of them run)
+    loss: str = "frobenius"     # NMF objective: frobenius | kl
+    init: str = "random"        # NMF initialisation (paperlab.nmf.NMF's init)
 
 
 def hoyer_sparsity(x: np.ndarray) -> float:

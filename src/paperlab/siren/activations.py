@@ -29,12 +29,12 @@ class ActivationStatisticsConfig:
     _constraints = {"depth": Interval(1), "width": Interval(1), "samples": Interval(2), "omega_0": POSITIVE,
                     "inits": [Options(*INITS), Unique()], "histogram_layers": [Interval(1, "depth"), Unique()]}
 
-    depth: int = 50
-    width: int = 2048
-    samples: int = 4096
-    omega_0: float = 30.0
-    inits: tuple[str, ...] = ("paper", "default_sin1", "default_sin30")
-    histogram_layers: tuple[int, ...] = (1, 2, 10, 25, 50)
+    depth: int = 50                 # sine layers in the stack
+    width: int = 2048               # units per layer
+    samples: int = 4096             # 1-D inputs, evenly spaced on [-1, 1]
+    omega_0: float = 30.0           # omega_0 of the sine layers (default_sin1: 1)
+    inits: tuple[str, ...] = ("paper", "default_sin1", "default_sin30")  # paper; default_*: PyTorch's init
+    histogram_layers: tuple[int, ...] = (1, 2, 10, 25, 50)  # layers (1-based) whose histograms are kept
 
 
 def build_stack(init: str, depth: int, width: int, omega_0: float) -> nn.ModuleList:

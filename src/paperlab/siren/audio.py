@@ -29,15 +29,15 @@ class AudioConfig:
     seconds: float = 2.0           # default clip length
     rate: int = 8000               # default clip sample rate
     max_samples: int = 0           # 0 = all; otherwise the clip is cut to this many samples
-    steps: int = 1000
-    lr: float = 5e-5
-    hidden_features: int = 256
-    hidden_layers: int = 3
-    first_omega_0: float = 3000.0
-    hidden_omega_0: float = 30.0
-    methods: tuple[str, ...] = ("siren", "relu", "relu_pe")
-    log_every: int = 10
-    checkpoint_every: int = 1000
+    steps: int = 1000              # Adam steps per network
+    lr: float = 5e-5               # Adam learning rate
+    hidden_features: int = 256     # width of the hidden layers
+    hidden_layers: int = 3         # layers between the first and the last
+    first_omega_0: float = 3000.0  # SIREN: omega_0 of the first layer (audio: 3000)
+    hidden_omega_0: float = 30.0   # SIREN: omega_0 of the other layers
+    methods: tuple[str, ...] = ("siren", "relu", "relu_pe")  # networks compared, trained alike
+    log_every: int = 10            # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000   # steps between checkpoints (resume points)
 
 
 def load_audio(cfg: AudioConfig) -> tuple[np.ndarray, int]:

@@ -46,28 +46,28 @@ class HelmholtzConfig:
                     "methods": [Options(*METHODS), Unique()], "eval_side": Interval(2),
                     "exclude_radius": Interval(0), "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
-    wavenumber: float = 20.0
-    source_variance: float = 1e-4
-    source_real: float = 1.0
-    source_imag: float = 1.0
+    wavenumber: float = 20.0               # k of the Helmholtz equation
+    source_variance: float = 1e-4          # variance of the Gaussian point source
+    source_real: float = 1.0               # source amplitude, real part
+    source_imag: float = 1.0               # source amplitude, imaginary part
     source_cutoff: float = 1e-5            # f below this is set to 0 (authors)
-    collocation_points: int = 230 * 230
-    source_samples: int = 100
-    pml_width: float = 0.5
-    pml_a0: float = 5.0
+    collocation_points: int = 230 * 230    # random points per step on [-1, 1]^2
+    source_samples: int = 100              # of which redrawn in the source disc
+    pml_width: float = 0.5                 # width of the absorbing layer at the border
+    pml_a0: float = 5.0                    # PML stretching strength
     source_weight_divisor: float = 1e3     # on-source term weight N / divisor (authors)
-    steps: int = 50_000
-    lr: float = 2e-5
-    hidden_features: int = 256
-    hidden_layers: int = 3
-    omega_0: float = 30.0
-    rbf_centres: int = 1024
+    steps: int = 50_000                    # Adam steps per network
+    lr: float = 2e-5                       # Adam learning rate
+    hidden_features: int = 256             # width of the hidden layers
+    hidden_layers: int = 3                 # layers between the first and the last
+    omega_0: float = 30.0                  # SIREN: omega_0 of every sine layer
+    rbf_centres: int = 1024                # RBF-ReLU: centres of its RBF input layer
     pe_samples: int = 230                  # ReLU+P.E. octaves by the Nyquist rule for this many samples per axis
-    methods: tuple[str, ...] = ("siren", "tanh", "relu", "relu_pe", "rbf_relu")
-    eval_side: int = 128
+    methods: tuple[str, ...] = ("siren", "tanh", "relu", "relu_pe", "rbf_relu")  # networks compared, trained alike
+    eval_side: int = 128                   # grid side the error is evaluated on
     exclude_radius: float = 0.1            # the error is measured at |x - x0| >= this, outside the PML
-    log_every: int = 20
-    checkpoint_every: int = 1000
+    log_every: int = 20                    # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000           # steps between checkpoints (resume points)
 
 
 def gaussian_source(coords: torch.Tensor, cfg: HelmholtzConfig) -> torch.Tensor:

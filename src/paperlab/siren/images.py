@@ -54,11 +54,11 @@ class NetworkConfig:
     _constraints = {"hidden_features": Interval(1), "first_omega_0": POSITIVE, "hidden_omega_0": POSITIVE,
                     "rbf_centres": Interval(1)}
 
-    hidden_features: int = 256
-    hidden_layers: int = 3
-    first_omega_0: float = 30.0
-    hidden_omega_0: float = 30.0
-    rbf_centres: int = 1024
+    hidden_features: int = 256      # width of the hidden layers
+    hidden_layers: int = 3          # layers between the first and the last (3: the authors' 5-layer net)
+    first_omega_0: float = 30.0     # SIREN: omega_0 of the first sine layer
+    hidden_omega_0: float = 30.0    # SIREN: omega_0 of the other sine layers
+    rbf_centres: int = 1024         # RBF-ReLU: centres of its RBF input layer
 
 
 # a bundled scikit-image name or an image file
@@ -105,14 +105,14 @@ class ImageFitConfig(NetworkConfig):
     _constraints = {"image": IMAGE, "side": Interval(2), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
                     "methods": [Options(*METHODS), Unique()]}
 
-    image: str = "camera"
-    side: int = 512
-    steps: int = 10_000
-    lr: float = 1e-4
+    image: str = "camera"        # a bundled scikit-image name or an image file
+    side: int = 512              # pixels per side (centre-cropped, resized)
+    steps: int = 10_000          # Adam steps per network
+    lr: float = 1e-4             # Adam learning rate
     batch_size: int = 0          # 0 = full batch (the paper); otherwise random coordinates per step
-    methods: tuple[str, ...] = ("siren", "relu", "tanh", "relu_pe", "rbf_relu")
-    log_every: int = 10
-    checkpoint_every: int = 1000
+    methods: tuple[str, ...] = ("siren", "relu", "tanh", "relu_pe", "rbf_relu")  # networks compared, trained alike
+    log_every: int = 10          # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000  # steps between checkpoints (resume points)
 
 
 def image_fit(run, cfg: ImageFitConfig) -> dict:
@@ -187,15 +187,15 @@ class DerivativeSupervisionConfig(NetworkConfig):
                     "log_every": Interval(1), "highpass_sigma": POSITIVE,
                     "gradient_methods": [Options(*METHODS), Unique()], "laplacian_methods": [Options(*METHODS), Unique()]}
 
-    image: str = "camera"
-    side: int = 256
-    steps: int = 10_000
-    lr: float = 1e-4
-    batch_size: int = 0
-    gradient_methods: tuple[str, ...] = ("siren", "tanh", "relu_pe")
-    laplacian_methods: tuple[str, ...] = ("siren",)
-    log_every: int = 10
-    checkpoint_every: int = 1000
+    image: str = "camera"           # a bundled scikit-image name or an image file
+    side: int = 256                 # pixels per side (centre-cropped, resized)
+    steps: int = 10_000             # Adam steps per network
+    lr: float = 1e-4                # Adam learning rate
+    batch_size: int = 0             # 0 = full batch; otherwise random coordinates per step
+    gradient_methods: tuple[str, ...] = ("siren", "tanh", "relu_pe")  # fitted to the gradient only
+    laplacian_methods: tuple[str, ...] = ("siren",)  # fitted to the Laplacian only
+    log_every: int = 10             # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000    # steps between checkpoints (resume points)
     highpass_sigma: float = 2.0     # pixels; Gaussian removed to compare the high-frequency content
 
 
@@ -276,14 +276,14 @@ class PoissonBlendConfig(NetworkConfig):
                     "weights": Check(lambda w, c: len(w) == len(c.images) >= 2, "one weight per image (>= 2 images)",
                                      whole=True)}
 
-    images: tuple[str, ...] = ("camera", "astronaut")
-    weights: tuple[float, ...] = (0.5, 0.5)
-    side: int = 128
-    steps: int = 10_000
-    lr: float = 1e-4
-    batch_size: int = 0
-    log_every: int = 10
-    checkpoint_every: int = 1000
+    images: tuple[str, ...] = ("camera", "astronaut")  # the images blended (bundled names or files)
+    weights: tuple[float, ...] = (0.5, 0.5)  # weight of each image's gradient
+    side: int = 128                 # pixels per side (centre-cropped, resized)
+    steps: int = 10_000             # Adam steps per network
+    lr: float = 1e-4                # Adam learning rate
+    batch_size: int = 0             # 0 = full batch; otherwise random coordinates per step
+    log_every: int = 10             # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000    # steps between checkpoints (resume points)
 
 
 def poisson_blend(run, cfg: PoissonBlendConfig) -> dict:

@@ -35,26 +35,26 @@ class PriorConfig:
                     "methods": [Options("hypernetwork", "cnp"), Unique()]}
 
     dataset: str = "fashion-mnist"         # "fashion-mnist" (falls back to "digits" when not installed) or "digits"
-    side: int = 32
-    train_images: int = 60_000
-    test_images: int = 1000
-    batch_size: int = 32
-    steps: int = 20_000
-    lr: float = 1e-4
-    latent: int = 128
-    encoder_hidden: int = 128
-    siren_hidden: int = 64
+    side: int = 32                         # images resized to side x side
+    train_images: int = 60_000             # training images (the first ones of the set)
+    test_images: int = 1000                # held-out images the inpainting error is measured on
+    batch_size: int = 32                   # images per step
+    steps: int = 20_000                    # Adam steps per method
+    lr: float = 1e-4                       # Adam learning rate
+    latent: int = 128                      # size of the set encoder's code
+    encoder_hidden: int = 128              # width of the set encoder's MLP
+    siren_hidden: int = 64                 # width of the rendered SIREN
     siren_layers: int = 2                  # hidden sine layers of the rendered SIREN
-    hyper_hidden: int = 256
-    cnp_hidden: int = 128
-    omega_0: float = 30.0
+    hyper_hidden: int = 256                # width of each hypernetwork MLP
+    cnp_hidden: int = 128                  # width of the CNP decoder
+    omega_0: float = 30.0                  # omega_0 of the rendered SIREN
     latent_weight: float = 0.1             # authors' `kl_weight` (1e-1): an L2 penalty on the code, not a KL
     hypo_weight: float = 1e2               # authors' `fw_weight`: penalty on the mean square of the emitted SIREN parameters
-    min_context: int = 10
-    contexts: tuple[int, ...] = (10, 100, 1000)
-    methods: tuple[str, ...] = ("hypernetwork", "cnp")
-    log_every: int = 50
-    checkpoint_every: int = 2000
+    min_context: int = 10                  # fewest context pixels seen in training (log-uniform up to all)
+    contexts: tuple[int, ...] = (10, 100, 1000)  # context sizes the test error is measured at
+    methods: tuple[str, ...] = ("hypernetwork", "cnp")  # hypernetwork | cnp, trained alike
+    log_every: int = 50                    # steps between records in metrics.jsonl
+    checkpoint_every: int = 2000           # steps between checkpoints (resume points)
 
 
 def load_prior_images(cfg: PriorConfig) -> tuple[np.ndarray, np.ndarray, str]:

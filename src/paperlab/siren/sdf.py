@@ -26,20 +26,20 @@ class SDFLossConfig:
                     "hidden_features": Interval(1), "hidden_layers": Interval(1), "omega_0": POSITIVE,
                     "off_surface_alpha": POSITIVE, "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
-    surface_batch: int = 1400
-    space_batch: int = 1400
-    steps: int = 10_000
-    lr: float = 1e-4
-    hidden_features: int = 256
-    hidden_layers: int = 3
-    omega_0: float = 30.0
-    weight_surface: float = 3e3
-    weight_off_surface: float = 1e2
-    weight_normal: float = 1e2
-    weight_eikonal: float = 5e1
+    surface_batch: int = 1400           # surface points (with normals) per step
+    space_batch: int = 1400             # uniform points in the domain per step
+    steps: int = 10_000                 # Adam steps
+    lr: float = 1e-4                    # Adam learning rate
+    hidden_features: int = 256          # width of the hidden layers
+    hidden_layers: int = 3              # layers between the first and the last
+    omega_0: float = 30.0               # omega_0 of every sine layer
+    weight_surface: float = 3e3         # weight of |Phi| on the surface
+    weight_off_surface: float = 1e2     # weight of exp(-alpha |Phi|) off it
+    weight_normal: float = 1e2          # weight of 1 - cos(grad Phi, n)
+    weight_eikonal: float = 5e1         # weight of ||grad Phi| - 1|
     off_surface_alpha: float = 100.0    # exp(-alpha |Phi|) penalises small |Phi| away from the surface
-    log_every: int = 10
-    checkpoint_every: int = 1000
+    log_every: int = 10                 # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000        # steps between checkpoints (resume points)
 
 
 @dataclass
@@ -48,9 +48,9 @@ class SDFConfig(SDFLossConfig):
     _constraints = {"shape": IMAGE, "outline_points": Interval(8), "eval_side": Interval(8),
                     "near_surface": POSITIVE}
 
-    shape: str = "horse"
-    outline_points: int = 4000
-    eval_side: int = 128
+    shape: str = "horse"                # silhouette image (bundled name or file) whose outline is fitted
+    outline_points: int = 4000          # points (with normals) on the outline
+    eval_side: int = 128                # grid side of the evaluation (and of the true SDF)
     near_surface: float = 0.05          # |true SDF| below this counts as "at the surface" for the eikonal check
 
 def sdf_loss(model, surface: torch.Tensor, normals: torch.Tensor, space: torch.Tensor, cfg: SDFLossConfig):

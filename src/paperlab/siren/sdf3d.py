@@ -135,12 +135,12 @@ class SDF3DConfig(SDFLossConfig):
     _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": PathKind("file"), "surface_points": Interval(1),
                     "eval_side": Interval(8), "band": POSITIVE, "held_out_points": Interval(1)}
 
-    shapes: tuple[str, ...] = SHAPES
+    shapes: tuple[str, ...] = SHAPES       # analytic shapes fitted, each with an exact SDF
     mesh: str = ""                         # a mesh file; when given, it replaces `shapes`
-    surface_points: int = 100_000
+    surface_points: int = 100_000          # training point cloud per shape
     eval_side: int = 96                    # evaluation grid per axis on [-1, 1]^3
     band: float = 0.25                     # |true SDF| <= band: the region where |grad Phi| is checked
-    held_out_points: int = 5000
+    held_out_points: int = 5000            # further surface points for the evaluation
 
 
 def sdf_3d(run, cfg: SDF3DConfig) -> dict:

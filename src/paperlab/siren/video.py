@@ -33,18 +33,18 @@ class VideoConfig:
                     "methods": [Options(*METHODS), Unique()], "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
     video: str = ""                        # a .npy [T, H, W, C] / .gif / .tif file; empty = the synthetic video
-    frames: int = 300
-    side: int = 512
-    seed_video: int = 0
+    frames: int = 300                      # synthetic video: frames
+    side: int = 512                        # synthetic video: pixels per side
+    seed_video: int = 0                    # synthetic video: its seed
     sample_fraction: float = 38e-4         # pixels per step; 1 = full batch
-    steps: int = 100_000
-    lr: float = 1e-4
-    hidden_features: int = 1024
-    hidden_layers: int = 3
-    omega_0: float = 30.0
-    methods: tuple[str, ...] = ("siren", "relu_pe")
-    log_every: int = 20
-    checkpoint_every: int = 1000
+    steps: int = 100_000                   # Adam steps per network
+    lr: float = 1e-4                       # Adam learning rate
+    hidden_features: int = 1024            # width of the hidden layers
+    hidden_layers: int = 3                 # layers between the first and the last
+    omega_0: float = 30.0                  # SIREN: omega_0 of every sine layer
+    methods: tuple[str, ...] = ("siren", "relu_pe")  # networks compared, trained alike
+    log_every: int = 20                    # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000           # steps between checkpoints (resume points)
 
 
 def synthetic_video(frames: int, side: int, seed: int = 0) -> np.ndarray:

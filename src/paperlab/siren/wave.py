@@ -39,28 +39,28 @@ class WaveConfig:
                     "eval_side": Interval(2, "fd_points"), "snapshots": Interval(1), "log_every": Interval(1),
                     "checkpoint_every": Interval(1)}
 
-    variance: float = 5e-4
-    peak: float = 1.0 / 50.0
-    speed: float = 1.0
-    t_max: float = 0.4
+    variance: float = 5e-4                 # variance of the initial Gaussian
+    peak: float = 1.0 / 50.0               # its height
+    speed: float = 1.0                     # wave speed c
+    t_max: float = 0.4                     # end of the simulated time
     curriculum: float = 1.0                # fraction of the steps over which the time window grows to t_max
-    collocation_points: int = 340 * 340
+    collocation_points: int = 340 * 340    # random (t, x, y) points per step
     initial_points: int = 2000             # points at t = 0 per step
     source_samples: int = 1000             # of those, drawn in the source disc
-    source_cutoff: float = 1e-5
-    dirichlet_divisor: float = 10.0
-    neumann_divisor: float = 100.0
-    steps: int = 100_000
-    lr: float = 2e-5
-    hidden_features: int = 512
-    hidden_layers: int = 3
-    omega_0: float = 30.0
-    methods: tuple[str, ...] = ("siren", "tanh")
+    source_cutoff: float = 1e-5            # u0 below this is set to 0 (authors)
+    dirichlet_divisor: float = 10.0        # weight of the u(0) = u0 term: N / divisor
+    neumann_divisor: float = 100.0         # weight of the u_t(0) = 0 term: N / divisor
+    steps: int = 100_000                   # Adam steps per network
+    lr: float = 2e-5                       # Adam learning rate
+    hidden_features: int = 512             # width of the hidden layers
+    hidden_layers: int = 3                 # layers between the first and the last
+    omega_0: float = 30.0                  # SIREN: omega_0 of every sine layer
+    methods: tuple[str, ...] = ("siren", "tanh")  # networks compared, trained alike
     fd_points: int = 801                   # finite-difference grid per axis on [-1, 1] (odd)
     eval_side: int = 101                   # evaluation grid per axis (a subsample of the FD grid)
     snapshots: int = 5                     # evaluation times, evenly from 0 to t_max
-    log_every: int = 20
-    checkpoint_every: int = 1000
+    log_every: int = 20                    # steps between records in metrics.jsonl
+    checkpoint_every: int = 1000           # steps between checkpoints (resume points)
 
 
 def initial_condition(xy: np.ndarray | torch.Tensor, cfg: WaveConfig):

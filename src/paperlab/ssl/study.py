@@ -48,28 +48,28 @@ class StudyConfig:
     encoder: str = "resnet50"          # Cole et al.: ResNet-50
     width: float = 1.0                 # resnet: multiplier of 64 channels; small_cnn: first-block channels
     head_hidden: int = 2048            # SimCLR projection MLP 2048 -> 128
-    head_out: int = 128
+    head_out: int = 128                # projection output: the space NT-Xent is computed in
     batch_size: int = 4096             # SimCLR
     pretrain_steps: int = 1500         # ~100 epochs of 60K at B=4096 (SimCLR's ablation length)
     temperature: float = 0.1           # SimCLR ImageNet (CIFAR: 0.5)
     optimizer: str = "lars"            # SimCLR: LARS, lr 0.3 x B/256, wd 1e-6
-    lr: float = 0.3
-    weight_decay: float = 1e-6
+    lr: float = 0.3                    # pre-training base lr, scaled by batch_size / 256 (SimCLR Sec. B.1)
+    weight_decay: float = 1e-6         # pre-training weight decay (biases and BN excluded, as SimCLR)
     warmup_fraction: float = 0.1       # 10 warm-up epochs of 100
-    crop_min_scale: float = 0.08
+    crop_min_scale: float = 0.08       # random resized crop: smallest area fraction kept
     jitter_strength: float = 1.0       # ImageNet s=1.0 (CIFAR s=0.5)
     blur_p: float = 0.5                # ImageNet: blur p=0.5 (CIFAR: none)
     probe_labels: int = 60000          # labelled images for the linear probe / kNN bank
     test_size: int = 10000             # Fashion-MNIST test images used
-    probe_weight_decay: float = 1e-4
+    probe_weight_decay: float = 1e-4   # L2 penalty of the linear probe
     probe_max_iter: int = 200          # L-BFGS iterations of the linear probe
     knn_k: int = 0                     # 0: by bank size (train.knn_k_for_bank: 200 for 50K, 20 for ~10K)
-    knn_temperature: float = 0.1
+    knn_temperature: float = 0.1       # kNN: neighbours vote with weight exp(similarity / temperature)
     classifier_epochs: float = 90.0    # supervised-from-scratch and fine-tuning: passes over the labels
     classifier_min_steps: int = 1000   # ... but at least this many steps (few-label arms)
-    classifier_batch_size: int = 256
+    classifier_batch_size: int = 256   # supervised-from-scratch and fine-tuning batch
     classifier_lr: float = 1e-3        # Adam, cosine schedule
-    classifier_weight_decay: float = 1e-5
+    classifier_weight_decay: float = 1e-5   # Adam weight decay of supervised training and fine-tuning
     eval_metric: str = "linear"        # frozen-feature metric the claims are judged on: linear | knn
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
     cpu_threads: int = 0               # torch threads on CPU (0: torch's default)

@@ -48,38 +48,38 @@ class OfflineConfig:
                     "sac_lr": POSITIVE, "sac_initial_temperature": POSITIVE, "snapshot_every": Interval(1),
                     "snapshot_episodes": Interval(1), "transitions": Interval(1), "medium_fraction": Interval(0, 1),
                     "data_dir": PathKind("dir"), "checkpoint_every": Interval(0)}
-    envs: tuple[str, ...] = ("Hopper-v5", "HalfCheetah-v5")
-    datasets: tuple[str, ...] = DATASET_KINDS
-    methods: tuple[str, ...] = ("bear", "bcq", "bc", "sac", "bear-kl")
+    envs: tuple[str, ...] = ("Hopper-v5", "HalfCheetah-v5")   # gymnasium environments, each with its own datasets
+    datasets: tuple[str, ...] = DATASET_KINDS          # dataset kinds: random | medium | medium-replay | expert
+    methods: tuple[str, ...] = ("bear", "bcq", "bc", "sac", "bear-kl")   # agents trained on every dataset (an arm each)
     # offline training (0 / () / -1 keep each agent's paper default)
     updates: int = 1_000_000              # authors' max_timesteps
     eval_every: int = 5_000               # authors' eval_freq
-    eval_episodes: int = 10
-    hidden: tuple[int, ...] = ()
-    vae_hidden: tuple[int, ...] = ()
-    batch_size: int = 0
-    warmup_steps: int = -1
-    q_probe_every: int = 1_000
-    n_probe: int = 512
-    bear_preset: str = "authors"
+    eval_episodes: int = 10               # episodes per evaluation
+    hidden: tuple[int, ...] = ()          # hidden sizes of every agent's networks (not the VAE); () keeps each agent's
+    vae_hidden: tuple[int, ...] = ()      # BEAR's and BCQ's behaviour-VAE hidden sizes; () keeps the default
+    batch_size: int = 0                   # every agent's batch; 0 keeps each agent's
+    warmup_steps: int = -1                # BEAR's first MMD-only actor updates; -1 keeps the preset's
+    q_probe_every: int = 1_000            # updates between Q-estimate probes
+    n_probe: int = 512                    # dataset state-action pairs each Q estimate is averaged over
+    bear_preset: str = "authors"          # BEAR's settings table: authors | d3rlpy
     lagrange_lr: float = 0.0              # 0 keeps the preset's (authors: 1e-3)
-    gamma: float = 0.99
-    tau: float = 0.005
-    reuse_arms: bool = True
+    gamma: float = 0.99                   # discount of every agent
+    tau: float = 0.005                    # Polyak rate of every agent's target networks
+    reuse_arms: bool = True               # share finished arms between experiments (cache under data_dir)
     checkpoint_every: int = 5_000         # in-arm checkpoint interval (updates); 0 = none. Not part of an arm's key
     # dataset construction (the paper: 1M transitions per dataset)
-    behaviour_steps: int = 1_000_000
-    start_steps: int = 10_000
-    sac_hidden: tuple[int, ...] = (256, 256)
-    sac_batch_size: int = 256
-    sac_lr: float = 3e-4
-    sac_initial_temperature: float = 1.0
-    snapshot_every: int = 10_000
-    snapshot_episodes: int = 5
-    transitions: int = 1_000_000
-    medium_fraction: float = 1.0 / 3.0
-    dataset_seed: int = 0
-    data_dir: str = ""
+    behaviour_steps: int = 1_000_000      # behaviour SAC: environment steps it trains for
+    start_steps: int = 10_000             # behaviour SAC: uniform random actions for its first steps
+    sac_hidden: tuple[int, ...] = (256, 256)   # behaviour SAC: hidden sizes
+    sac_batch_size: int = 256             # behaviour SAC: batch
+    sac_lr: float = 3e-4                  # behaviour SAC: actor, critic and temperature lr
+    sac_initial_temperature: float = 1.0  # behaviour SAC: initial entropy temperature
+    snapshot_every: int = 10_000          # behaviour SAC steps between evaluated policy snapshots
+    snapshot_episodes: int = 5            # episodes per snapshot evaluation
+    transitions: int = 1_000_000          # transitions per dataset
+    medium_fraction: float = 1.0 / 3.0    # medium policy: the snapshot nearest random + fraction x (expert - random)
+    dataset_seed: int = 0                 # seeds the behaviour SAC run: datasets do not depend on the run's seed
+    data_dir: str = ""                    # datasets and arm cache; "": $PAPERLAB_DATA/bear or ~/.paperlab/data/bear
 
 
 @dataclass

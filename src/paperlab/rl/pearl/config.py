@@ -101,7 +101,7 @@ class PEARLConfig:
                     "reward_scale": POSITIVE, "kl_lambda": Interval(0), "kl_weight": Interval(0), "num_exp_traj_eval": Interval(0),
                     "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1)}
 
-    task: str = "point-robot"
+    task: str = "point-robot"               # task family (paperlab.rl.pearl.tasks)
     preset: str = "authors"                 # "authors" (oyster configs) | "cpu"
     # ablation switches (paper Sec. 6.3)
     probabilistic: bool = True              # False: deterministic z (no bottleneck, point estimate)
@@ -109,31 +109,31 @@ class PEARLConfig:
     rnn_context: str = "transitions"        # RNN fed "transitions" (decorrelated) or "trajectories"
     context_source: str = "recent"          # "recent" (encoder buffer) | "whole-buffer" (RL buffer)
     # sizes and schedule (None -> preset table)
-    n_train_tasks: int | None = None
-    n_test_tasks: int | None = None
-    latent_dim: int | None = None
-    hidden: tuple[int, ...] | None = None
-    encoder_hidden: tuple[int, ...] | None = None
-    meta_batch: int | None = None
-    num_iterations: int | None = None
-    num_initial_steps: int | None = None
-    num_tasks_sample: int | None = None
-    num_steps_prior: int | None = None
-    num_steps_posterior: int | None = None
-    num_extra_rl_steps_posterior: int | None = None
-    num_train_steps_per_itr: int | None = None
-    batch_size: int | None = None
-    embedding_batch_size: int | None = None
-    discount: float | None = None
-    tau: float | None = None
-    lr: float | None = None
-    reward_scale: float | None = None
-    kl_lambda: float | None = None
+    n_train_tasks: int | None = None        # meta-training tasks
+    n_test_tasks: int | None = None         # held-out meta-test tasks
+    latent_dim: int | None = None           # size of the context variable z
+    hidden: tuple[int, ...] | None = None   # hidden sizes of the policy, Q and V networks
+    encoder_hidden: tuple[int, ...] | None = None  # hidden sizes of the context encoder
+    meta_batch: int | None = None           # tasks per gradient step
+    num_iterations: int | None = None       # meta-training iterations
+    num_initial_steps: int | None = None    # env steps per train task with z ~ prior before the first iteration
+    num_tasks_sample: int | None = None     # train tasks collected on per iteration
+    num_steps_prior: int | None = None      # steps per collected task with z ~ prior (encoder and RL buffers)
+    num_steps_posterior: int | None = None  # steps with z ~ q(z | c) (encoder and RL buffers)
+    num_extra_rl_steps_posterior: int | None = None  # steps with z ~ q(z | c) that go to the RL buffer only
+    num_train_steps_per_itr: int | None = None  # gradient steps per iteration
+    batch_size: int | None = None           # RL transitions per task in a gradient step
+    embedding_batch_size: int | None = None  # context transitions per task fed to the encoder
+    discount: float | None = None           # discount factor
+    tau: float | None = None                # Polyak rate of the target V network (oyster soft_target_tau)
+    lr: float | None = None                 # Adam lr of every network
+    reward_scale: float | None = None       # rewards' scale in the Q target (SAC v1's inverse temperature)
+    kl_lambda: float | None = None          # KL weight beta at the authors' meta-batch (see kl_weight)
     kl_weight: float | None = None          # weight on the summed KL; None: kl_lambda * authors meta-batch / meta-batch
-    num_exp_traj_eval: int | None = None
-    eval_trajs: int | None = None
-    use_next_obs_in_context: bool | None = None
-    replay_buffer_size: int | None = None
+    num_exp_traj_eval: int | None = None    # oyster's num_exp_traj_eval; not read here (meta-test resamples z after every trajectory)
+    eval_trajs: int | None = None           # trajectories per test task at meta-test
+    use_next_obs_in_context: bool | None = None  # context transitions carry s' too
+    replay_buffer_size: int | None = None   # per-task capacity of the RL and encoder buffers (capped at what the run collects)
     eval_every: int = 1                     # iterations between evaluations on the test tasks
     eval_deterministic: bool = True         # oyster eval_deterministic
 

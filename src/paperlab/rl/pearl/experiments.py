@@ -102,12 +102,12 @@ class SampleEfficiencyConfig(PEARLConfig):
                     "promp_meta_batch_size": Interval(1), "promp_learning_rate": POSITIVE,
                     "promp_eval_points": Interval(1)}
     task: str = "cheetah-vel"
-    baselines: tuple[str, ...] = BASELINES
-    rl2_env_steps: int = 100_000_000
-    rl2_hidden: int = 64
-    rl2_trials_per_batch: int = 100
-    rl2_lr: float = 3e-4
-    rl2_eval_points: int = 30
+    baselines: tuple[str, ...] = BASELINES  # on-policy meta-RL baselines run: rl2, maml-trpo, promp
+    rl2_env_steps: int = 100_000_000  # RL^2: env steps it trains for
+    rl2_hidden: int = 64            # RL^2: GRU width
+    rl2_trials_per_batch: int = 100  # RL^2: tasks per PPO batch, one trial each
+    rl2_lr: float = 3e-4            # RL^2: Adam learning rate
+    rl2_eval_points: int = 30       # RL^2: evaluations (and checkpoints) along its budget
     # MAML-TRPO: cbfinn/maml_rl maml_trpo_point.py defaults
     maml_env_steps: int = 100_000_000
     maml_hidden: tuple[int, ...] = (100, 100)
@@ -184,7 +184,7 @@ def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
 class SparseExplorationConfig(PEARLConfig):
     _constraints = {"arms": [Options("probabilistic", "deterministic"), Unique()]}
     task: str = "sparse-point-robot"
-    arms: tuple[str, ...] = ("probabilistic", "deterministic")
+    arms: tuple[str, ...] = ("probabilistic", "deterministic")  # PEARL variants compared: probabilistic | deterministic z
 
 
 def sparse_exploration(run: Run, cfg: SparseExplorationConfig) -> dict:
@@ -199,7 +199,7 @@ def sparse_exploration(run: Run, cfg: SparseExplorationConfig) -> dict:
 class EncoderAblationConfig(PEARLConfig):
     _constraints = {"arms": [Options("mlp", "rnn-transitions", "rnn-trajectories"), Unique()]}
     task: str = "cheetah-vel"
-    arms: tuple[str, ...] = ("mlp", "rnn-transitions", "rnn-trajectories")
+    arms: tuple[str, ...] = ("mlp", "rnn-transitions", "rnn-trajectories")  # context encoders compared
 
 
 def encoder_ablation(run: Run, cfg: EncoderAblationConfig) -> dict:
@@ -215,7 +215,7 @@ def encoder_ablation(run: Run, cfg: EncoderAblationConfig) -> dict:
 class ContextSamplingConfig(PEARLConfig):
     _constraints = {"arms": [Options("recent", "whole-buffer"), Unique()]}
     task: str = "cheetah-vel"
-    arms: tuple[str, ...] = ("recent", "whole-buffer")
+    arms: tuple[str, ...] = ("recent", "whole-buffer")  # where the context batch comes from
 
 
 def context_sampling(run: Run, cfg: ContextSamplingConfig) -> dict:
