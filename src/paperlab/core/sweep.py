@@ -18,7 +18,7 @@ from paperlab.core.claims import summarize
 from paperlab.core.config import config_hash
 from paperlab.core.seeding import check_seed, resolve_device
 from paperlab.core.runner import run_experiment
-from paperlab.core.runs import check_out_dir, load_results, read_json, write_json
+from paperlab.core.runs import check_out_dir, load_results, write_json
 
 EXECUTORS = ("serial", "processes", "ray")
 
