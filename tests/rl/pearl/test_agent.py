@@ -1,6 +1,5 @@
 """The batched meta-batch update equals the per-task Python loop (the authors' structure) exactly."""
 
-import copy
 
 import pytest
 import torch
