@@ -6,7 +6,6 @@ against their Monte-Carlo discounted returns (the q-divergence experiment's meas
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -14,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from paperlab.core.runs import write_atomic
 from paperlab.rl.bear.agents import BCConfig, BCQ, BCQConfig, BEAR, BehaviourCloning, bear_config
 from paperlab.rl.bear.datasets import OfflineDataset
 from paperlab.rl.common.envs import discounted_returns, env_dims, evaluate, make_env
@@ -180,10 +180,9 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
             log(method=method, step=step, eval_return=stats.mean_return, normalized_score=score)
         if checkpoint is not None and checkpoint_every > 0 and step % checkpoint_every == 0 and step < s.updates:
             Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(checkpoint).with_suffix(".tmp")
-            torch.save({"step": step, "agent": agent_state(agent), "curves": curves, "window": window,
-                        "rng": _rng_states(buffer, device)}, tmp)
-            os.replace(tmp, checkpoint)   # atomic: a kill while saving keeps the previous checkpoint
+            state = {"step": step, "agent": agent_state(agent), "curves": curves, "window": window,
+                     "rng": _rng_states(buffer, device)}
+            write_atomic(checkpoint, lambda fh: torch.save(state, fh))   # a kill while saving keeps the previous one
     final = curves["eval_curve"][-1]
     result = {"method": method, "final_return": float(final[1]), "normalized_score": float(final[2]),
               **curves, "mc_return": mc_mean, "updates": s.updates, "gamma": s.gamma, "tau": s.tau,
