@@ -210,6 +210,11 @@ def test_judge_domain():
     assert paper.judge_domain(_domain([0.05, -0.06, 0.0])).verdict == INCONCLUSIVE
     v = paper.judge_domain(_domain([0.05, 0.06, 0.04], learned=-0.02))
     assert v.verdict == INCONCLUSIVE and "in-domain arm" in v.note
+    no_pooled = _domain([0.05, 0.06, 0.04])
+    for r in no_pooled["domain"]:
+        del r["arms"]["pooled-2x"]
+    v = paper.judge_domain(no_pooled)      # the missing-arm rule: inconclusive, naming the arm
+    assert v.verdict == INCONCLUSIVE and v.note == "missing from the runs: pooled-2x"
 
 
 def _gran(supervised_fine=0.8, raw=0.6):
