@@ -1,19 +1,18 @@
-"""Shared test settings: headless plots, no progress bars, small thread counts."""
+"""Shared test settings (headless plots, no progress bars) and one tiny `reproduce` per paper and session,
+whose runs the contract test (tests/test_paper_contract.py) and the per-paper tests share."""
 
+import contextlib
+import gzip
+import json
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("PAPERLAB_NO_PROGRESS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-
-# ---- one tiny `reproduce` per paper and session: the contract test and the per-paper tests share its runs ----
-import contextlib  # noqa: E402
-import gzip  # noqa: E402
-import json  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 # seeds per paper: two where the judges' intervals are cheap to exercise, one where a seed costs most
 TINY_SEEDS = {"nmf": 2, "siren": 1, "ssl": 2, "bear": 2, "pearl": 1}
@@ -54,6 +53,18 @@ def ssl_fixture_data(root: Path):
 
 
 @pytest.fixture(scope="session")
+def fashion_mnist_fixture(tmp_path_factory) -> Path:
+    """A folder holding the session's Fashion-MNIST look-alike (fashion-mnist/*.gz)."""
+    return write_fashion_fixture(tmp_path_factory.mktemp("fashion-data"))
+
+
+@pytest.fixture(scope="session")
+def ssl_data():
+    """`with ssl_data(root):` SSL reads the fixture under root (see `ssl_fixture_data`)."""
+    return ssl_fixture_data
+
+
+@pytest.fixture(scope="session")
 def bear_data_dir(tmp_path_factory):
     """BEAR's datasets and arm cache for the session: arms trained by one test are reused by the others."""
     return tmp_path_factory.mktemp("bear-data")
@@ -74,7 +85,7 @@ class TinyReproduction:
 
 
 @pytest.fixture(scope="session")
-def tiny_reproduction(tmp_path_factory, bear_data_dir):
+def tiny_reproduction(tmp_path_factory, bear_data_dir, fashion_mnist_fixture):
     """`tiny_reproduction(paper)`: `paperlab reproduce PAPER --scale tiny` through the CLI, once per session."""
     from paperlab.cli import main
 
@@ -89,10 +100,11 @@ def tiny_reproduction(tmp_path_factory, bear_data_dir):
             if paper == "bear":
                 args += ["--set", f"data_dir={bear_data_dir}"]
             if paper == "ssl":
-                env = ssl_fixture_data(write_fashion_fixture(root / "data"))
+                env = ssl_fixture_data(fashion_mnist_fixture)
             with env:
                 code = main(args)
-            done[paper] = TinyReproduction(code, TINY_SEEDS.get(paper, 1), root / "runs", root / "export" / "claims.json")
+            done[paper] = TinyReproduction(code, TINY_SEEDS.get(paper, 1), root / "runs",
+                                           root / "export" / "claims.json")
         return done[paper]
 
     return reproduce

