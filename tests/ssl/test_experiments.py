@@ -9,11 +9,14 @@ from paperlab.ssl import paper, study
 
 
 @pytest.fixture(scope="module")
-def data_env(tmp_path_factory, fashion_mnist_fixture, ssl_data):
-    """One runs directory for the module (so later experiments reuse cached encoders), on the Fashion-MNIST
-    fixture of tests/conftest.py."""
+def data_env(tiny_reproduction, fashion_mnist_fixture, ssl_data):
+    """SSL on the Fashion-MNIST fixture of tests/conftest.py for the whole module; yields the runs folder of the
+    session's tiny `reproduce ssl` (one seed of every experiment, run in order, so later experiments reused
+    the encoders of earlier ones; tests/test_paper_contract.py checks its claims)."""
     with ssl_data(fashion_mnist_fixture):
-        yield tmp_path_factory.mktemp("runs")
+        done = tiny_reproduction("ssl")
+        assert done.code == 0 and done.seeds == 1
+        yield done.out
 
 
 def _results(out, experiment):
@@ -23,7 +26,6 @@ def _results(out, experiment):
 
 @pytest.mark.parametrize("experiment", ["unlabeled-size", "labeled-size", "domain", "granularity", "corruption"])
 def test_every_experiment_runs_tiny_through_cli(data_env, experiment):
-    assert main(["run", "ssl", experiment, "--scale", "tiny", "--out", str(data_env)]) == 0
     results, run_dir = _results(data_env, experiment)
     assert list((run_dir / "plots").glob("*.png"))
     accuracies = []
@@ -43,7 +45,7 @@ def test_every_experiment_runs_tiny_through_cli(data_env, experiment):
 
 
 def test_pretrained_encoders_are_shared_and_runs_resume(data_env):
-    """Runs after the parametrized test above: granularity's 80-image encoder came from unlabeled-size."""
+    """granularity's 80-image encoder came from unlabeled-size (which ran first)."""
     _, gran_dir = _results(data_env, "granularity")
     logs = [json.loads(line) for line in (gran_dir / "metrics.jsonl").read_text().splitlines()]
     assert any("cached" in rec for rec in logs)

@@ -163,10 +163,13 @@ def judge_siren_derivatives(results: dict[str, list[dict]]) -> Verdict:
     methods = list(runs[0]["methods"])
     mean = lambda m, k: float(np.mean(seed_values(runs, lambda r: r["methods"][m][k])))  # noqa: E731
     measured = {k: {m: mean(m, k) for m in methods} for k in ("psnr_gradient", "psnr_laplacian")}
+    threshold = "SIREN's gradient and Laplacian PSNR (vs Sobel / Laplace filter) exceed every baseline's"
+    missing = missing_arms(methods, ("siren",), measured, threshold, baselines=1)
+    if missing:
+        return missing
     baselines = [m for m in methods if m != "siren"]
     ok = all(measured[k]["siren"] > measured[k][b] for k in measured for b in baselines)
-    return verdict_if(ok, measured, "SIREN's gradient and Laplacian PSNR (vs Sobel / Laplace filter) exceed every baseline's",
-                      single_seed_note(len(runs)))
+    return verdict_if(ok, measured, threshold, single_seed_note(len(runs)))
 
 
 def judge_relu_pe(results: dict[str, list[dict]]) -> Verdict:
