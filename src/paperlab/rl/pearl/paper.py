@@ -221,7 +221,9 @@ def judge_posterior_sampling(results: dict[str, list[dict]]) -> Verdict:
                 "det_success_by_k": [summarize(det[:, k]) for k in range(det.shape[1])],
                 "prob_gain_over_prior_traj": gain, "prob_minus_det_after_exploration": vs_det}
     threshold = "paired 95% intervals: success(k=K) - success(k=0) > 0 and prob - det at k=K > 0"
-    worst, what = min(((gain, "success(k=K) - success(k=0)"), (vs_det, "prob - det at k=K")), key=lambda d: d[0]["ci_low"])
+    # the weaker of the two differences decides
+    worst, what = min(((gain, "success(k=K) - success(k=0)"), (vs_det, "prob - det at k=K")),
+                      key=lambda pair: pair[0]["ci_low"])
     return _sparse_gate(prob, measured, threshold) or verdict_from_difference(worst, measured, threshold, what)
 
 
