@@ -27,6 +27,7 @@ from paperlab.core.linear import MIN_MACS, onednn_linear
 from paperlab.rl.pearl.agent import LearnerSettings, PEARLLearner
 from paperlab.rl.pearl.config import PEARLConfig
 from paperlab.rl.pearl.encoder import sample_latent
+from paperlab.rl.pearl.reference import per_task_reference
 from paperlab.rl.pearl.trainer import PEARLTrainer
 
 SHAPES = {
@@ -38,6 +39,7 @@ SHAPES = {
 
 
 def make_learners(shape: dict) -> dict[str, tuple[PEARLLearner, bool]]:
+    """{name: (learner, oneDNN linear on)}"""
     torch.manual_seed(0)
     settings = LearnerSettings(hidden=shape["hidden"], encoder_hidden=shape["enc"])
     ctx_dim = shape["obs"] + shape["act"] + 1
@@ -45,8 +47,8 @@ def make_learners(shape: dict) -> dict[str, tuple[PEARLLearner, bool]]:
     fused = copy.deepcopy(base)
     fused.optimizers = {n: torch.optim.Adam(getattr(fused, n).parameters(), lr=settings.lr, fused=True)
                         for n in base.optimizers}
-    return {"per-task loop (reference)": (base, True, False), "batched": (copy.deepcopy(base), False, True),
-            "batched+fused": (fused, False, True), "batched+fused, plain matmul": (copy.deepcopy(fused), False, False)}
+    return {"per-task loop (reference)": (per_task_reference(base), False), "batched": (copy.deepcopy(base), True),
+            "batched+fused": (fused, True), "batched+fused, plain matmul": (copy.deepcopy(fused), False)}
 
 
 def make_batch(shape: dict, seed: int = 0):
@@ -64,10 +66,10 @@ def check_identical_losses(learners: dict, batch, context, noise) -> float:
     """Largest relative difference of the four losses between each implementation and the reference."""
     worst = 0.0
     ref_losses = None
-    for name, (learner, loop, fast) in learners.items():
+    for name, (learner, fast) in learners.items():
         clone = copy.deepcopy(learner)
         with onednn_linear(fast):
-            losses = clone.update(batch, context, noise, per_task_loop=loop)
+            losses = clone.update(batch, context, noise)
         if ref_losses is None:
             ref_losses = losses
         for k, v in losses.items():
@@ -117,18 +119,18 @@ def main() -> None:
         learners = make_learners(shape)
         batch, context, noise = make_batch(shape)
         max_rel = check_identical_losses(learners, batch, context, noise)
-        def steps(learner, loop, fast):
+        def steps(learner, fast):
             def run():
                 with onednn_linear(fast):
                     for _ in range(shape["steps"]):
-                        learner.update(batch, context, noise, per_task_loop=loop)
+                        learner.update(batch, context, noise)
             return run
 
         timings = interleaved_times({name: steps(*spec) for name, spec in learners.items()}, args.repeats)
         ref = timings["per-task loop (reference)"]["median"]
         for name, t in timings.items():
-            learner, loop, fast = learners[name]
-            flops = matmul_flops(lambda: copy.deepcopy(learner).update(batch, context, noise, per_task_loop=loop))
+            learner, fast = learners[name]
+            flops = matmul_flops(lambda: copy.deepcopy(learner).update(batch, context, noise))
             gflops = flops * shape["steps"] / t["median"] / 1e9
             # the oneDNN peak applies only where the hidden layers are big enough to take that path
             onednn = fast and shape["tasks"] * shape["batch"] * max(shape["hidden"]) ** 2 >= MIN_MACS

@@ -20,6 +20,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="runs", help="runs directory (default: runs)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (repeatable)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch and BLAS threads per run (default: $PAPERLAB_THREADS, else 1; 0: the libraries' own)")
+    p.add_argument("--tracker", default=None, choices=("jsonl", "tensorboard"),
+                   help="metrics besides metrics.jsonl (default: $PAPERLAB_TRACKER, else jsonl = none); "
+                        "tensorboard writes <run>/tensorboard/ (pip install 'paperlab[tensorboard]')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,7 +145,8 @@ def _check_resume_args(args) -> None:
 
 
 def cmd_run(args) -> int:
-    from paperlab.core.runs import RESULTS_FILE, load_results, run_experiment
+    from paperlab.core.runner import run_experiment
+    from paperlab.core.runs import RESULTS_FILE, load_results
 
     if args.resume:
         _check_resume_args(args)
@@ -258,10 +264,8 @@ def cmd_docs(args) -> int:
 
 
 def cmd_data(args) -> int:
-    try:
-        from paperlab import datasets
-    except ImportError:
-        raise CliError("the datasets package is not available in this install") from None
+    from paperlab import datasets
+
     if args.action == "where":
         if args.name == "bear":
             from paperlab.rl.bear.paper import OfflineConfig, bear_paths
@@ -271,7 +275,7 @@ def cmd_data(args) -> int:
                   f"arm cache: {paths['arm_cache']}  (reused across runs and --out folders; --fresh or "
                   "--set reuse_arms=false recompute)")
             return 0
-        print(datasets.fashion_mnist_search_paths() if hasattr(datasets, "fashion_mnist_search_paths") else "")
+        print(datasets.fashion_mnist_search_paths())
         return 0
     if args.name != "fashion-mnist":
         raise CliError(f"data fetch knows fashion-mnist only; {args.name} datasets are built by "
@@ -302,9 +306,26 @@ COMMANDS = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce, "sweep
             "docs": cmd_docs}
 
 
+def _run_settings(args) -> dict[str, str]:
+    """--threads and --tracker as the environment variables every run reads (worker processes inherit them)."""
+    from paperlab.core.runner import THREADS_ENV, resolve_threads
+    from paperlab.core.tracking import TRACKER_ENV, resolve_tracker
+
+    env = {}
+    if getattr(args, "threads", None) is not None:
+        env[THREADS_ENV] = str(resolve_threads(args.threads))
+    if getattr(args, "tracker", None) is not None:
+        env[TRACKER_ENV] = resolve_tracker(args.tracker)
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    saved = {}
     try:
+        settings = _run_settings(args)
+        saved = {key: os.environ.get(key) for key in settings}
+        os.environ.update(settings)
         return COMMANDS[args.command](args)
     except Exception as err:
         from paperlab.core.sweep import JobError
@@ -315,6 +336,12 @@ def main(argv: list[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, LookupError) and err.args else str(err)
         print(f"paperlab: error: {message}", file=sys.stderr)
         return 2
+    finally:  # a caller of main() (a test, a notebook) keeps its environment
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def test_unknown_paper_does_not_import_papers(tmp_path, capsys):
 
 # -- resume -------------------------------------------------------------------------------------------
 def _crashed_run(toy, out: Path) -> Path:
-    from paperlab.core.runs import run_experiment
+    from paperlab.core.runner import run_experiment
 
     with pytest.raises(toy.Crash):
         run_experiment("toy", "noisy-mean", scale="tiny", seed=0, out=out, overrides={"crash_at": 1})

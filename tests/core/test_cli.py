@@ -64,7 +64,7 @@ def test_fresh_reruns_identical_runs(toy, tmp_path):
 
 
 def test_rejudge_reuses_runs_made_by_other_code(toy, tmp_path, monkeypatch):
-    import paperlab.core.runs as runs
+    import paperlab.core.runner as runs
 
     args = ["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path), "--no-report", "--seeds", "1"]
     assert main(args) == 0

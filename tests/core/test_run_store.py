@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from paperlab.core.runs import RunLock, identity_lock, run_experiment, write_json
+from paperlab.core.runner import identity_lock, run_experiment
+from paperlab.core.runs import RunLock, write_json
 from paperlab.core.sweep import sweep
 
 SWEEP = ("from paperlab.core.sweep import sweep; import json, sys; "
@@ -41,7 +42,7 @@ def _dead_pid() -> int:
 def test_stale_lock_of_a_dead_process_is_recovered(toy, tmp_path):
     from paperlab.core.config import config_to_dict
     from paperlab.core.registry import get_paper
-    from paperlab.core.runs import run_identity
+    from paperlab.core.runner import run_identity
 
     cfg = get_paper("toy").experiment("noisy-mean").make_config("tiny")
     identity = run_identity("toy", "noisy-mean", "tiny", 0, config_to_dict(cfg))
@@ -72,14 +73,17 @@ def test_lock_is_exclusive(tmp_path):
 
 
 def test_write_json_uses_unique_temp_names(tmp_path, monkeypatch):
+    import paperlab.core.runs as runs
+
     names = []
-    original = Path.write_text
+    original = runs.temporary_path
 
-    def spy(self, *a, **k):
-        names.append(self.name)
-        return original(self, *a, **k)
+    def spy(path):
+        tmp = original(path)
+        names.append(tmp.name)
+        return tmp
 
-    monkeypatch.setattr(Path, "write_text", spy)
+    monkeypatch.setattr(runs, "temporary_path", spy)
     write_json(tmp_path / "a.json", {"x": 1})
     write_json(tmp_path / "a.json", {"x": 2})
     assert len(set(names)) == 2 and all(n.endswith(".tmp") for n in names)

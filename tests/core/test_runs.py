@@ -3,7 +3,8 @@ import json
 import pytest
 
 from paperlab.cli import main
-from paperlab.core.runs import load_results, run_experiment
+from paperlab.core.runner import run_experiment
+from paperlab.core.runs import load_results
 
 
 def test_run_directory_contents(toy, tmp_path):

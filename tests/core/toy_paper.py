@@ -29,17 +29,15 @@ class NoisyMeanConfig:
 def noisy_mean(run, cfg: NoisyMeanConfig) -> dict:
     estimates = []
     for step in run.progress(range(cfg.steps), desc="steps"):
-        key = f"step{step}"
-        if key in run.partial:
-            estimates.append(run.partial[key])
-            continue
-        if step == cfg.crash_at and not run.resumed:
-            raise Crash(f"crash at step {step}")
-        time.sleep(cfg.sleep)
-        value = float(np.mean(cfg.true_mean + cfg.noise * np.random.randn(cfg.n)))
-        run.log(step=step, estimate=value)
-        run.save_partial(key, value)
-        estimates.append(value)
+        def estimate() -> float:
+            if step == cfg.crash_at and not run.resumed:
+                raise Crash(f"crash at step {step}")
+            time.sleep(cfg.sleep)
+            value = float(np.mean(cfg.true_mean + cfg.noise * np.random.randn(cfg.n)))
+            run.log(step=step, estimate=value)
+            return value
+
+        estimates.append(run.piece(f"step{step}", estimate))
     fig, ax = new_figure()
     ax.plot(estimates)
     run.save_figure(fig, "estimates")

@@ -57,6 +57,9 @@ class Paper:
     experiments: list[Experiment]
     claims: list["Claim"]
     summary_plots: Callable[[dict[str, list[dict]], Path], list[Path]] | None = None
+    # folders under src/paperlab that the paper's code uses besides core/, datasets/ and its own package
+    # (e.g. "rl/common"): part of the code fingerprint that decides whether a finished run is still valid
+    code: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.experiments]

@@ -26,24 +26,13 @@ def paper_modules() -> dict[str, str]:
     return modules
 
 
-def _load(name: str) -> Paper | None:
-    module_name = paper_modules()[name]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as err:  # a paper not yet written is skipped; any other error is real
-        if err.name and module_name.startswith(err.name):
-            return None
-        raise
-    return module.PAPER
+def _load(name: str) -> Paper:
+    """The paper's module imported (an import error, a typo in a module name included, surfaces as is)."""
+    return importlib.import_module(paper_modules()[name]).PAPER
 
 
 def all_papers() -> dict[str, Paper]:
-    papers = {}
-    for name in paper_modules():
-        paper = _load(name)
-        if paper is not None:
-            papers[name] = paper
-    return papers
+    return {name: _load(name) for name in paper_modules()}
 
 
 def paper_names() -> list[str]:
@@ -54,7 +43,4 @@ def paper_names() -> list[str]:
 def get_paper(name: str) -> Paper:
     if name not in paper_modules():  # answered before importing anything
         raise LookupError(f"unknown paper {name!r}; valid: {', '.join(paper_names())}")
-    paper = _load(name)
-    if paper is None:
-        raise LookupError(f"paper {name!r} is not available in this install; valid: {', '.join(paper_names())}")
-    return paper
+    return _load(name)

@@ -3,36 +3,32 @@
 Layout: runs/<paper>/<experiment>/<scale>-seed<N>-<timestamp>/
     config.json     resolved config, scale, seed, device, library versions, git commit, run identity
     metrics.jsonl   one JSON object per `run.log(...)`, appended and flushed at once
-    partial.json    finished pieces (`run.save_partial`), restored on --resume
+    partial.json    finished pieces (`run.piece`), restored on --resume
     checkpoints/    `run.save_checkpoint(...)`
+    <name>          `run.save_file(name, ...)`: outputs a run keeps beside its results (fitted fields, models)
     results.json    written when the experiment returns: its presence marks the run finished
     plots/*.png
+
+A leaf module: the handle (`Run`), atomic JSON files and locks. Making and finding runs is
+`paperlab.core.runner`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import socket
-import subprocess
-import sys
 import time
 import uuid
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Callable, Iterable, TypeVar
 
-from paperlab.core.config import config_from_dict, config_hash, config_to_dict
-from paperlab.core.constraints import validate_config
-from paperlab.core.seeding import check_seed, from_safe, resolve_device, rng_state, seed_everything, set_rng_state, \
-    to_safe
+from paperlab.core.seeding import from_safe, rng_state, set_rng_state, to_safe
 
 RESULTS_FILE = "results.json"
 RESUME_FILE = "resume.json"      # metrics bytes and compute seconds at the last durable save
 CHECKPOINT_FORMAT = "paperlab_checkpoint"
-_VERSIONED = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image", "matplotlib", "kornia", "gymnasium", "mujoco")
+T = TypeVar("T")
 
 
 def _json_default(obj: Any) -> Any:
@@ -56,15 +52,24 @@ def temporary_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write atomically: a crash never leaves a half-written JSON file."""
+def write_atomic(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
+    """`write(fh)` into a temporary file beside `path`, then rename it over `path`: a reader never sees a
+    half-written file, and a crash leaves the old file (or none)."""
     path = Path(path)
     tmp = temporary_path(path)
     try:
-        tmp.write_text(json.dumps(data, indent=2, default=_json_default))
+        with open(tmp, "w+b") as fh:
+            write(fh)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write atomically: a crash never leaves a half-written JSON file."""
+    text = json.dumps(data, indent=2, default=_json_default).encode()
+    write_atomic(path, lambda fh: fh.write(text))
 
 
 def read_json(path: Path, required: Iterable[str] = ()) -> Any:
@@ -82,36 +87,12 @@ def read_json(path: Path, required: Iterable[str] = ()) -> Any:
     return data
 
 
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "paperlab": _version("paperlab")}
-    for name in _VERSIONED:
-        versions[name] = _version(name)
-    return versions
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
 class Run:
     """The handle an experiment writes through. Created by `run_experiment`."""
 
     def __init__(self, directory: Path, paper: str, experiment: str, scale: str, seed: int, device: str,
-                 config: Any, resumed: bool = False, show_progress: bool = True, fresh: bool = False):
+                 config: Any, resumed: bool = False, show_progress: bool = True, fresh: bool = False,
+                 tracker: str = "jsonl"):
         self.dir = Path(directory)
         self.paper, self.experiment, self.scale = paper, experiment, scale
         self.seed, self.device, self.config = seed, device, config
@@ -125,6 +106,9 @@ class Run:
         self.seconds_before = 0.0  # compute time of earlier attempts up to the point this one continues from
         if resumed:
             self._rewind()
+        from paperlab.core.tracking import open_tracker
+
+        self._tracker = open_tracker(tracker, self.dir, first_step=len(self.metrics()) if tracker != "jsonl" else 0)
 
     # -- the point a resume continues from ---------------------------------------------------------
     def _rewind(self) -> None:
@@ -135,8 +119,6 @@ class Run:
         if marker.exists():
             state = read_json(marker, required=("metrics_bytes", "seconds"))
             keep, self.seconds_before = int(state["metrics_bytes"]), float(state["seconds"])
-        elif self.partial:  # a run made before resume.json existed: keep what it has
-            return
         else:
             keep = 0
         if metrics.exists() and metrics.stat().st_size > keep:
@@ -154,16 +136,45 @@ class Run:
 
     # -- metrics and partial results --------------------------------------------------------------
     def log(self, **metrics: Any) -> None:
-        """Append one record to metrics.jsonl immediately (never lost if the run dies later)."""
+        """Append one record to metrics.jsonl immediately (never lost if the run dies later); a tracker
+        chosen with --tracker gets it too."""
         record = {"time": time.time(), **metrics}
         with open(self.dir / "metrics.jsonl", "a") as fh:
             fh.write(json.dumps(record, default=_json_default) + "\n")
+        self._tracker.log(**metrics)
+
+    def close(self) -> None:
+        """Flush and close the tracker (metrics.jsonl needs nothing: every record is written at once)."""
+        self._tracker.close()
+
+    def piece(self, key: str, compute: Callable[[], T]) -> T:
+        """A finished piece of the result (an arm, a dataset size...): the value an earlier attempt saved
+        under `key` (--resume), else `compute()`, saved at once. Returned as saved (JSON: tuples become
+        lists, dict keys strings), so a fresh and a resumed run continue from the same value."""
+        if key not in self.partial:
+            self.save_partial(key, compute())
+        return self.partial[key]
 
     def save_partial(self, key: str, value: Any) -> None:
-        """Record a finished piece of the result (an arm, a dataset size...); restored on resume."""
+        """Record a finished piece under `key`, replacing one saved before (`piece` computes only missing ones)."""
         self.partial[key] = json.loads(json.dumps(value, default=_json_default))
         write_json(self.dir / "partial.json", self.partial)
         self._mark_durable()
+
+    # -- files ------------------------------------------------------------------------------------
+    def file(self, name: str) -> Path:
+        """Where the run keeps the output file `name` (see `save_file`)."""
+        return self.dir / name
+
+    def save_file(self, name: str, write: Callable[[BinaryIO], Any]) -> Path:
+        """Write an output file of this run (a fitted field, a model's weights) atomically: `write(fh)` gets an
+        open binary file, e.g. ``run.save_file("field.npy", lambda fh: np.save(fh, field))``."""
+        return write_atomic(self.file(name), write)
+
+    def shared_dir(self, name: str) -> Path:
+        """A folder this paper's runs under the same --out share (``<out>/<paper>/<name>``): caches of
+        artifacts that several experiments use."""
+        return self.dir.parents[1] / name
 
     def metrics(self) -> list[dict]:
         path = self.dir / "metrics.jsonl"
@@ -184,13 +195,8 @@ class Run:
         import torch
 
         path = self.checkpoint_path(name)
-        tmp = temporary_path(path)
         payload = {CHECKPOINT_FORMAT: 1, "state": to_safe(state), "rng": to_safe(rng_state(generators))}
-        try:
-            torch.save(payload, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(path, lambda fh: torch.save(payload, fh))
         self._mark_durable()
         return path
 
@@ -231,61 +237,6 @@ class Run:
         label = f"{self.paper}/{self.experiment}" + (f" {desc}" if desc else "")
         disable = not self.show_progress or os.environ.get("PAPERLAB_NO_PROGRESS") == "1"
         return tqdm(iterable, total=total, desc=label, disable=disable, leave=False, dynamic_ncols=True, **kw)
-
-
-def code_fingerprint(paper: str) -> str:
-    """A hash of the source a paper's runs depend on: core/, datasets/, the paper's own package and a
-    sibling common/ package (rl/common for the RL papers). A run made by different code is never reused,
-    while an edit to another paper leaves this paper's finished runs valid."""
-    import hashlib
-    import importlib
-
-    from paperlab.core.registry import paper_modules
-
-    root = Path(__file__).resolve().parent.parent
-    package = Path(importlib.import_module(paper_modules()[paper]).__file__).resolve().parent
-    folders = [root / "core", root / "datasets", package, package.parent / "common"]
-    digest = hashlib.sha256()
-    for folder in dict.fromkeys(folders):
-        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def artifact_key(paper: str, payload: dict[str, Any]) -> str:
-    """Key for an artifact shared between a paper's experiments (a pre-trained encoder, a trained arm):
-    the payload plus the paper's code fingerprint, so an artifact made by older code is never reused."""
-    return config_hash({"payload": payload, "code": code_fingerprint(paper)})
-
-
-def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any],
-                 with_code: bool = True) -> str:
-    """Same paper, experiment, scale, seed, config (and code) -> same identity (a finished run is reused)."""
-    payload = {"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config}
-    return config_hash({**payload, "code": code_fingerprint(paper)} if with_code else payload)
-
-
-def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool,
-             key: str = "identity") -> Path | None:
-    """The newest run whose config.json[key] is `identity` and that has (finished=True) or lacks results.json.
-
-    Re-runs skip a finished identical run and resume an unfinished one.
-    """
-    base = Path(out) / paper / experiment
-    if not base.exists():
-        return None
-    for cfg_path in sorted(base.glob("*/config.json"), reverse=True):
-        try:
-            meta = json.loads(cfg_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if key == "config_identity" and key not in meta and "config" in meta:  # runs made before it was stored
-            meta[key] = run_identity(meta["paper"], meta["experiment"], meta["scale"], meta["seed"], meta["config"],
-                                     with_code=False)
-        if meta.get(key) == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
-            return cfg_path.parent
-    return None
 
 
 def check_out_dir(out: str | Path, what: str = "--out") -> Path:
@@ -367,110 +318,6 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-def identity_lock(out: Path, paper: str, experiment: str, identity: str) -> RunLock:
-    """One lock per run identity: two processes never compute the same run, or make two folders for it."""
-    return RunLock(Path(out) / paper / experiment / f".{identity}.lock")
-
-
-def _new_run_dir(out: Path, paper: str, experiment: str, scale: str, seed: int) -> Path:
-    for _ in range(100):
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-        directory = Path(out) / paper / experiment / f"{scale}-seed{seed}-{stamp}"
-        try:
-            directory.mkdir(parents=True, exist_ok=False)
-            return directory
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot make a new run folder under {Path(out) / paper / experiment}")
-
-
-def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int = 0, device: str = "cpu",
-                   out: str | Path = "runs", overrides: dict[str, Any] | None = None,
-                   resume: str | Path | None = None, skip_finished: bool = False,
-                   show_progress: bool = True, any_code: bool = False, fresh: bool = False) -> Path:
-    """Run one experiment for one seed and return its run directory.
-
-    Everything (config, seed, device, --out) is validated before any folder is made. With `resume`,
-    the run continues in that directory with its saved config (a finished run is returned as is, never
-    recomputed). With `skip_finished`, an identical finished run (same paper, experiment, scale, seed and
-    config) is returned as is, and an identical unfinished one is resumed: this makes sweep jobs
-    idempotent and safe to retry. With `any_code` too, a finished run with the same config made by other
-    code is also reused (re-judging claims after editing a judge, without re-running). A lock per run
-    identity makes concurrent callers wait for each other instead of computing the same run twice.
-    With `fresh`, the experiment also recomputes artifacts it would reuse from a shared cache.
-    """
-    from paperlab.core.registry import get_paper
-
-    if resume is not None:
-        directory = Path(resume)
-        cfg_file = directory / "config.json"
-        if not cfg_file.is_file():
-            raise FileNotFoundError(f"cannot resume: {cfg_file} does not exist (is {directory} a run directory?)")
-        meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
-        paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
-        device = resolve_device(meta.get("device", device))
-        exp = get_paper(paper).experiment(experiment)
-        cfg = validate_config(config_from_dict(exp.config, meta["config"]))
-        check_seed(seed)
-        identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
-        lock = identity_lock(directory.parent.parent.parent, paper, experiment, identity).acquire(wait=False)
-        resumed = True
-    else:
-        exp = get_paper(paper).experiment(experiment)
-        cfg = exp.make_config(scale, overrides)
-        check_seed(seed)
-        device = resolve_device(device)
-        check_out_dir(out)
-        identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
-        config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False)
-        lock = identity_lock(Path(out), paper, experiment, identity).acquire(wait=True)
-        directory = None
-        try:
-            if skip_finished and any_code:
-                finished = find_run(Path(out), paper, experiment, config_identity, finished=True, key="config_identity")
-                if finished is not None:
-                    lock.release()
-                    return finished
-            if skip_finished:
-                finished = find_run(Path(out), paper, experiment, identity, finished=True)
-                if finished is not None:
-                    lock.release()
-                    return finished
-                directory = find_run(Path(out), paper, experiment, identity, finished=False)
-                if directory is not None and read_json(directory / "config.json").get("device", device) != device:
-                    directory = None  # an unfinished run on another device is left alone, not adopted
-            resumed = directory is not None
-            if directory is None:
-                directory = _new_run_dir(Path(out), paper, experiment, scale, seed)
-                meta = {
-                    "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
-                    "identity": identity, "config_identity": config_identity,
-                    "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
-                    "versions": library_versions(), "git_commit": git_commit(),
-                    "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
-                    "paths": exp.paths(cfg) if exp.paths else {},
-                }
-                write_json(directory / "config.json", meta)
-        except BaseException:
-            lock.release()
-            raise
-    try:
-        if (directory / RESULTS_FILE).exists():  # finished: never recomputed, never overwritten
-            return directory
-        seed_everything(seed)
-        run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress,
-                  fresh=fresh)
-        results = exp.run(run, cfg)
-        if not isinstance(results, dict):
-            raise TypeError(f"experiment {paper}/{experiment} must return a dict of results, got {type(results).__name__}")
-        results = {**results, "_meta": {"seconds": run.elapsed(), "seed": seed, "scale": scale, "resumed": resumed,
-                                        "finished": datetime.now(timezone.utc).isoformat()}}
-        write_json(directory / RESULTS_FILE, results)
-    finally:
-        lock.release()
-    return directory
 
 
 def load_results(run_dir: Path) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import numpy as np
 from paperlab.core.claims import summarize
 from paperlab.core.config import config_hash
 from paperlab.core.seeding import check_seed, resolve_device
-from paperlab.core.runs import check_out_dir, load_results, read_json, run_experiment, write_json
+from paperlab.core.runner import run_experiment
+from paperlab.core.runs import check_out_dir, load_results, write_json
 
 EXECUTORS = ("serial", "processes", "ray")
 
@@ -226,7 +227,3 @@ def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale:
     write_json(path, summary)
     summary["path"] = str(path)
     return summary
-
-
-def load_sweep(path: str | Path) -> dict[str, Any]:
-    return read_json(Path(path))

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from paperlab.core.runs import RESULTS_FILE, Run, run_experiment
+from paperlab.core.runner import run_experiment
+from paperlab.core.runs import RESULTS_FILE, Run
 
 
 def _is_time(key: str) -> bool:

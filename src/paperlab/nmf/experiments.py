@@ -9,12 +9,10 @@ parts           digits: NMF components are sparse, additive parts; SVD/PCA compo
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.core.plots import new_figure
@@ -23,16 +21,6 @@ from paperlab.nmf import updates
 from paperlab.nmf.estimator import LOSSES, NMF
 from paperlab.nmf.init import INITS, initialize
 from paperlab.nmf.matrices import DenseMatrix
-
-
-def single_threaded_blas(run_fn):
-    """The experiments' matrices are small: one BLAS thread is faster than two on a busy 2-core machine
-    (OpenBLAS threads spin-wait), and leaves the other core to other jobs."""
-    @functools.wraps(run_fn)
-    def wrapper(*args, **kwargs):
-        with threadpool_limits(1):
-            return run_fn(*args, **kwargs)
-    return wrapper
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -68,7 +56,6 @@ def compare_printed(printed: str, computed: float) -> str:
     return "last digit" if diff < 10**-decimals else "differs"
 
 
-@single_threaded_blas
 def example(run: Run, cfg: ExampleConfig) -> dict:
     V = np.array(RATINGS)
     U, S, Vt = np.linalg.svd(V)
@@ -139,13 +126,8 @@ class MonotoneConfig:
     losses: tuple[str, ...] = ("frobenius", "kl")   # objectives checked, each with its own random stream
 
 
-@single_threaded_blas
 def monotone(run: Run, cfg: MonotoneConfig) -> dict:
-    out = {}
-    for loss in cfg.losses:
-        if loss in run.partial:          # finished on an earlier, interrupted run (--resume)
-            out[loss] = run.partial[loss]
-            continue
+    def measure(loss: str) -> dict:
         rng = np.random.default_rng([run.seed, cfg.losses.index(loss)])   # own stream: resumable per loss
         update_W, update_H = updates.MU_RULES[loss]
         worst_abs, worst_rel, increases, steps = 0.0, 0.0, 0, 0
@@ -174,10 +156,11 @@ def monotone(run: Run, cfg: MonotoneConfig) -> dict:
                         worst_rel = max(worst_rel, increase / initial)   # relative to the problem's scale
                     previous = current
             run.log(loss=loss, matrix=index, m=int(m), n=int(n), rank=r, final_objective=previous)
-        out[loss] = {"largest_increase": worst_abs, "largest_relative_increase": worst_rel,
-                     "half_steps_with_increase": increases, "half_steps": steps, "matrices": cfg.n_matrices}
-        run.save_partial(loss, out[loss])
-    return out
+        return {"largest_increase": worst_abs, "largest_relative_increase": worst_rel,
+                "half_steps_with_increase": increases, "half_steps": steps, "matrices": cfg.n_matrices}
+
+    # each loss is a piece with its own random stream: --resume skips the finished ones
+    return {loss: run.piece(loss, lambda: measure(loss)) for loss in cfg.losses}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -205,7 +188,6 @@ def _median_paper_eta(V, W, H, loss: str) -> tuple[float, float]:
     return float(np.median(W / H.sum(1)[None, :])), float(np.median(H / W.sum(0)[:, None]))
 
 
-@single_threaded_blas
 def gd_equivalence(run: Run, cfg: GdEquivalenceConfig) -> dict:
     rng = np.random.default_rng(run.seed)
     out: dict = {"equivalence": {}, "descent": {}}
@@ -284,7 +266,6 @@ def _relative_change(a, b) -> float:
     return float(np.max(np.abs(a - b)) / np.max(np.abs(a)))
 
 
-@single_threaded_blas
 def fixed_points(run: Run, cfg: FixedPointsConfig) -> dict:
     rng = np.random.default_rng(run.seed)
     out: dict = {}
@@ -309,8 +290,8 @@ def fixed_points(run: Run, cfg: FixedPointsConfig) -> dict:
     W_a, H_a = initialize(V_dense, cfg.rank, "nndsvda", run.seed, "float64")
     zero_W, zero_H = W_svd == 0, H_svd == 0
     variants = {"nndsvd": (W_svd, H_svd, 0.0), "nndsvda": (W_a, H_a, 0.0), f"nndsvd + floor {cfg.floor:g}": (W_svd, H_svd, cfg.floor)}
-    locking = {}
-    for name, (W, H, floor) in variants.items():
+
+    def zero_locking(name: str, W: np.ndarray, H: np.ndarray, floor: float) -> dict:
         W, H = W.copy(), H.copy()
         history = []
         for it in range(cfg.n_iter):
@@ -329,14 +310,16 @@ def fixed_points(run: Run, cfg: FixedPointsConfig) -> dict:
         at_init_zeros = np.concatenate([W[zero_W], H[zero_H]])
         grads_at_zeros = np.concatenate([grad_W[zero_W], grad_H[zero_H]])
         locked = at_init_zeros == 0
-        locking[name] = {
+        return {
             "initial_zeros": int(zero_W.sum() + zero_H.sum()),
             "still_zero": int(locked.sum()),
             "final_objective": history[-1],
             "most_negative_gradient_at_locked_zeros": float(grads_at_zeros[locked].min()) if locked.any() else 0.0,
             "last_change_of_objective": float(history[-2] - history[-1]) if len(history) > 1 else 0.0,
         }
-        run.save_partial(f"locking {name}", locking[name])
+
+    locking = {name: run.piece(f"locking {name}", lambda: zero_locking(name, *variant))
+               for name, variant in variants.items()}
     out["zero_locking"] = locking
     out["gradient_scale"] = float(np.abs(2 * V_dense @ H_a.T).max())
 
@@ -391,7 +374,6 @@ def negative_mass(components: np.ndarray) -> float:
     return float(np.abs(np.minimum(components, 0)).sum() / np.abs(components).sum())
 
 
-@single_threaded_blas
 def parts(run: Run, cfg: PartsConfig) -> dict:
     from sklearn.datasets import load_digits
     from sklearn.decomposition import PCA

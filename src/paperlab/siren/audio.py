@@ -54,19 +54,21 @@ def audio_fit(run, cfg: AudioConfig) -> dict:
     waveform, rate = load_audio(cfg)
     coords = coordinate_grid(waveform.size).to(run.device)
     target = torch.as_tensor(waveform, device=run.device).reshape(-1, 1)
-    for i, method in enumerate(cfg.methods):
-        if method in run.partial:
-            continue
+
+    def fit_method(i: int, method: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         model = build_model(method, 1, 1, cfg.hidden_features, cfg.hidden_layers, cfg.first_omega_0,
                             cfg.hidden_omega_0, samples_per_axis=waveform.size).to(run.device)
         history = fit(model, supervision_objective(coords, target, "value", seed=run.seed), cfg.steps, cfg.lr, run,
                       tag=method, log_every=cfg.log_every, checkpoint_every=cfg.checkpoint_every)
         fitted = evaluate_fields(model, coords, order=0)["value"].numpy().ravel()
-        np.save(run.dir / f"waveform_{method}.npy", fitted)
-        write_wav(run.dir / f"fitted_{method}.wav", fitted, rate)
-        run.save_partial(method, {"mse": float(np.mean((fitted - waveform) ** 2)),
-                                  "curve": {"step": [r["step"] for r in history], "loss": [r["loss"] for r in history]}})
+        run.save_file(f"waveform_{method}.npy", lambda fh: np.save(fh, fitted))
+        run.save_file(f"fitted_{method}.wav", lambda fh: write_wav(fh, fitted, rate))
+        return {"mse": float(np.mean((fitted - waveform) ** 2)),
+                "curve": {"step": [r["step"] for r in history], "loss": [r["loss"] for r in history]}}
+
+    for i, method in enumerate(cfg.methods):
+        run.piece(method, lambda: fit_method(i, method))
     plot_waveforms(run, waveform, rate, cfg.methods)
     return {"mse": {m: run.partial[m]["mse"] for m in cfg.methods}, "samples": int(waveform.size), "rate": rate,
             "steps": cfg.steps}
@@ -80,7 +82,7 @@ def plot_waveforms(run, waveform: np.ndarray, rate: int, methods) -> None:
     axes[0].plot(t[window], waveform[window], color="k")
     axes[0].set_title("ground truth (first samples)")
     for ax, method in zip(axes[1:], methods):
-        fitted = np.load(run.dir / f"waveform_{method}.npy")
+        fitted = np.load(run.file(f"waveform_{method}.npy"))
         ax.plot(t[window], waveform[window], color="0.7")
         ax.plot(t[window], fitted[window])
         ax.set_title(f"{method}: MSE {run.partial[method]['mse']:.2e}", fontsize=9)

@@ -11,6 +11,7 @@ import math
 import struct
 import wave
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -114,10 +115,10 @@ def load_wav(path: str | Path) -> tuple[np.ndarray, int]:
     return (samples / peak if peak > 0 else samples).astype(np.float32), rate
 
 
-def write_wav(path: str | Path, waveform: np.ndarray, rate: int) -> None:
-    """16-bit mono PCM WAV (used for the default clip and for the fitted result)."""
+def write_wav(path: str | Path | BinaryIO, waveform: np.ndarray, rate: int) -> None:
+    """16-bit mono PCM WAV (used for the default clip and for the fitted result), to a path or an open file."""
     pcm = np.clip(np.asarray(waveform, dtype=np.float64), -1.0, 1.0)
-    with wave.open(str(path), "wb") as wav:
+    with wave.open(str(path) if isinstance(path, (str, Path)) else path, "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(int(rate))

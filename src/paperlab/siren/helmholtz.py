@@ -169,9 +169,7 @@ def helmholtz(run, cfg: HelmholtzConfig) -> dict:
     grid_np = grid.numpy().astype(np.float64)
     exact = exact_solution(grid_np, cfg)
     region = evaluation_region(grid_np, cfg)
-    for i, method in enumerate(cfg.methods):
-        if method in run.partial:
-            continue
+    def fit_method(i: int, method: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         model = build_model(method, 2, 2, cfg.hidden_features, cfg.hidden_layers, cfg.omega_0, cfg.omega_0,
                             samples_per_axis=cfg.pe_samples, rbf_centres=cfg.rbf_centres).to(run.device)
@@ -185,12 +183,15 @@ def helmholtz(run, cfg: HelmholtzConfig) -> dict:
         with torch.no_grad():
             pred = torch.cat([model(c.to(run.device)).cpu() for c in grid.split(16384)]).numpy().astype(np.float64)
         field = pred[:, 0] + 1j * pred[:, 1]
-        np.save(run.dir / f"field_{method}.npy", field)
+        run.save_file(f"field_{method}.npy", lambda fh: np.save(fh, field))
         err = field[region] - exact[region]
-        run.save_partial(method, {
+        return {
             "relative_l2_error": float(np.linalg.norm(err) / np.linalg.norm(exact[region])),
             "mse": float(np.mean(err.real ** 2 + err.imag ** 2) / 2),     # per real component, as the paper's MSE
-            "curve": {"step": [r["step"] for r in history], "loss": [r["loss"] for r in history]}})
+            "curve": {"step": [r["step"] for r in history], "loss": [r["loss"] for r in history]}}
+
+    for i, method in enumerate(cfg.methods):
+        run.piece(method, lambda: fit_method(i, method))
     plot_fields(run, cfg, exact, region)
     return {"relative_l2_error": {m: run.partial[m]["relative_l2_error"] for m in cfg.methods},
             "mse": {m: run.partial[m]["mse"] for m in cfg.methods},
@@ -200,7 +201,7 @@ def helmholtz(run, cfg: HelmholtzConfig) -> dict:
 
 def plot_fields(run, cfg: HelmholtzConfig, exact: np.ndarray, region: np.ndarray) -> None:
     side = cfg.eval_side
-    rows = [("exact (Hankel)", exact)] + [(m, np.load(run.dir / f"field_{m}.npy")) for m in cfg.methods]
+    rows = [("exact (Hankel)", exact)] + [(m, np.load(run.file(f"field_{m}.npy"))) for m in cfg.methods]
     scale = float(np.abs(exact[region]).max())
     fig, axes = new_figure(len(rows), 3, size=(8, 2.5 * len(rows)))
     axes = np.asarray(axes).reshape(len(rows), 3)

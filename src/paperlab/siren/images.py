@@ -86,11 +86,12 @@ def field_psnrs(fields: dict[str, torch.Tensor], signal: ImageSignal) -> dict[st
 
 
 def save_fields(run, name: str, fields: dict[str, torch.Tensor], side: int) -> None:
-    np.savez_compressed(run.dir / f"fields_{name}.npz", **{k: v.numpy().reshape(side, side, -1) for k, v in fields.items()})
+    arrays = {k: v.numpy().reshape(side, side, -1) for k, v in fields.items()}
+    run.save_file(f"fields_{name}.npz", lambda fh: np.savez_compressed(fh, **arrays))
 
 
 def load_fields(run, name: str) -> dict[str, np.ndarray]:
-    with np.load(run.dir / f"fields_{name}.npz") as data:
+    with np.load(run.file(f"fields_{name}.npz")) as data:
         return {k: data[k] for k in data.files}
 
 
@@ -118,9 +119,8 @@ class ImageFitConfig(NetworkConfig):
 def image_fit(run, cfg: ImageFitConfig) -> dict:
     check_methods(cfg.methods)
     signal = ImageSignal.load(cfg.image, cfg.side, run.device)
-    for i, method in enumerate(cfg.methods):
-        if method in run.partial:
-            continue
+
+    def fit_method(i: int, method: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         model = make_network(method, cfg, 2, 1, cfg.side, run.device)
         objective = supervision_objective(signal.coords, signal.value, "value", cfg.batch_size, seed=run.seed)
@@ -129,8 +129,11 @@ def image_fit(run, cfg: ImageFitConfig) -> dict:
         fields = evaluate_fields(model, signal.coords, order=2)
         save_fields(run, method, fields, cfg.side)
         step_seconds = float(np.median([r["step_seconds"] for r in history])) if history else float("nan")
-        run.save_partial(method, {**field_psnrs(fields, signal), "curve": psnr_curve(history, "psnr_value"),
-                                  "median_step_seconds": step_seconds})
+        return {**field_psnrs(fields, signal), "curve": psnr_curve(history, "psnr_value"),
+                "median_step_seconds": step_seconds}
+
+    for i, method in enumerate(cfg.methods):
+        run.piece(method, lambda: fit_method(i, method))
     plot_psnr_curves(run, cfg.methods, "PSNR vs step (image fitting)")
     plot_field_grid(run, signal, cfg.methods, "image_gradient_laplacian")
     return {"methods": {m: {k: v for k, v in run.partial[m].items()} for m in cfg.methods},
@@ -226,10 +229,8 @@ def derivative_supervision(run, cfg: DerivativeSupervisionConfig) -> dict:
     signal = ImageSignal.load(cfg.image, cfg.side, run.device)
     arms = [(m, "gradient") for m in cfg.gradient_methods] + [(m, "laplacian") for m in cfg.laplacian_methods]
     mean_predictor = float(np.mean((signal.image - signal.image.mean()) ** 2))
-    for i, (method, kind) in enumerate(arms):
-        key = f"{method}-{kind}"
-        if key in run.partial:
-            continue
+
+    def fit_arm(i: int, method: str, kind: str, key: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         model = make_network(method, cfg, 2, 1, cfg.side, run.device)
         objective = supervision_objective(signal.coords, signal.target(kind), kind, cfg.batch_size, seed=run.seed)
@@ -239,14 +240,18 @@ def derivative_supervision(run, cfg: DerivativeSupervisionConfig) -> dict:
         save_fields(run, key, fields, cfg.side)
         raw = fields["value"].numpy().reshape(cfg.side, cfg.side)
         recovered = remove_unobservable(raw, signal.image, kind)
-        np.save(run.dir / f"recovered_{key}.npy", recovered)
-        run.save_partial(key, {
+        run.save_file(f"recovered_{key}.npy", lambda fh: np.save(fh, recovered))
+        return {
             **field_psnrs(fields, signal),
             "psnr_image": psnr(torch.as_tensor(recovered), torch.as_tensor(signal.image), 2.0),
             "psnr_image_raw": psnr(torch.as_tensor(raw), torch.as_tensor(signal.image), 2.0),
             "highpass_correlation": highpass_correlation(recovered, signal.image, cfg.highpass_sigma),
             "curve": psnr_curve(history, f"psnr_{kind}"),
-        })
+        }
+
+    for i, (method, kind) in enumerate(arms):
+        key = f"{method}-{kind}"
+        run.piece(key, lambda: fit_arm(i, method, kind, key))
     plot_recoveries(run, signal, [f"{m}-{k}" for m, k in arms])
     return {"arms": {f"{m}-{k}": run.partial[f"{m}-{k}"] for m, k in arms},
             "psnr_mean_predictor": 10 * np.log10(4.0 / mean_predictor), "side": cfg.side, "steps": cfg.steps}
@@ -258,7 +263,7 @@ def plot_recoveries(run, signal: ImageSignal, keys) -> None:
     axes[0].imshow(signal.image, cmap="gray", vmin=-1, vmax=1)
     axes[0].set_title("ground truth")
     for ax, key in zip(axes[1:], keys):
-        ax.imshow(np.load(run.dir / f"recovered_{key}.npy"), cmap="gray", vmin=-1, vmax=1)
+        ax.imshow(np.load(run.file(f"recovered_{key}.npy")), cmap="gray", vmin=-1, vmax=1)
         ax.set_title(f"{key}\n{run.partial[key]['psnr_image']:.1f} dB", fontsize=9)
     for ax in axes:
         ax.set_xticks([])
@@ -294,30 +299,32 @@ def poisson_blend(run, cfg: PoissonBlendConfig) -> dict:
     # constant) is the exact answer the fit is compared with
     reference = sum(w * im for w, im in zip(cfg.weights, images))
     signal = ImageSignal.from_array(reference, run.device)
-    if "siren" not in run.partial:
+    def fit_siren() -> dict:
         model = make_network("siren", cfg, 2, 1, cfg.side, run.device)
         objective = supervision_objective(signal.coords, signal.gradient, "gradient", cfg.batch_size, seed=run.seed)
         history = fit(model, objective, cfg.steps, cfg.lr, run, tag="siren", log_every=cfg.log_every,
                       checkpoint_every=cfg.checkpoint_every)
         fields = evaluate_fields(model, signal.coords, order=1)
         blended = remove_unobservable(fields["value"].numpy().reshape(cfg.side, cfg.side), reference, "gradient")
-        np.save(run.dir / "blended.npy", blended)
-        run.save_partial("siren", {
+        run.save_file("blended.npy", lambda fh: np.save(fh, blended))
+        return {
             "psnr_gradient": psnr(fields["gradient"], signal.gradient),
             "psnr_image_vs_weighted_sum": psnr(torch.as_tensor(blended), torch.as_tensor(reference), 2.0),
             "curve": psnr_curve(history, "psnr_gradient"),
-        })
-    blended = np.load(run.dir / "blended.npy")
+        }
+
+    fitted = run.piece("siren", fit_siren)
+    blended = np.load(run.file("blended.npy"))
     fig, axes = new_figure(1, len(images) + 1, size=(3.0 * (len(images) + 1), 3.2))
     axes = axes.ravel()
     for ax, name, im in zip(axes, cfg.images, images):
         ax.imshow(im, cmap="gray", vmin=-1, vmax=1)
         ax.set_title(name)
     axes[-1].imshow(blended, cmap="gray")
-    axes[-1].set_title(f"SIREN fit to composite gradient\n{run.partial['siren']['psnr_gradient']:.1f} dB (gradient)",
+    axes[-1].set_title(f"SIREN fit to composite gradient\n{fitted['psnr_gradient']:.1f} dB (gradient)",
                        fontsize=9)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     run.save_figure(fig, "poisson_blend")
-    return {**run.partial["siren"], "images": list(cfg.images), "side": cfg.side, "steps": cfg.steps}
+    return {**fitted, "images": list(cfg.images), "side": cfg.side, "steps": cfg.steps}

@@ -199,9 +199,7 @@ def image_prior(run, cfg: PriorConfig) -> dict:
     train_t = torch.as_tensor(train, device=run.device).reshape(len(train), pixels, 1)
     test_t = torch.as_tensor(test, device=run.device).reshape(len(test), pixels, 1)
     coords = coordinate_grid(cfg.side, cfg.side).to(run.device).unsqueeze(0)
-    for i, method in enumerate(cfg.methods):
-        if method in run.partial:
-            continue
+    def train_method(i: int, method: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         generator = torch.Generator().manual_seed(run.seed * 1000 + i)  # own stream: resumable per method
         model = ImagePrior(method, cfg).to(run.device)
@@ -225,8 +223,11 @@ def image_prior(run, cfg: PriorConfig) -> dict:
             checkpoint_every=cfg.checkpoint_every)
         model.eval()
         mse = {str(c): inpainting_mse(model, test_t, coords, c, seed=run.seed + 7) for c in cfg.contexts}
-        torch.save(model.state_dict(), run.dir / f"prior_{method}.pt")
-        run.save_partial(method, {"mse_by_context": mse})
+        run.save_file(f"prior_{method}.pt", lambda fh: torch.save(model.state_dict(), fh))
+        return {"mse_by_context": mse}
+
+    for i, method in enumerate(cfg.methods):
+        run.piece(method, lambda: train_method(i, method))
     plot_inpainting(run, cfg, test_t, coords)
     return {"mse_by_context": {m: run.partial[m]["mse_by_context"] for m in cfg.methods},
             "contexts": list(cfg.contexts), "dataset": used, "steps": cfg.steps, "side": cfg.side}
@@ -242,7 +243,7 @@ def plot_inpainting(run, cfg: PriorConfig, test_t: torch.Tensor, coords: torch.T
         rows.append((f"context {c}", torch.where(mask.unsqueeze(-1) > 0, values, torch.full_like(values, -1.5))))
         for method in cfg.methods:
             model = ImagePrior(method, cfg).to(run.device)
-            model.load_state_dict(torch.load(run.dir / f"prior_{method}.pt", map_location=run.device, weights_only=True))
+            model.load_state_dict(torch.load(run.file(f"prior_{method}.pt"), map_location=run.device, weights_only=True))
             with torch.no_grad():
                 rows.append((f"{method} ({c})", model(coords.expand(shown, -1, -1), values, mask)[0]))
     rows.append(("ground truth", values))

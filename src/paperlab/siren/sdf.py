@@ -88,12 +88,14 @@ def sdf_2d(run, cfg: SDFConfig) -> dict:
 
     objective.generators = {"points": generator}
 
-    if "siren" not in run.partial:
+    def fit_siren() -> dict:
         history = fit(model, objective, cfg.steps, cfg.lr, run, tag="siren", log_every=cfg.log_every,
                       checkpoint_every=cfg.checkpoint_every)
-        torch.save(model.state_dict(), run.dir / "sdf_model.pt")
-        run.save_partial("siren", {"final_loss": history[-1]["loss"] if history else float("nan")})
-    model.load_state_dict(torch.load(run.dir / "sdf_model.pt", map_location=run.device, weights_only=True))
+        run.save_file("sdf_model.pt", lambda fh: torch.save(model.state_dict(), fh))
+        return {"final_loss": history[-1]["loss"] if history else float("nan")}
+
+    run.piece("siren", fit_siren)
+    model.load_state_dict(torch.load(run.file("sdf_model.pt"), map_location=run.device, weights_only=True))
     grid = coordinate_grid(cfg.eval_side, cfg.eval_side).to(run.device)
     fields = evaluate_fields(model, grid, order=1)
     phi = fields["value"].numpy().reshape(cfg.eval_side, cfg.eval_side)

@@ -154,26 +154,28 @@ def sdf_3d(run, cfg: SDF3DConfig) -> dict:
             (lambda n, s, shape=shape: analytic_point_cloud(shape, n, s))
         clouds[shape] = make(cfg.surface_points + cfg.held_out_points, run.seed)
     results = {}
+
+    def fit_shape(i: int, shape: str, key: str) -> dict:
+        points, normals = (torch.as_tensor(a, device=run.device) for a in clouds[shape])
+        train_p, train_n = points[:cfg.surface_points], normals[:cfg.surface_points]
+        torch.manual_seed(run.seed * 1000 + i)
+        model = Siren(3, 1, cfg.hidden_features, cfg.hidden_layers, cfg.omega_0, cfg.omega_0).to(run.device)
+        generator = torch.Generator().manual_seed(run.seed)
+
+        def objective(model, step):
+            idx = torch.randint(train_p.shape[0], (cfg.surface_batch,), generator=generator).to(run.device)
+            space = (torch.rand(cfg.space_batch, 3, generator=generator) * 2 - 1).to(run.device)
+            return sdf_loss(model, train_p[idx], train_n[idx], space, cfg)
+
+        fit(model, objective, cfg.steps, cfg.lr, run, tag=key, log_every=cfg.log_every,
+            checkpoint_every=cfg.checkpoint_every)
+        run.save_file(f"sdf3d_{key}.pt", lambda fh: torch.save(model.state_dict(), fh))
+        return evaluate_shape(run, cfg, model, key, None if cfg.mesh else analytic_sdf(shape),
+                              points[cfg.surface_points:], normals[cfg.surface_points:])
+
     for i, shape in enumerate(shapes):
         key = "mesh" if cfg.mesh else shape
-        if key not in run.partial:
-            points, normals = (torch.as_tensor(a, device=run.device) for a in clouds[shape])
-            train_p, train_n = points[:cfg.surface_points], normals[:cfg.surface_points]
-            torch.manual_seed(run.seed * 1000 + i)
-            model = Siren(3, 1, cfg.hidden_features, cfg.hidden_layers, cfg.omega_0, cfg.omega_0).to(run.device)
-            generator = torch.Generator().manual_seed(run.seed)
-
-            def objective(model, step):
-                idx = torch.randint(train_p.shape[0], (cfg.surface_batch,), generator=generator).to(run.device)
-                space = (torch.rand(cfg.space_batch, 3, generator=generator) * 2 - 1).to(run.device)
-                return sdf_loss(model, train_p[idx], train_n[idx], space, cfg)
-
-            fit(model, objective, cfg.steps, cfg.lr, run, tag=key, log_every=cfg.log_every,
-                checkpoint_every=cfg.checkpoint_every)
-            torch.save(model.state_dict(), run.dir / f"sdf3d_{key}.pt")
-            run.save_partial(key, evaluate_shape(run, cfg, model, key, None if cfg.mesh else analytic_sdf(shape),
-                                                 points[cfg.surface_points:], normals[cfg.surface_points:]))
-        results[key] = run.partial[key]
+        results[key] = run.piece(key, lambda: fit_shape(i, shape, key))
     plot_surfaces(run, cfg, list(results))
     return {"shapes": {k: {m: v for m, v in r.items() if m != "mesh_file"} for k, r in results.items()},
             "steps": cfg.steps, "eval_side": cfg.eval_side}
@@ -207,7 +209,7 @@ def evaluate_shape(run, cfg: SDF3DConfig, model, key: str, exact, held_points, h
     volume = phi.reshape(side, side, side)
     if volume.min() < 0 < volume.max():
         verts, faces, _, _ = marching_cubes(volume, level=0.0, spacing=(2 / (side - 1),) * 3)
-        np.savez_compressed(run.dir / f"surface_{key}.npz", vertices=verts - 1.0, faces=faces)
+        run.save_file(f"surface_{key}.npz", lambda fh: np.savez_compressed(fh, vertices=verts - 1.0, faces=faces))
     return out
 
 
@@ -219,7 +221,7 @@ def plot_surfaces(run, cfg: SDF3DConfig, keys: list[str]) -> None:
     fig.clf()
     for j, key in enumerate(keys):
         ax = fig.add_subplot(1, len(keys), j + 1, projection="3d")
-        path = run.dir / f"surface_{key}.npz"
+        path = run.file(f"surface_{key}.npz")
         if path.exists():
             data = np.load(path)
             verts, faces = data["vertices"], data["faces"]

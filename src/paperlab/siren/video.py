@@ -119,10 +119,8 @@ def video_fit(run, cfg: VideoConfig) -> dict:
     coords = video_coordinates((frames, height, width)).to(run.device)
     target = torch.as_tensor(video * 2 - 1, device=run.device).reshape(-1, channels)     # [-1, 1] as images
     batch = max(1, int(cfg.sample_fraction * coords.shape[0]))
-    np.save(run.dir / "video.npy", video)
-    for i, method in enumerate(cfg.methods):
-        if method in run.partial:
-            continue
+    run.save_file("video.npy", lambda fh: np.save(fh, video))
+    def fit_method(i: int, method: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         model = build_model(method, 3, channels, cfg.hidden_features, cfg.hidden_layers, cfg.omega_0, cfg.omega_0,
                             samples_per_axis=max(frames, height, width, 4)).to(run.device)
@@ -141,9 +139,12 @@ def video_fit(run, cfg: VideoConfig) -> dict:
             checkpoint_every=cfg.checkpoint_every)
         fitted = evaluate_fields(model, coords, order=0)["value"].numpy().reshape(frames, height, width, channels)
         fitted = (fitted.clip(-1, 1) + 1) / 2
-        np.save(run.dir / f"fitted_{method}.npy", fitted.astype(np.float32))
+        run.save_file(f"fitted_{method}.npy", lambda fh: np.save(fh, fitted.astype(np.float32)))
         per_frame = [psnr_from_mse(float(np.mean((fitted[f] - video[f]) ** 2)), 1.0) for f in range(frames)]
-        run.save_partial(method, {"psnr_by_frame": per_frame, "psnr_mean": float(np.mean(per_frame))})
+        return {"psnr_by_frame": per_frame, "psnr_mean": float(np.mean(per_frame))}
+
+    for i, method in enumerate(cfg.methods):
+        run.piece(method, lambda: fit_method(i, method))
     plot_video(run, cfg, video)
     return {"psnr_by_frame": {m: run.partial[m]["psnr_by_frame"] for m in cfg.methods},
             "psnr_mean": {m: run.partial[m]["psnr_mean"] for m in cfg.methods},
@@ -154,7 +155,7 @@ def video_fit(run, cfg: VideoConfig) -> dict:
 def plot_video(run, cfg: VideoConfig, video: np.ndarray) -> None:
     frames = video.shape[0]
     shown = sorted({0, frames // 3, 2 * frames // 3, frames - 1})
-    rows = [("ground truth", video)] + [(m, np.load(run.dir / f"fitted_{m}.npy")) for m in cfg.methods]
+    rows = [("ground truth", video)] + [(m, np.load(run.file(f"fitted_{m}.npy"))) for m in cfg.methods]
     fig, axes = new_figure(len(rows), len(shown), size=(2.2 * len(shown), 2.3 * len(rows)))
     axes = np.asarray(axes).reshape(len(rows), len(shown))
     for r, (label, vid) in enumerate(rows):

@@ -156,9 +156,8 @@ def wave(run, cfg: WaveConfig) -> dict:
     fd_error = max(float(np.linalg.norm(c - f[::2, ::2]) / np.linalg.norm(f[::2, ::2])) for c, f in zip(coarse, fine))
     axis = torch.linspace(-1, 1, cfg.eval_side)
     xy = torch.stack(torch.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
-    for i, method in enumerate(cfg.methods):
-        if method in run.partial:
-            continue
+
+    def fit_method(i: int, method: str) -> dict:
         torch.manual_seed(run.seed * 1000 + i)
         model = build_model(method, 3, 1, cfg.hidden_features, cfg.hidden_layers, cfg.omega_0, cfg.omega_0).to(run.device)
         generator = torch.Generator().manual_seed(run.seed)
@@ -175,17 +174,20 @@ def wave(run, cfg: WaveConfig) -> dict:
             for t in times:
                 coords = torch.cat([torch.full((xy.shape[0], 1), t), xy], -1).to(run.device)
                 snaps.append(model(coords)[:, 0].cpu().numpy().reshape(cfg.eval_side, cfg.eval_side))
-        np.save(run.dir / f"snapshots_{method}.npy", np.stack(snaps))
+        run.save_file(f"snapshots_{method}.npy", lambda fh: np.save(fh, np.stack(snaps)))
         errors = [float(np.linalg.norm(s - r) / np.linalg.norm(r)) for s, r in zip(snaps, reference)]
-        run.save_partial(method, {"relative_l2_by_time": errors,
-                                  "curve": {"step": [r["step"] for r in history], "loss": [r["loss"] for r in history]}})
+        return {"relative_l2_by_time": errors,
+                "curve": {"step": [r["step"] for r in history], "loss": [r["loss"] for r in history]}}
+
+    for i, method in enumerate(cfg.methods):
+        run.piece(method, lambda: fit_method(i, method))
     plot_snapshots(run, cfg, times, reference)
     return {"times": times, "relative_l2_by_time": {m: run.partial[m]["relative_l2_by_time"] for m in cfg.methods},
             "fd_coarse_vs_fine_relative_l2": fd_error, "steps": cfg.steps, "variance": cfg.variance}
 
 
 def plot_snapshots(run, cfg: WaveConfig, times: list[float], reference: list[np.ndarray]) -> None:
-    rows = [("finite differences", np.stack(reference))] + [(m, np.load(run.dir / f"snapshots_{m}.npy"))
+    rows = [("finite differences", np.stack(reference))] + [(m, np.load(run.file(f"snapshots_{m}.npy")))
                                                            for m in cfg.methods]
     lim = float(np.abs(reference[0]).max())
     fig, axes = new_figure(len(rows), len(times), size=(2.1 * len(times), 2.2 * len(rows)))

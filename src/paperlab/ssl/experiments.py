@@ -15,7 +15,7 @@ from paperlab.core.experiment import Experiment
 from paperlab.core.plots import new_figure
 from paperlab.datasets.corruptions import CORRUPTION_SEVERITIES
 from paperlab.ssl.study import (
-    Arm, EvalData, StudyConfig, cached_references, configure_threads, frozen_eval, pretrained_encoder,
+    Arm, EvalData, StudyConfig, cached_references, frozen_eval, pretrained_encoder,
     supervised_scores,
 )
 
@@ -38,18 +38,18 @@ COMMON_SCALES = {
     "tiny": {"encoder": "small_cnn", "width": 4, "head_hidden": 16, "head_out": 8, "batch_size": 16,
              "pretrain_steps": 2, "temperature": 0.5, "optimizer": "adam", "lr": 1e-3, "jitter_strength": 0.5,
              "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 40, "test_size": 30, "probe_max_iter": 20,
-             "classifier_epochs": 1, "classifier_min_steps": 2, "classifier_batch_size": 16, "cpu_threads": 1},
+             "classifier_epochs": 1, "classifier_min_steps": 2, "classifier_batch_size": 16},
     "quick": {"encoder": "small_cnn", "width": 16, "head_hidden": 128, "head_out": 64, "batch_size": 256,
               "pretrain_steps": 100, "temperature": 0.5, "optimizer": "adam", "lr": 2e-3, "jitter_strength": 0.5,
               "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 5000, "test_size": 5000,
               "classifier_epochs": 5, "classifier_min_steps": 500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
-              "eval_metric": "knn", "cpu_threads": 1},
+              "eval_metric": "knn"},
     # small: designed by short 1-thread measurements (docs/ssl.md, "small scale"): ~2 h for the study on 2 cores
     "small": {"encoder": "small_cnn", "width": 32, "head_hidden": 512, "head_out": 128, "batch_size": 256,
               "pretrain_steps": 500, "temperature": 0.5, "optimizer": "sgd", "lr": SMALL_LR, "weight_decay": 5e-4,
               "jitter_strength": 0.5, "blur_p": 0.0, "crop_min_scale": 0.2, "probe_labels": 10000, "test_size": 10000,
               "classifier_epochs": 4, "classifier_min_steps": 1500, "classifier_batch_size": 64, "classifier_lr": 3e-3,
-              "eval_metric": "linear", "cpu_threads": 1},
+              "eval_metric": "linear"},
     "paper": {},
 }
 
@@ -66,11 +66,12 @@ def references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str
                key: str = "references") -> dict:
     """Raw-pixel and random-init scores on ``data`` (n_labels of ``labels``), computed once per run
     (saved as a partial) and shared between experiments through the reference cache."""
-    if key not in run.partial:
+    def compute() -> dict:
         refs = cached_references(run, cfg, data, n_labels, labels)
         run.log(phase="eval", reference=key, **{f"{name}_{m}": v[m] for name, v in refs.items() for m in ("linear", "knn")})
-        run.save_partial(key, refs)
-    return run.partial[key]
+        return refs
+
+    return run.piece(key, compute)
 
 
 def _reference_lines(ax, refs: dict, metric: str) -> None:
@@ -88,17 +89,16 @@ class UnlabeledSizeConfig(StudyConfig):
 def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
     """Pre-train on growing unlabelled subsets; linear probe / kNN with a fixed labelled set,
     beside the raw-pixel and random-init references on the same labelled set."""
-    configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
     refs = references(run, cfg, data, cfg.probe_labels)
-    for n in cfg.sizes:
-        key = str(n)
-        if key not in run.partial:
-            scores = frozen_eval(*pretrained_encoder(run, cfg, _fashion_arm(n)), data, cfg)
-            run.log(phase="eval", pretrain_size=n, **scores)
-            run.save_partial(key, scores)
-    linear = [run.partial[str(n)]["linear"] for n in cfg.sizes]
-    knn = [run.partial[str(n)]["knn"] for n in cfg.sizes]
+    def evaluate(n: int) -> dict:
+        scores = frozen_eval(*pretrained_encoder(run, cfg, _fashion_arm(n)), data, cfg)
+        run.log(phase="eval", pretrain_size=n, **scores)
+        return scores
+
+    by_size = {n: run.piece(str(n), lambda: evaluate(n)) for n in cfg.sizes}
+    linear = [by_size[n]["linear"] for n in cfg.sizes]
+    knn = [by_size[n]["knn"] for n in cfg.sizes]
     fig, ax = new_figure()
     ax.plot(cfg.sizes, linear, marker="o", label="SimCLR linear probe")
     ax.plot(cfg.sizes, knn, marker="s", label="SimCLR kNN")
@@ -107,7 +107,7 @@ def unlabeled_size(run, cfg: UnlabeledSizeConfig) -> dict:
            title=f"unlabeled-size (seed {run.seed})")
     ax.legend()
     run.save_figure(fig, "unlabeled_size")
-    return {"sizes": list(cfg.sizes), "linear": linear, "knn": knn, "knn_k": run.partial[str(cfg.sizes[-1])]["knn_k"],
+    return {"sizes": list(cfg.sizes), "linear": linear, "knn": knn, "knn_k": by_size[cfg.sizes[-1]]["knn_k"],
             "references": refs, "metric": cfg.eval_metric}
 
 
@@ -122,12 +122,8 @@ class LabeledSizeConfig(StudyConfig):
 def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
     """SimCLR + fine-tuning vs supervised from scratch (same encoder, same epochs) per label count,
     with the linear probe of SimCLR, raw-pixel and random-init features on the same labels."""
-    configure_threads(cfg, run.device)
     pretrained = pretrained_encoder(run, cfg, _fashion_arm(cfg.pretrain_size))
-    for n in cfg.label_sizes:
-        key = str(n)
-        if key in run.partial:
-            continue
+    def evaluate(n: int) -> dict:
         data = EvalData.fashion(cfg, run.seed, run.device, n_labels=n)
         refs = references(run, cfg, data, n, key=f"references-{n}")
         scores = {
@@ -137,15 +133,17 @@ def labeled_size(run, cfg: LabeledSizeConfig) -> dict:
             "raw_pixels_linear": refs["raw_pixels"]["linear"], "random_init_linear": refs["random_init"]["linear"],
         }
         run.log(phase="eval", labels=n, **{k: v["test"] if isinstance(v, dict) else v for k, v in scores.items()})
-        run.save_partial(key, scores)
+        return scores
+
+    by_labels = [run.piece(str(n), lambda: evaluate(n)) for n in cfg.label_sizes]
     out = {"label_sizes": list(cfg.label_sizes)}
     for name in ("ssl_finetune", "supervised"):
-        out[name] = [run.partial[str(n)][name]["test"] for n in cfg.label_sizes]
-        out[f"{name}_train"] = [run.partial[str(n)][name]["train"] for n in cfg.label_sizes]
-    out["classifier_steps"] = [run.partial[str(n)]["supervised"]["steps"] for n in cfg.label_sizes]
-    out["classifier_epochs"] = [run.partial[str(n)]["supervised"]["epochs"] for n in cfg.label_sizes]
+        out[name] = [scores[name]["test"] for scores in by_labels]
+        out[f"{name}_train"] = [scores[name]["train"] for scores in by_labels]
+    out["classifier_steps"] = [scores["supervised"]["steps"] for scores in by_labels]
+    out["classifier_epochs"] = [scores["supervised"]["epochs"] for scores in by_labels]
     for name in ("ssl_linear", "raw_pixels_linear", "random_init_linear"):
-        out[name] = [run.partial[str(n)][name] for n in cfg.label_sizes]
+        out[name] = [scores[name] for scores in by_labels]
     fig, ax = new_figure()
     for name, marker in (("ssl_finetune", "o"), ("supervised", "s"), ("ssl_linear", "^"), ("raw_pixels_linear", "x"),
                          ("random_init_linear", "+")):
@@ -184,24 +182,23 @@ def domain_arms(cfg: DomainConfig) -> list[Arm]:
 
 def domain(run, cfg: DomainConfig) -> dict:
     """Pre-train on in-domain, other-domain and pooled sets; evaluate all on Fashion-MNIST."""
-    configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
     refs = references(run, cfg, data, cfg.probe_labels)
-    arms = domain_arms(cfg)
-    for arm in arms:
-        if arm.name not in run.partial:
-            scores = frozen_eval(*pretrained_encoder(run, cfg, arm), data, cfg)
-            run.log(phase="eval", arm=arm.name, **scores)
-            run.save_partial(arm.name, {**scores, "images": arm.fashion + arm.mnist + arm.digits})
+    def evaluate(arm: Arm) -> dict:
+        scores = frozen_eval(*pretrained_encoder(run, cfg, arm), data, cfg)
+        run.log(phase="eval", arm=arm.name, **scores)
+        return {**scores, "images": arm.fashion + arm.mnist + arm.digits}
+
+    by_arm = {arm.name: run.piece(arm.name, lambda: evaluate(arm)) for arm in domain_arms(cfg)}
     fig, ax = new_figure()
-    names = [a.name for a in arms]
-    ax.bar(names, [run.partial[a][cfg.eval_metric] for a in names])
+    names = list(by_arm)
+    ax.bar(names, [by_arm[a][cfg.eval_metric] for a in names])
     _reference_lines(ax, refs, cfg.eval_metric)
     ax.set(ylabel=f"Fashion-MNIST {cfg.eval_metric} accuracy", title=f"domain (seed {run.seed})")
     ax.tick_params(axis="x", rotation=30)
     ax.legend(fontsize="small")
     run.save_figure(fig, "domain")
-    return {"arms": {name: run.partial[name] for name in names}, "references": refs, "metric": cfg.eval_metric}
+    return {"arms": by_arm, "references": refs, "metric": cfg.eval_metric}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,11 +211,8 @@ class GranularityConfig(StudyConfig):
 
 def granularity(run, cfg: GranularityConfig) -> dict:
     """SimCLR linear probe vs supervised from scratch on coarse (4 groups) and fine (10) labels."""
-    configure_threads(cfg, run.device)
     pretrained = pretrained_encoder(run, cfg, _fashion_arm(cfg.pretrain_size))
-    for level in ("coarse", "fine"):
-        if level in run.partial:
-            continue
+    def evaluate(level: str) -> dict:
         data = EvalData.fashion(cfg, run.seed, run.device, n_labels=cfg.labels, labels=level)
         refs = references(run, cfg, data, cfg.labels, level, key=f"references-{level}")
         frozen = frozen_eval(*pretrained, data, cfg)
@@ -230,16 +224,18 @@ def granularity(run, cfg: GranularityConfig) -> dict:
                   "raw_pixels_linear": refs["raw_pixels"]["linear"]}
         scores["gap"] = scores["supervised"] - scores["ssl"]
         run.log(phase="eval", level=level, **scores)
-        run.save_partial(level, scores)
-    fig, ax = new_figure()
+        return scores
+
     levels = ["coarse", "fine"]
+    by_level = {level: run.piece(level, lambda: evaluate(level)) for level in levels}
+    fig, ax = new_figure()
     for name, marker in (("ssl", "o"), ("supervised", "s"), ("raw_pixels", "x"), ("random_init", "+")):
-        ax.plot(levels, [run.partial[lv][name] for lv in levels], marker=marker,
+        ax.plot(levels, [by_level[lv][name] for lv in levels], marker=marker,
                 label=f"SimCLR {cfg.eval_metric}" if name == "ssl" else name)
     ax.set(ylabel="test accuracy", title=f"granularity (seed {run.seed})")
     ax.legend()
     run.save_figure(fig, "granularity")
-    return {**{level: run.partial[level] for level in levels}, "metric": cfg.eval_metric}
+    return {**by_level, "metric": cfg.eval_metric}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,28 +259,28 @@ def parse_corruption(text: str) -> tuple[str, int]:
 
 def corruption(run, cfg: CorruptionConfig) -> dict:
     """Pre-train on corrupted copies of the same images; probe on clean images."""
-    configure_threads(cfg, run.device)
     data = EvalData.fashion(cfg, run.seed, run.device)
     refs = references(run, cfg, data, cfg.probe_labels)
     arms = [Arm("clean", fashion=cfg.pretrain_size)]
     for text in cfg.corruptions:
         kind, level = parse_corruption(text)
         arms.append(Arm(text, fashion=cfg.pretrain_size, corruption=kind, severity=level))
-    for arm in arms:
-        if arm.name not in run.partial:
-            scores = frozen_eval(*pretrained_encoder(run, cfg, arm), data, cfg)
-            run.log(phase="eval", arm=arm.name, **scores)
-            run.save_partial(arm.name, scores)
+    def evaluate(arm: Arm) -> dict:
+        scores = frozen_eval(*pretrained_encoder(run, cfg, arm), data, cfg)
+        run.log(phase="eval", arm=arm.name, **scores)
+        return scores
+
+    by_arm = {arm.name: run.piece(arm.name, lambda: evaluate(arm)) for arm in arms}
     fig, ax = new_figure()
-    names = [a.name for a in arms]
-    ax.bar(names, [run.partial[a][cfg.eval_metric] for a in names])
+    names = list(by_arm)
+    ax.bar(names, [by_arm[a][cfg.eval_metric] for a in names])
     ax.set(ylabel=f"clean {cfg.eval_metric} accuracy", title=f"corruption of pretraining data (seed {run.seed})",
            ylim=(0.0, None))
     _reference_lines(ax, refs, cfg.eval_metric)
     ax.tick_params(axis="x", rotation=30)
     ax.legend(fontsize="small")
     run.save_figure(fig, "corruption")
-    return {"arms": {name: run.partial[name] for name in names}, "references": refs, "metric": cfg.eval_metric}
+    return {"arms": by_arm, "references": refs, "metric": cfg.eval_metric}
 
 
 EXPERIMENTS = [

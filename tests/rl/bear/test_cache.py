@@ -3,7 +3,7 @@
 import json
 
 from paperlab.cli import main
-from paperlab.rl.bear.paper import OfflineConfig, _cached_arm, bear_paths
+from paperlab.rl.bear.paper import OfflineConfig, arm_store, bear_paths
 
 
 def test_cache_location_is_explicit(tmp_path, capsys, monkeypatch):
@@ -16,7 +16,7 @@ def test_cache_location_is_explicit(tmp_path, capsys, monkeypatch):
 
 def test_run_config_records_the_cache(tmp_path, monkeypatch):
     from paperlab.core.registry import get_paper
-    from paperlab.core.runs import run_experiment
+    from paperlab.core.runner import run_experiment
 
     exp = get_paper("bear").experiment("offline-benchmark")
     monkeypatch.setattr(exp, "run", lambda run, cfg: {"ok": 1})
@@ -27,9 +27,13 @@ def test_run_config_records_the_cache(tmp_path, monkeypatch):
 
 
 def test_corrupt_cache_entry_is_named_removed_and_recomputed(tmp_path, capsys):
-    entry = tmp_path / "abc.json"
+    store = arm_store(OfflineConfig(data_dir=str(tmp_path)))
+    entry = store.path("abc")
+    entry.parent.mkdir()
     entry.write_text("{truncated")
-    assert _cached_arm(entry) is None
+    assert store.get("abc") is None
     assert str(entry) in capsys.readouterr().err and not entry.exists()
-    entry.write_text(json.dumps({"normalized_score": 3.0}))
-    assert _cached_arm(entry) == {"normalized_score": 3.0, "reused_from_cache": str(entry)}
+    entry.write_text(json.dumps({"no_score": 1.0}))   # valid JSON, but not an arm
+    assert store.get("abc") is None and not entry.exists()
+    store.put("abc", {"normalized_score": 3.0})
+    assert store.get("abc") == {"normalized_score": 3.0, "reused_from_cache": str(entry)}

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from paperlab.rl.pearl.agent import LearnerSettings, PEARLLearner
+from paperlab.rl.pearl.reference import per_task_reference
 
 
 def _batch(T, B, obs_dim, act_dim, g):
@@ -25,14 +26,14 @@ def test_batched_update_matches_per_task_loop(encoder, probabilistic):
     for net in (a.encoder, a.policy, a.qf, a.vf, a.target_vf):
         net.double()
     a.optimizers = {n: torch.optim.Adam(getattr(a, n).parameters(), lr=1e-3) for n in a.optimizers}
-    b = copy.deepcopy(a)
+    b = per_task_reference(a)
     g = torch.Generator().manual_seed(1)
     batch = {k: v.double() for k, v in _batch(T, B, obs_dim, act_dim, g).items()}
     context = torch.randn(T, N, obs_dim + act_dim + 1, generator=g, dtype=torch.float64)
     noise = {k: v.double() for k, v in a.make_noise(T, B, generator=g).items()}
     for _ in range(2):  # two steps: the second one also checks the optimiser states agree
-        la = a.update(batch, context, noise, per_task_loop=False)
-        lb = b.update(batch, context, noise, per_task_loop=True)
+        la = a.update(batch, context, noise)
+        lb = b.update(batch, context, noise)
         for key in la:
             assert la[key] == pytest.approx(lb[key], rel=1e-10, abs=1e-12), key
     for name in ("encoder", "policy", "qf", "vf", "target_vf"):

@@ -19,7 +19,7 @@ from paperlab.core.constraints import check_shape
 
 from paperlab.rl.bear.behaviour import BehaviourVAE
 from paperlab.rl.bear.divergences import KERNELS, behaviour_cross_entropy, mmd
-from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy, tanh_log_det_jacobian
+from paperlab.rl.common.networks import MLP, QEnsemble, TanhGaussianPolicy, gaussian_log_prob, tanh_log_det_jacobian
 from paperlab.rl.common.replay import Batch
 from paperlab.rl.common.optim import ensemble_bellman_loss, frozen, gradient_step, make_adam, soft_update
 
@@ -180,7 +180,7 @@ class BEAR(torch.nn.Module):
         pre_tanh = mean + log_std.exp() * noise
         if not with_density:
             return torch.tanh(pre_tanh), pre_tanh
-        log_prob = actor._gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
+        log_prob = gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
         return torch.tanh(pre_tanh), pre_tanh, log_prob
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:

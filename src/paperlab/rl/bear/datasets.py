@@ -8,13 +8,14 @@ Minari-style files (``episode_*/observations`` with one more observation than ac
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from paperlab.core.runs import write_atomic
 
 REQUIRED_KEYS = ("observations", "actions", "rewards", "terminals")
 DATASET_KINDS = ("random", "medium", "medium-replay", "expert")
@@ -97,21 +98,21 @@ def save_dataset(path: str | Path, data: OfflineDataset) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     validate(data.arrays(), str(path))
-    tmp = path.with_name(path.name + ".tmp")
     meta = json.dumps(data.metadata)
     if path.suffix in (".hdf5", ".h5"):
         import h5py
-        with h5py.File(tmp, "w") as f:
-            for key, value in data.arrays().items():
-                f.create_dataset(key, data=value, compression="gzip", compression_opts=1)
-            f.attrs["metadata"] = meta
+
+        def write(fh):
+            with h5py.File(fh, "w") as f:
+                for key, value in data.arrays().items():
+                    f.create_dataset(key, data=value, compression="gzip", compression_opts=1)
+                f.attrs["metadata"] = meta
     elif path.suffix == ".npz":
-        with open(tmp, "wb") as fh:
+        def write(fh):
             np.savez_compressed(fh, metadata=np.asarray(meta), **data.arrays())
     else:
         raise ValueError(f"dataset path must end in .hdf5, .h5 or .npz, got {path.name!r}")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, write)
 
 
 def validate(arrays: dict[str, np.ndarray], source: str) -> None:

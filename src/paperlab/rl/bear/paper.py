@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, \
     mean_ci, summarize
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.experiment import Experiment, Paper
-from paperlab.core.runs import Run, RunLock, artifact_key, write_json
+from paperlab.core.artifacts import ArtifactStore
+from paperlab.core.runner import artifact_key
+from paperlab.core.runs import Run
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
     default_data_dir
 from paperlab.rl.bear.datasets import DATASET_KINDS, load_dataset
@@ -124,28 +124,24 @@ def bear_paths(cfg: OfflineConfig) -> dict[str, str]:
     return {"data_dir": str(data_root), "arm_cache": str(data_root / "arm-cache")}
 
 
-def _cached_arm(path: Path) -> dict | None:
-    """A trained arm from the shared cache; a corrupt entry is reported by path, removed and recomputed."""
-    if not path.exists():
-        return None
-    try:
-        result = json.loads(path.read_text())
-        result["normalized_score"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        print(f"paperlab: warning: BEAR arm cache entry {path} is unreadable ({type(err).__name__}); "
-              "training that arm again", file=sys.stderr)
-        path.unlink(missing_ok=True)
-        return None
+def _load_arm(path: Path) -> dict:
+    """A trained arm from the arm cache, marked with where it came from (an entry without a score is corrupt)."""
+    result = json.loads(path.read_text())
+    result["normalized_score"]
     return {**result, "reused_from_cache": str(path)}
+
+
+def arm_store(cfg: OfflineConfig) -> ArtifactStore:
+    """Trained arms shared by every BEAR experiment and --out folder: ``<data_dir>/arm-cache/<key>.json``."""
+    return ArtifactStore(bear_paths(cfg)["arm_cache"], "BEAR arm cache", load=_load_arm)
 
 
 def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
     """Every (env, dataset, method) arm of ``cfg``. Arms finished by any experiment are read from the arm cache;
     an arm another job is training right now (its lock is held) is deferred and picked up once it is cached, so
     parallel jobs (``--executor processes``) share the work instead of repeating it."""
-    torch.set_num_threads(1)
     settings = arm_settings(cfg)
-    cache_dir = Path(bear_paths(cfg)["arm_cache"])
+    store = arm_store(cfg)
     pending = []
     for env in cfg.envs:
         build = build_config(cfg, env)
@@ -154,31 +150,33 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
             if kind not in paths:
                 raise ValueError(f"unknown dataset kind {kind!r}; valid: {', '.join(DATASET_KINDS)}")
             pending += [(env, kind, method, build, paths[kind]) for method in cfg.methods
-                        if f"{env}/{kind}/{method}" not in run.partial]
+                        if f"{env}/{kind}/{method}" not in run.partial]   # finished in an earlier attempt
     datasets: dict[Path, object] = {}
     while pending:
         deferred = []
         for env, kind, method, build, path in pending:
             key = _arm_key(build, kind, method, settings, run.seed, run.device)
-            cached, lock = cache_dir / f"{key}.json", RunLock(cache_dir / f"{key}.lock")
-            if cfg.reuse_arms and not cached.exists() and not lock.try_acquire():
+            lock = store.lock(key)
+            if cfg.reuse_arms and key not in store and not lock.try_acquire():
                 deferred.append((env, kind, method, build, path))
                 continue
+
+            def train() -> dict:
+                if path not in datasets:
+                    datasets[path] = load_dataset(path)
+                # the checkpoint sits beside the cached result (keyed like it) unless arms are not shared
+                ckpt = store.root / f"{key}.ckpt.pt" if cfg.reuse_arms else run.checkpoint_path(key)
+                result = train_arm(datasets[path], method, settings, run.seed, run.device,
+                                   log=lambda **kw: run.log(env=env, dataset=kind, **kw),
+                                   progress=run.progress, checkpoint=ckpt, checkpoint_every=cfg.checkpoint_every)
+                store.put(key, result)
+                return result
+
             try:
-                result = _cached_arm(cached) if cfg.reuse_arms and not run.fresh else None
-                if result is None:
-                    if path not in datasets:
-                        datasets[path] = load_dataset(path)
-                    # the checkpoint sits beside the cached result (keyed like it) unless arms are not shared
-                    ckpt = cache_dir / f"{key}.ckpt.pt" if cfg.reuse_arms else run.checkpoint_path(key)
-                    result = train_arm(datasets[path], method, settings, run.seed, run.device,
-                                       log=lambda **kw: run.log(env=env, dataset=kind, **kw),
-                                       progress=run.progress, checkpoint=ckpt, checkpoint_every=cfg.checkpoint_every)
-                    cache_dir.mkdir(parents=True, exist_ok=True)
-                    write_json(cached, result)
+                reused = store.get(key) if cfg.reuse_arms and not run.fresh else None
+                run.piece(f"{env}/{kind}/{method}", lambda: reused if reused is not None else train())
             finally:
                 lock.release()
-            run.save_partial(f"{env}/{kind}/{method}", result)
         if len(deferred) == len(pending):
             time.sleep(ARM_POLL_SECONDS)   # every remaining arm is being trained elsewhere
         pending = deferred
@@ -266,7 +264,6 @@ def _constraint_axes(ax_alpha, ax_divergence, title: str) -> None:
 
 
 def make_datasets(run: Run, cfg: OfflineConfig) -> dict:
-    torch.set_num_threads(1)
     out = {}
     for env in cfg.envs:
         paths = build_datasets(build_config(cfg, env), log=lambda **kw: run.log(env=env, **kw), progress=run.progress)
@@ -577,4 +574,5 @@ PAPER = Paper(
               judge_support_vs_distribution, seeds=3, source="issue"),
     ],
     summary_plots=summary_plots,
+    code=("rl/common",),
 )

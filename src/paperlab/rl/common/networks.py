@@ -114,6 +114,12 @@ def tanh_log_det_jacobian(pre_tanh: torch.Tensor) -> torch.Tensor:
     return (2.0 * (LOG_2 - pre_tanh - F.softplus(-2.0 * pre_tanh))).sum(-1)
 
 
+def gaussian_log_prob(pre_tanh: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """log N(pre_tanh; mean, exp(log_std)^2), summed over the action dimensions (before the tanh correction)."""
+    z = (pre_tanh - mean) * torch.exp(-log_std)
+    return (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+
 class TanhGaussianPolicy(nn.Module):
     """``a = tanh(u)``, ``u ~ N(mu(s), sigma(s))``; actions lie in (-1, 1) (scale them in the env wrapper).
 
@@ -136,16 +142,11 @@ class TanhGaussianPolicy(nn.Module):
         mean, log_std = self.trunk(obs).chunk(2, dim=-1)
         return mean, log_std.clamp(*self.log_std_bounds)
 
-    @staticmethod
-    def _gaussian_log_prob(pre_tanh: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
-        z = (pre_tanh - mean) * torch.exp(-log_std)
-        return (-0.5 * z.pow(2) - log_std - 0.5 * math.log(2 * math.pi)).sum(-1)
-
     def sample(self, obs: torch.Tensor, deterministic: bool = False
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mean, log_std = self(obs)
         pre_tanh = mean if deterministic else mean + torch.randn_like(mean) * log_std.exp()
-        log_prob = self._gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
+        log_prob = gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
         return torch.tanh(pre_tanh), log_prob, pre_tanh
 
     def sample_n(self, obs: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -153,9 +154,9 @@ class TanhGaussianPolicy(nn.Module):
         mean, log_std = self(obs)
         mean, log_std = mean.unsqueeze(1), log_std.unsqueeze(1)
         pre_tanh = mean + torch.randn(mean.shape[0], n, mean.shape[-1], device=mean.device) * log_std.exp()
-        log_prob = self._gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
+        log_prob = gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
         return torch.tanh(pre_tanh), log_prob, pre_tanh
 
     def log_prob(self, obs: torch.Tensor, pre_tanh_action: torch.Tensor) -> torch.Tensor:
         mean, log_std = self(obs)
-        return self._gaussian_log_prob(pre_tanh_action, mean, log_std) - tanh_log_det_jacobian(pre_tanh_action)
+        return gaussian_log_prob(pre_tanh_action, mean, log_std) - tanh_log_det_jacobian(pre_tanh_action)

@@ -3,11 +3,8 @@
 One :meth:`SAC.update` = one gradient step on the critics (soft Bellman residual, eq. 5), the actor (eq. 7)
 and the temperature (eq. 18, target entropy ``-|A|``), then Polyak averaging of the target critics.
 
-Hook for variants: the bootstrap value of the next state comes from :meth:`SAC.next_state_value`.
-The SAC-v1 variant with a separate state-value network V (used by PEARL) overrides that method to return
-``V_target(s')`` and ``obs`` may already contain a task
-latent concatenated by the caller. Extra networks are updated in :meth:`SAC.update_extra` and their targets
-in :meth:`SAC.update_targets`.
+Used by BEAR's behaviour-policy training; PEARL's SAC-v1 learner (with a V network) shares its parts
+(`rl/common/networks.py`, `rl/common/optim.py`), not this class.
 """
 from __future__ import annotations
 
@@ -74,20 +71,14 @@ class SAC(torch.nn.Module):
         q = self.critic(batch.obs, batch.actions)
         return ensemble_bellman_loss(q, target)
 
-    def update_extra(self, batch: Batch) -> dict[str, float]:
-        """Hook for variants: extra networks (e.g. PEARL's V network with its own optimiser) are updated here,
-        after the critics and before the actor. The default SAC has none."""
-        return {}
-
     def update_targets(self) -> None:
-        """Polyak averaging of every target network (variants with a target V extend this)."""
+        """Polyak averaging of the target critics."""
         soft_update(self.critic_target, self.critic, self.cfg.tau)
 
     def update(self, batch: Batch) -> dict[str, float]:
         critic_loss = self.critic_loss(batch)
         gradient_step(self.critic_opt, critic_loss)
         metrics = {"critic_loss": critic_loss.item()}
-        metrics.update(self.update_extra(batch))
 
         # Actor (SAC eq. 7): minimise alpha log pi(a|s) - min_k Q_k(s, a), a reparameterised.
         a, logp, _ = self.actor.sample(batch.obs)

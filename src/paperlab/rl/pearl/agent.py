@@ -9,7 +9,7 @@ One gradient step (paper Alg. 1, lines 8-13; order of the authors' `_take_step`)
   3. target V moved by tau.
 The whole meta-batch of tasks is one tensor program: the encoder runs on (T, N, dim), the product of
 Gaussians, the KL and the SAC losses on (T, B, ...); the two Q networks are one batched ensemble.
-`per_task_loop=True` computes the same losses with a Python loop over tasks, as a reference.
+`paperlab.rl.pearl.reference` computes the same losses with a Python loop over tasks (tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from paperlab.rl.common.networks import MLP, EnsembleMLP, TanhGaussianPolicy, tanh_log_det_jacobian
-from paperlab.rl.common.optim import frozen
+from paperlab.rl.common.networks import MLP, EnsembleMLP, TanhGaussianPolicy, gaussian_log_prob, \
+    tanh_log_det_jacobian
+from paperlab.rl.common.optim import frozen, soft_update
 from paperlab.rl.pearl.encoder import ContextEncoder, RecurrentContextEncoder, kl_to_standard_normal, sample_latent
 
 
@@ -83,10 +84,11 @@ class PEARLLearner:
         return action.cpu().numpy()
 
     # ------------------------------------------------------------------ losses
-    def _critic_terms(self, batch: dict[str, torch.Tensor], context: torch.Tensor, z_noise: torch.Tensor,
-                      a_noise: torch.Tensor) -> dict[str, torch.Tensor]:
+    def critic_losses(self, batch: dict[str, torch.Tensor], context: torch.Tensor,
+                      noise: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Step-1 losses and the policy/V forward for a group of tasks; tensors are (T, B, dim)."""
         s = self.s
+        z_noise, a_noise = noise["z"], noise["action"]
         obs, act = batch["obs"], batch["actions"]
         T, B = obs.shape[:2]
         mean, var = self.encoder(context)                       # q_phi(z | c), (T, L)
@@ -96,8 +98,7 @@ class PEARLLearner:
         # policy sees z detached (encoder is trained by the critic only)
         p_mean, p_log_std = self.policy(torch.cat([obs, z_d], dim=-1))
         pre_tanh = p_mean + a_noise * p_log_std.exp()
-        log_pi = (TanhGaussianPolicy._gaussian_log_prob(pre_tanh, p_mean, p_log_std)
-                  - tanh_log_det_jacobian(pre_tanh))
+        log_pi = gaussian_log_prob(pre_tanh, p_mean, p_log_std) - tanh_log_det_jacobian(pre_tanh)
         q_pred = self.qf(torch.cat([obs, act, z_b], dim=-1).reshape(T * B, -1)).view(2, T, B)
         v_pred = self.vf(torch.cat([obs, z_d], dim=-1)).squeeze(-1)
         with torch.no_grad():
@@ -110,7 +111,7 @@ class PEARLLearner:
                 "log_pi": log_pi, "p_mean": p_mean, "p_log_std": p_log_std, "v_pred": v_pred,
                 "q_pred": q_pred.detach()}
 
-    def _actor_terms(self, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def actor_losses(self, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Step-2 losses, evaluated with the (already updated) Q networks."""
         s = self.s
         T, B = t["obs"].shape[:2]
@@ -121,41 +122,17 @@ class PEARLLearner:
                        + s.policy_std_reg * t["p_log_std"].pow(2).mean())
         return {"vf_loss": vf_loss, "policy_loss": policy_loss}
 
-    @staticmethod
-    def _slice(batch: dict[str, torch.Tensor], i: int) -> dict[str, torch.Tensor]:
-        return {k: v[i:i + 1] for k, v in batch.items()}
-
-    def critic_losses(self, batch, context, noise, per_task_loop: bool = False):
-        if not per_task_loop:
-            return self._critic_terms(batch, context, noise["z"], noise["action"])
-        # reference: one task at a time, averaged over tasks (equal batch sizes -> identical means);
-        # the KL is a sum over tasks in the authors' code
-        parts = [self._critic_terms(self._slice(batch, i), context[i:i + 1], noise["z"][i:i + 1],
-                                    noise["action"][i:i + 1]) for i in range(context.shape[0])]
-        out = {k: torch.cat([p[k] for p in parts], dim=1 if k == "q_pred" else 0)
-               for k in parts[0] if k not in ("qf_loss", "kl")}
-        out["qf_loss"] = torch.stack([p["qf_loss"] for p in parts]).mean()
-        out["kl"] = torch.stack([p["kl"] for p in parts]).sum()
-        out["parts"] = parts
-        return out
-
-    def actor_losses(self, terms, per_task_loop: bool = False):
-        if not per_task_loop:
-            return self._actor_terms(terms)
-        parts = [self._actor_terms(p) for p in terms["parts"]]
-        return {k: torch.stack([p[k] for p in parts]).mean() for k in parts[0]}
-
     def make_noise(self, n_tasks: int, batch_size: int, generator: torch.Generator | None = None) -> dict:
         return {"z": torch.randn(n_tasks, self.latent_dim, generator=generator, device=self.device),
                 "action": torch.randn(n_tasks, batch_size, self.act_dim, generator=generator, device=self.device)}
 
     # ------------------------------------------------------------------ one gradient step
-    def update(self, batch: dict[str, torch.Tensor], context: torch.Tensor, noise: dict | None = None,
-               per_task_loop: bool = False) -> dict[str, float]:
+    def update(self, batch: dict[str, torch.Tensor], context: torch.Tensor, noise: dict | None = None
+               ) -> dict[str, float]:
         s, opt = self.s, self.optimizers
         if noise is None:
             noise = self.make_noise(*batch["obs"].shape[:2])
-        terms = self.critic_losses(batch, context, noise, per_task_loop)
+        terms = self.critic_losses(batch, context, noise)
         # 1. critic + encoder: Bellman error + kl_lambda * KL (the KL only reaches the encoder)
         opt["qf"].zero_grad(set_to_none=True)
         opt["encoder"].zero_grad(set_to_none=True)
@@ -165,15 +142,14 @@ class PEARLLearner:
         # 2. V and policy with the updated Q (disjoint parameters, so one backward is exact); Q is frozen
         #    here, so the backward skips Q's weight gradients, which step 2 never uses
         with frozen(self.qf):
-            actor = self.actor_losses(terms, per_task_loop)
+            actor = self.actor_losses(terms)
         opt["vf"].zero_grad(set_to_none=True)
         opt["policy"].zero_grad(set_to_none=True)
         (actor["vf_loss"] + actor["policy_loss"]).backward()
         opt["vf"].step()
         opt["policy"].step()
         # 3. Polyak average of the target V
-        with torch.no_grad():
-            torch._foreach_lerp_(list(self.target_vf.parameters()), list(self.vf.parameters()), s.tau)
+        soft_update(self.target_vf, self.vf, s.tau)
         return {"qf_loss": float(terms["qf_loss"].detach()), "kl": float(terms["kl"].detach()),
                 "vf_loss": float(actor["vf_loss"].detach()), "policy_loss": float(actor["policy_loss"].detach())}
 

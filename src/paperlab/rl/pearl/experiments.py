@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
@@ -25,7 +24,6 @@ CHECKPOINT_EVERY = 5  # iterations
 
 def train_pearl_arm(run: Run, arm: str, cfg: PEARLConfig) -> dict:
     """Meta-train one arm, logging every evaluation and checkpointing every few iterations."""
-    torch.set_num_threads(1)
     torch.manual_seed(run.seed)  # every arm starts from the seed's weights (also when earlier arms were skipped)
     trainer = PEARLTrainer(cfg, seed=run.seed, device=run.device)
     state = run.load_checkpoint(f"pearl-{arm}")
@@ -55,11 +53,8 @@ def _arm_config(cfg, overrides: dict) -> PEARLConfig:
 
 
 def _run_arms(run: Run, cfg, arms: dict[str, dict]) -> dict:
-    for arm, overrides in arms.items():
-        if arm in run.partial:
-            continue
-        run.save_partial(arm, train_pearl_arm(run, arm, _arm_config(cfg, overrides)))
-    return {arm: run.partial[arm] for arm in arms}
+    return {arm: run.piece(arm, lambda: train_pearl_arm(run, arm, _arm_config(cfg, overrides)))
+            for arm, overrides in arms.items()}
 
 
 def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log_x: bool = False,
@@ -152,27 +147,32 @@ def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
     out = _run_arms(run, cfg, {"pearl": {}})
     pearl_cfg = out["pearl"]["config"]
     n_train, n_test = pearl_cfg["n_train_tasks"], pearl_cfg["n_test_tasks"]
-    torch.set_num_threads(1)
-    if "rl2" in cfg.baselines and "rl2" not in run.partial:
+
+    def rl2() -> dict:
         settings = RL2Settings(hidden=cfg.rl2_hidden, trials_per_batch=cfg.rl2_trials_per_batch, lr=cfg.rl2_lr,
                                episodes_per_trial=pearl_cfg["eval_trajs"])
         trainer = RL2Trainer(cfg.task, n_train, n_test, settings, seed=run.seed)
-        run.save_partial("rl2", _train_baseline(run, "rl2", trainer, cfg.rl2_env_steps, cfg.rl2_eval_points))
-    if "maml-trpo" in cfg.baselines and "maml-trpo" not in run.partial:
+        return _train_baseline(run, "rl2", trainer, cfg.rl2_env_steps, cfg.rl2_eval_points)
+
+    def maml_trpo() -> dict:
         settings = MAMLSettings(hidden=tuple(cfg.maml_hidden), fast_lr=cfg.maml_fast_lr,
                                 fast_batch_size=cfg.maml_fast_batch_size, meta_batch_size=cfg.maml_meta_batch_size,
                                 max_kl=cfg.maml_max_kl, fisher_task_stride=cfg.maml_fisher_task_stride)
         trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
-        run.save_partial("maml-trpo", _train_baseline(run, "maml-trpo", trainer, cfg.maml_env_steps,
-                                                      cfg.maml_eval_points))
-    if "promp" in cfg.baselines and "promp" not in run.partial:
+        return _train_baseline(run, "maml-trpo", trainer, cfg.maml_env_steps, cfg.maml_eval_points)
+
+    def promp() -> dict:
         settings = ProMPSettings(hidden=tuple(cfg.promp_hidden), fast_lr=cfg.promp_fast_lr,
                                  fast_batch_size=cfg.promp_fast_batch_size, meta_batch_size=cfg.promp_meta_batch_size,
                                  learning_rate=cfg.promp_learning_rate)
         trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
-        run.save_partial("promp", _train_baseline(run, "promp", trainer, cfg.promp_env_steps, cfg.promp_eval_points))
+        return _train_baseline(run, "promp", trainer, cfg.promp_env_steps, cfg.promp_eval_points)
+
+    # trained in this order whatever the order of cfg.baselines (the seed's RNG stream is consumed in it)
+    trainers = {"rl2": rl2, "maml-trpo": maml_trpo, "promp": promp}
+    trained = {name: run.piece(name, train) for name, train in trainers.items() if name in cfg.baselines}
     for name in cfg.baselines:
-        out[name] = run.partial[name]
+        out[name] = trained[name]
     _plot_curves(run, out, "return_vs_env_steps", log_x=True)
     return {"task": cfg.task, **out}
 
@@ -247,7 +247,3 @@ def _plot_by_traj(run: Run, arms: dict) -> None:
     run.save_figure(fig, "success_by_trajectory")
 
 
-def curve_values(curve: list[dict], key: str) -> np.ndarray:
-    if key == "success_last":
-        return np.array([p["success_by_traj"][-1] for p in curve])
-    return np.array([p[key] for p in curve])

@@ -341,4 +341,5 @@ PAPER = Paper(
               experiments=["context-sampling"], judge=judge_recent_context, seeds=3),
     ],
     summary_plots=summary_plots,
+    code=("rl/common",),
 )

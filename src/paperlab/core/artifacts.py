@@ -1,0 +1,73 @@
+"""A store for artifacts shared between runs (a pre-trained encoder, a trained arm): one file per key.
+
+Keys come from `paperlab.core.runner.artifact_key` (the artifact's inputs plus the paper's code fingerprint).
+`put` writes a temporary file and renames it over the entry, so a reader sees a whole entry or none; the
+lock of a key (`lock`/`try_lock`) lets one process compute an artifact while others that need it wait.
+A corrupt entry is reported by path, removed and reported as missing (the caller computes it again).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+from paperlab.core.runs import RunLock, _json_default, write_atomic
+
+
+def _save_json(value: Any, fh: BinaryIO) -> None:
+    fh.write(json.dumps(value, indent=2, default=_json_default).encode())
+
+
+def _load_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+class ArtifactStore:
+    """Entries ``<root>/<key><suffix>`` with locks ``<root>/<key>.lock``; `save(value, fh)` and `load(path)`
+    say how an entry is written and read (JSON by default)."""
+
+    def __init__(self, root: str | Path, what: str, suffix: str = ".json",
+                 save: Callable[[Any, BinaryIO], None] = _save_json, load: Callable[[Path], Any] = _load_json):
+        self.root, self.what, self.suffix = Path(root), what, suffix
+        self._save, self._load = save, load
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}{self.suffix}"
+
+    def lock(self, key: str) -> RunLock:
+        """The lock of one entry: ``with store.lock(key):`` waits while another process holds it."""
+        return RunLock(self.root / f"{key}.lock")
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def get(self, key: str, load: Callable[[Path], Any] | None = None) -> Any | None:
+        """The entry of `key`, read by `load` (default: the store's); None when absent or unreadable (an
+        unreadable entry is named on stderr and removed, so it is computed again)."""
+        path = self.path(key)
+        if not path.exists():
+            return None
+        try:
+            return (load or self._load)(path)
+        except Exception as err:  # a corrupt or foreign entry, whatever the reader raised: recompute it
+            print(f"paperlab: warning: {self.what} entry {path} is unreadable ({type(err).__name__}); "
+                  "computing it again", file=sys.stderr)
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, value: Any) -> Path:
+        """Write the entry of `key` atomically (replacing an older one)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return write_atomic(self.path(key), lambda fh: self._save(value, fh))
+
+    def get_or_make(self, key: str, make: Callable[[], Any], fresh: bool = False) -> Any:
+        """The entry of `key`, or `make()` stored under it. Under the key's lock: two processes that need the
+        same artifact compute it once. With `fresh`, an existing entry is recomputed and replaced."""
+        with self.lock(key):
+            value = None if fresh else self.get(key)
+            if value is None:
+                value = make()
+                self.put(key, value)
+            return value

@@ -1,0 +1,259 @@
+"""Running an experiment: run identity, code fingerprint, finding a finished run, the thread setting, and
+`run_experiment`, which makes (or resumes) a run folder and calls the experiment with a `Run` handle.
+
+The handle, JSON files and locks live in the leaf module `paperlab.core.runs`; this module is the only
+part of the run machinery that looks papers up in the registry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator
+
+from paperlab.core.config import config_from_dict, config_hash, config_to_dict
+from paperlab.core.constraints import validate_config
+from paperlab.core.runs import RESULTS_FILE, Run, RunLock, check_out_dir, read_json, write_json
+from paperlab.core.seeding import check_seed, resolve_device, seed_everything
+
+_VERSIONED = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image", "matplotlib", "kornia", "gymnasium", "mujoco")
+
+THREADS_ENV = "PAPERLAB_THREADS"
+# One thread per run by default: the experiments' networks and matrices are small, and on a shared CPU one
+# thread per process was faster than two (OpenBLAS threads spin-wait; docs/ssl.md measured ~10x per step).
+DEFAULT_THREADS = 1
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "paperlab": _version("paperlab")}
+    for name in _VERSIONED:
+        versions[name] = _version(name)
+    return versions
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+# -- threads ----------------------------------------------------------------------------------------
+def resolve_threads(threads: int | None = None) -> int:
+    """The thread setting: `threads` if given, else $PAPERLAB_THREADS, else DEFAULT_THREADS (0: the libraries'
+    own default, usually one per core)."""
+    if threads is None:
+        text = os.environ.get(THREADS_ENV, "").strip()
+        if not text:
+            return DEFAULT_THREADS
+        try:
+            threads = int(text)
+        except ValueError:
+            raise ValueError(f"${THREADS_ENV}={text!r} is not a whole number; use 0 (the libraries' default) "
+                             "or a positive thread count") from None
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(f"threads must be 0 (the libraries' default) or a positive whole number, got {threads!r}")
+    return threads
+
+
+@contextlib.contextmanager
+def limit_threads(threads: int) -> Iterator[None]:
+    """torch's intra-op threads and the BLAS / OpenMP pools (NumPy, SciPy) limited to `threads` while the block
+    runs, then restored; 0 leaves them as they are."""
+    if threads == 0:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# -- identities -------------------------------------------------------------------------------------
+def code_fingerprint(paper: str) -> str:
+    """A hash of the source a paper's runs depend on: core/, datasets/, the paper's own package and the
+    folders its `Paper.code` names (rl/common for the RL papers). A run made by different code is never
+    reused, while an edit to another paper leaves this paper's finished runs valid."""
+    import hashlib
+    import importlib
+
+    from paperlab.core.registry import get_paper, paper_modules
+
+    root = Path(__file__).resolve().parent.parent
+    package = Path(importlib.import_module(paper_modules()[paper]).__file__).resolve().parent
+    folders = [root / "core", root / "datasets", package, *(root / folder for folder in get_paper(paper).code)]
+    digest = hashlib.sha256()
+    for folder in dict.fromkeys(folders):
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def artifact_key(paper: str, payload: dict[str, Any]) -> str:
+    """Key for an artifact shared between a paper's experiments (a pre-trained encoder, a trained arm):
+    the payload plus the paper's code fingerprint, so an artifact made by older code is never reused."""
+    return config_hash({"payload": payload, "code": code_fingerprint(paper)})
+
+
+def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any],
+                 with_code: bool = True) -> str:
+    """Same paper, experiment, scale, seed, config (and code) -> same identity (a finished run is reused)."""
+    payload = {"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config}
+    return config_hash({**payload, "code": code_fingerprint(paper)} if with_code else payload)
+
+
+def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool,
+             key: str = "identity") -> Path | None:
+    """The newest run whose config.json[key] is `identity` and that has (finished=True) or lacks results.json.
+
+    Re-runs skip a finished identical run and resume an unfinished one.
+    """
+    base = Path(out) / paper / experiment
+    if not base.exists():
+        return None
+    for cfg_path in sorted(base.glob("*/config.json"), reverse=True):
+        try:
+            meta = read_json(cfg_path)
+        except (OSError, ValueError):
+            continue
+        if meta.get(key) == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
+            return cfg_path.parent
+    return None
+
+
+def identity_lock(out: Path, paper: str, experiment: str, identity: str) -> RunLock:
+    """One lock per run identity: two processes never compute the same run, or make two folders for it."""
+    return RunLock(Path(out) / paper / experiment / f".{identity}.lock")
+
+
+def _new_run_dir(out: Path, paper: str, experiment: str, scale: str, seed: int) -> Path:
+    for _ in range(100):
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+        directory = Path(out) / paper / experiment / f"{scale}-seed{seed}-{stamp}"
+        try:
+            directory.mkdir(parents=True, exist_ok=False)
+            return directory
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot make a new run folder under {Path(out) / paper / experiment}")
+
+
+def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int = 0, device: str = "cpu",
+                   out: str | Path = "runs", overrides: dict[str, Any] | None = None,
+                   resume: str | Path | None = None, skip_finished: bool = False,
+                   show_progress: bool = True, any_code: bool = False, fresh: bool = False,
+                   threads: int | None = None, tracker: str | None = None) -> Path:
+    """Run one experiment for one seed and return its run directory.
+
+    Everything (config, seed, device, --out, threads, tracker) is validated before any folder is made. With
+    `resume`, the run continues in that directory with its saved config (a finished run is returned as is,
+    never recomputed). With `skip_finished`, an identical finished run (same paper, experiment, scale, seed
+    and config) is returned as is, and an identical unfinished one is resumed: this makes sweep jobs
+    idempotent and safe to retry. With `any_code` too, a finished run with the same config made by other
+    code is also reused (re-judging claims after editing a judge, without re-running). A lock per run
+    identity makes concurrent callers wait for each other instead of computing the same run twice.
+    With `fresh`, the experiment also recomputes artifacts it would reuse from a shared cache.
+    `threads` (default $PAPERLAB_THREADS, else 1) limits torch and BLAS threads while the experiment runs;
+    `tracker` (default $PAPERLAB_TRACKER, else "jsonl") adds a metrics tracker beside metrics.jsonl.
+    """
+    from paperlab.core.registry import get_paper
+    from paperlab.core.tracking import resolve_tracker
+
+    threads = resolve_threads(threads)
+    tracker = resolve_tracker(tracker)
+    if resume is not None:
+        directory = Path(resume)
+        cfg_file = directory / "config.json"
+        if not cfg_file.is_file():
+            raise FileNotFoundError(f"cannot resume: {cfg_file} does not exist (is {directory} a run directory?)")
+        meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
+        paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
+        device = resolve_device(meta.get("device", device))
+        exp = get_paper(paper).experiment(experiment)
+        cfg = validate_config(config_from_dict(exp.config, meta["config"]))
+        check_seed(seed)
+        identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
+        lock = identity_lock(directory.parent.parent.parent, paper, experiment, identity).acquire(wait=False)
+        resumed = True
+    else:
+        exp = get_paper(paper).experiment(experiment)
+        cfg = exp.make_config(scale, overrides)
+        check_seed(seed)
+        device = resolve_device(device)
+        check_out_dir(out)
+        identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
+        config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False)
+        lock = identity_lock(Path(out), paper, experiment, identity).acquire(wait=True)
+        directory = None
+        try:
+            if skip_finished and any_code:
+                finished = find_run(Path(out), paper, experiment, config_identity, finished=True, key="config_identity")
+                if finished is not None:
+                    lock.release()
+                    return finished
+            if skip_finished:
+                finished = find_run(Path(out), paper, experiment, identity, finished=True)
+                if finished is not None:
+                    lock.release()
+                    return finished
+                directory = find_run(Path(out), paper, experiment, identity, finished=False)
+                if directory is not None and read_json(directory / "config.json").get("device", device) != device:
+                    directory = None  # an unfinished run on another device is left alone, not adopted
+            resumed = directory is not None
+            if directory is None:
+                directory = _new_run_dir(Path(out), paper, experiment, scale, seed)
+                meta = {
+                    "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
+                    "identity": identity, "config_identity": config_identity,
+                    "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                    "versions": library_versions(), "git_commit": git_commit(),
+                    "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
+                    "paths": exp.paths(cfg) if exp.paths else {},
+                }
+                write_json(directory / "config.json", meta)
+        except BaseException:
+            lock.release()
+            raise
+    try:
+        if (directory / RESULTS_FILE).exists():  # finished: never recomputed, never overwritten
+            return directory
+        seed_everything(seed)
+        run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress,
+                  fresh=fresh, tracker=tracker)
+        try:
+            with limit_threads(threads):
+                results = exp.run(run, cfg)
+        finally:
+            run.close()
+        if not isinstance(results, dict):
+            raise TypeError(f"experiment {paper}/{experiment} must return a dict of results, got {type(results).__name__}")
+        results = {**results, "_meta": {"seconds": run.elapsed(), "seed": seed, "scale": scale, "resumed": resumed,
+                                        "finished": datetime.now(timezone.utc).isoformat()}}
+        write_json(directory / RESULTS_FILE, results)
+    finally:
+        lock.release()
+    return directory
