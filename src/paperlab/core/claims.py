@@ -97,6 +97,97 @@ def summarize(values: Sequence[float]) -> dict[str, float]:
     return {"mean": mean, "ci_low": lo, "ci_high": hi, "n": len(values)}
 
 
+# ---- the verdict vocabulary every judge is written in ---------------------------------------------------
+def seed_values(runs: Sequence[dict], getter: Callable[[dict], Any]) -> list[float]:
+    """One float per seed's results dict."""
+    return [float(getter(r)) for r in runs]
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
+    """Summary (mean, 95% interval, n) of the per-seed differences a - b (same seeds, same order)."""
+    return summarize([x - y for x, y in zip(a, b)])
+
+
+def difference_verdict(diff: dict[str, float] | Sequence[float], what: str = "paired difference", *,
+                       margin: float = 0.0, direction: str = "greater", min_seeds: int = 2) -> tuple[str, str]:
+    """(verdict, reason) for a claim that a paired difference exceeds `margin` ("greater") or stays below it
+    ("less"): reproduced when its 95% interval lies wholly on the claimed side, not reproduced when wholly
+    on the other side, inconclusive when it contains the margin or has fewer than `min_seeds` values.
+    `diff` is a `summarize` dict or the per-seed differences."""
+    if direction not in ("greater", "less"):
+        raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}")
+    if not isinstance(diff, dict):
+        diff = summarize(diff)
+    if diff["n"] < min_seeds:
+        return INCONCLUSIVE, f"{what}: {diff['n']} seed(s), no 95% interval"
+    above, below = diff["ci_low"] > margin, diff["ci_high"] < margin
+    if above or below:
+        verdict = REPRODUCED if above == (direction == "greater") else NOT_REPRODUCED
+        return verdict, f"{what}: interval {'above' if above else 'below'} {margin:g}"
+    return INCONCLUSIVE, f"{what}: 95% interval contains {margin:g} ({diff['n']} seeds)"
+
+
+def verdict_from_difference(diff: dict[str, float] | Sequence[float], measured: dict[str, Any], threshold: Any,
+                            what: str = "paired difference", note: str = "", **rule: Any) -> Verdict:
+    """`difference_verdict` as a Verdict, its reason first in the note (then `note`)."""
+    verdict, reason = difference_verdict(diff, what, **rule)
+    return Verdict(verdict, measured, threshold, "; ".join(filter(None, (reason, note))))
+
+
+COMPARISON = {"greater": "better", "less": "worse", "overlap": "on par"}
+
+
+def compare_samples(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> str:
+    """'better' if a's interval lies above b's, 'worse' if below, 'on par' if they overlap."""
+    return COMPARISON[intervals_compare(a, b, level)]
+
+
+def never_worse_sometimes_better(statuses: dict[str, str], better_in: Sequence[str] | None = None,
+                                 undecided: str = "Every comparison's 95% intervals overlap; the data cannot "
+                                                  "separate the methods.") -> tuple[str, str]:
+    """(verdict, reason) from per-cell 'better' / 'on par' / 'worse' statuses: not reproduced if worse in any
+    cell; reproduced if better in at least one of `better_in` (default: every cell); inconclusive otherwise."""
+    worse = [cell for cell, status in statuses.items() if status == "worse"]
+    if worse:
+        return NOT_REPRODUCED, f"Significantly worse on {', '.join(worse)}."
+    cells = statuses if better_in is None else better_in
+    if not any(statuses[cell] == "better" for cell in cells):
+        return INCONCLUSIVE, undecided
+    return REPRODUCED, ""
+
+
+def combine(parts: Sequence[tuple[str, str]]) -> tuple[str, str]:
+    """One (verdict, reason) from several sub-verdicts (verdict, reason): reproduced only if every part
+    reproduces, not reproduced if any part is refuted, inconclusive otherwise; the reasons joined by '; '."""
+    if not parts:
+        return INCONCLUSIVE, "nothing to combine"
+    verdicts = [verdict for verdict, _ in parts]
+    note = "; ".join(reason for _, reason in parts if reason)
+    if NOT_REPRODUCED in verdicts:
+        return NOT_REPRODUCED, note
+    return (REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE), note
+
+
+def single_seed_note(n_seeds: int) -> str:
+    """How a judge read point estimates: with fewer than 3 seeds the margins are compared directly."""
+    return (f"{n_seeds} seed(s); the margins are compared with the threshold directly"
+            if n_seeds < 3 else f"mean over {n_seeds} seeds")
+
+
+def missing_arms(present: Sequence[str], needed: Sequence[str] = (), measured: dict[str, Any] | None = None,
+                 threshold: Any = None, baselines: int = 0) -> Verdict | None:
+    """The missing-arm rule: None when every `needed` arm (and at least `baselines` others) is among `present`,
+    else an `inconclusive` Verdict naming what is missing (a comparison without one side says nothing)."""
+    present = list(present)
+    missing = [arm for arm in needed if arm not in present]
+    others = [arm for arm in present if arm not in needed]
+    if len(others) < baselines:
+        missing.append(f"{baselines - len(others)} baseline(s) besides {', '.join(needed) or 'none'}")
+    if not missing:
+        return None
+    return Verdict(INCONCLUSIVE, measured or {}, threshold, "missing from the runs: " + ", ".join(missing))
+
+
 def _format_number(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"

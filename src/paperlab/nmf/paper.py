@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, summarize, verdict_if
+from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, compare_samples, summarize, verdict_if
 from paperlab.core.experiment import Experiment, Paper
 from paperlab.nmf import experiments as ex
 
@@ -138,7 +138,7 @@ def judge_parts(results: dict[str, list[dict]]) -> Verdict:
     measured = {f"hoyer_{m}": summarize(v) for m, v in hoyer.items()}
     measured |= {f"negative_mass_{m}": summarize(v) for m, v in neg.items()}
     measured["error_ratio_nmf_over_svd"] = summarize([r["error_ratio_nmf_over_svd"] for r in runs])
-    sparser = all(intervals_compare(hoyer["NMF"], hoyer[m]) == "greater" for m in ("PCA", "SVD"))
+    sparser = all(compare_samples(hoyer["NMF"], hoyer[m]) == "better" for m in ("PCA", "SVD"))
     signs = max(neg["NMF"]) == 0.0 and min(min(neg["PCA"]), min(neg["SVD"])) > 0.2
     threshold = "NMF Hoyer sparsity interval above PCA's and SVD's; NMF negative mass 0; PCA/SVD negative mass > 0.2"
     if len(runs) < 2 and sparser is False:

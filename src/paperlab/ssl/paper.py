@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from paperlab.core.claims import (
-    INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, mean_ci, summarize,
+    Claim, Verdict, check_preconditions, combine, difference_verdict, mean_ci, missing_arms, summarize,
+    verdict_from_difference,
 )
 from paperlab.core.experiment import Paper
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
@@ -16,17 +17,6 @@ from paperlab.ssl.experiments import DOMAIN_PAPER_ARMS, EXPERIMENTS, parse_corru
 
 SEEDS = 3
 SEEDS_ARMS = 5      # domain and corruption: their quick-scale intervals were wide at 3 seeds
-
-
-def sign_verdict(values: list[float], what: str) -> tuple[str, str]:
-    """REPRODUCED when the 95% interval of ``values`` lies above 0, NOT_REPRODUCED when below,
-    INCONCLUSIVE when it contains 0."""
-    _, low, high = mean_ci(values)
-    if low > 0:
-        return REPRODUCED, f"{what}: interval above 0"
-    if high < 0:
-        return NOT_REPRODUCED, f"{what}: interval below 0"
-    return INCONCLUSIVE, f"{what}: 95% interval contains 0 ({len(values)} seeds)"
 
 
 def above_zero(values) -> bool:
@@ -37,12 +27,6 @@ def above_zero(values) -> bool:
 def metric_of(runs: list[dict]) -> str:
     """The frozen-feature metric the runs were judged on (``eval_metric`` of their config)."""
     return runs[0].get("metric", "linear")
-
-
-def combine(verdicts: list[str]) -> str:
-    if NOT_REPRODUCED in verdicts:
-        return NOT_REPRODUCED
-    return REPRODUCED if all(v == REPRODUCED for v in verdicts) else INCONCLUSIVE
 
 
 def _seeds_condition(runs: list[dict]) -> dict[str, bool]:
@@ -78,8 +62,8 @@ def judge_beats_references(results: dict[str, list[dict]]) -> Verdict:
     if gate:
         return gate
     diffs = {ref: [s - r["references"][ref][metric] for s, r in zip(simclr, runs)] for ref in ("raw_pixels", "random_init")}
-    verdicts, notes = zip(*(sign_verdict(d, f"SimCLR minus {ref}") for ref, d in diffs.items()))
-    return Verdict(combine(list(verdicts)), measured, threshold, "; ".join(notes))
+    verdict, note = combine([difference_verdict(d, f"SimCLR minus {ref}") for ref, d in diffs.items()])
+    return Verdict(verdict, measured, threshold, note)
 
 
 def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
@@ -103,8 +87,8 @@ def judge_unlabeled_size(results: dict[str, list[dict]]) -> Verdict:
     measured["preconditions"] = preconditions
     threshold = (f"{metric} gain per doubling {sizes[0]}->{sizes[1]} exceeds {sizes[-2]}->{sizes[-1]} "
                  "(95% CI of difference > 0)")
-    verdict, note = sign_verdict(diff, "first-step gain per doubling minus last-step gain per doubling")
-    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
+    return check_preconditions(preconditions, measured, threshold) or verdict_from_difference(
+        diff, measured, threshold, "first-step gain per doubling minus last-step gain per doubling")
 
 
 def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
@@ -139,10 +123,9 @@ def judge_labeled_size(results: dict[str, list[dict]]) -> Verdict:
     gate = check_preconditions(preconditions, measured, threshold)
     if gate:
         return gate
-    verdict, note = sign_verdict(list(gaps[:, 0] - gaps[:, -1]),
-                                 f"benefit at {sizes[0]} minus benefit at {sizes[-1]} labels")
-    return Verdict(verdict, measured, threshold,
-                   note + "; curves meet at " + (f"{meet} labels" if meet else "no label count in the grid"))
+    return verdict_from_difference(list(gaps[:, 0] - gaps[:, -1]), measured, threshold,
+                                   f"benefit at {sizes[0]} minus benefit at {sizes[-1]} labels",
+                                   "curves meet at " + (f"{meet} labels" if meet else "no label count in the grid"))
 
 
 def judge_domain(results: dict[str, list[dict]]) -> Verdict:
@@ -150,25 +133,25 @@ def judge_domain(results: dict[str, list[dict]]) -> Verdict:
     metric = metric_of(runs)
     mapping = ", ".join(f"{arm} {runs[0]['arms'][arm].get('images', '?')} ~ {DOMAIN_PAPER_ARMS[arm]}"
                         for arm in runs[0]["arms"] if arm in DOMAIN_PAPER_ARMS)
-    measured, verdicts, notes = {"size_mapping": mapping}, [], []    # first: the claims table shows it
+    measured, parts = {"size_mapping": mapping}, []    # first: the claims table shows it
     for arm in runs[0]["arms"]:
         measured[f"{metric}[{arm}]"] = summarize([r["arms"][arm][metric] for r in runs])
+    threshold = f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)"
+    others = ("cross-domain", "pooled-2x", "pooled-3-domains")
+    missing = missing_arms(runs[0]["arms"], ("in-domain", *others), measured, threshold)
+    if missing:
+        return missing
     beats, refs_measured = references_check([r["arms"]["in-domain"][metric] for r in runs],
                                             [r["references"] for r in runs], metric)
     measured |= refs_measured
-    for other in ("cross-domain", "pooled-2x", "pooled-3-domains"):
-        if other not in runs[0]["arms"]:
-            raise ValueError(f"the domain claim needs the {other!r} arm")
+    for other in others:
         diff = [r["arms"]["in-domain"][metric] - r["arms"][other][metric] for r in runs]
         measured[f"in-domain minus {other}"] = summarize(diff)
-        verdict, note = sign_verdict(diff, f"in-domain minus {other}")
-        verdicts.append(verdict)
-        notes.append(note)
+        parts.append(difference_verdict(diff, f"in-domain minus {other}"))
     preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + " (in-domain arm)": beats}
     measured["preconditions"] = preconditions
-    threshold = f"{metric}: in-domain beats cross-domain and the larger pooled sets (95% CIs of paired differences > 0)"
-    return check_preconditions(preconditions, measured, threshold) or Verdict(
-        combine(verdicts), measured, threshold, "; ".join(notes))
+    verdict, note = combine(parts)
+    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
 
 
 def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
@@ -191,8 +174,8 @@ def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
     preconditions[BEATS_REFERENCES + " (fine labels)"] = beats
     measured["preconditions"] = preconditions
     threshold = f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)"
-    verdict, note = sign_verdict(diff, "fine-label gap minus coarse-label gap")
-    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
+    return check_preconditions(preconditions, measured, threshold) or verdict_from_difference(
+        diff, measured, threshold, "fine-label gap minus coarse-label gap")
 
 
 def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
@@ -206,7 +189,9 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
                 levels[kind].append(level)
     common = sorted(set(levels["salt_pepper"]) & set(levels["resolution"]))
     if not common:
-        raise ValueError("corruption needs salt_pepper and resolution arms at a common severity to judge")
+        return missing_arms([], ["salt_pepper and resolution arms at a common severity"], {},
+                            f"{metric} accuracy drop from resolution exceeds that from salt_pepper at a common "
+                            "severity (95% CI > 0)")
     level = common[-1]
     measured = {f"drop[{name}]": summarize([r["arms"]["clean"][metric] - r["arms"][name][metric] for r in runs])
                 for name in arms if name != "clean"}
@@ -219,8 +204,8 @@ def judge_corruption(results: dict[str, list[dict]]) -> Verdict:
     preconditions = {**_seeds_condition(runs), BEATS_REFERENCES + " (clean arm)": beats}
     measured["preconditions"] = preconditions
     threshold = f"{metric} accuracy drop from resolution:{level} exceeds that from salt_pepper:{level} (95% CI > 0)"
-    verdict, note = sign_verdict(diff, f"resolution drop minus salt-and-pepper drop at severity {level}")
-    return check_preconditions(preconditions, measured, threshold) or Verdict(verdict, measured, threshold, note)
+    return check_preconditions(preconditions, measured, threshold) or verdict_from_difference(
+        diff, measured, threshold, f"resolution drop minus salt-and-pepper drop at severity {level}")
 
 
 CLAIMS = [

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from paperlab.cli import main
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from paperlab.rl.pearl import paper as pearl_paper
 
@@ -12,20 +11,22 @@ EXPERIMENTS = ["sample-efficiency", "sparse-exploration", "encoder-ablation", "c
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_experiment_runs_at_tiny_scale(tmp_path, experiment):
-    rc = main(["run", "pearl", experiment, "--scale", "tiny", "--seed", "0", "--out", str(tmp_path)])
-    assert rc in (0, None)
-    results = list(tmp_path.rglob("results.json"))
-    assert len(results) == 1
-    data = json.loads(results[0].read_text())
-    data = data.get("results", data)
-    arms = [k for k in data if isinstance(data[k], dict) and "curve" in data[k]]
-    assert arms, data.keys()
+def test_experiment_runs_at_tiny_scale(tiny_reproduction, experiment):
+    """The runs of the session's tiny `reproduce pearl` (tests/test_paper_contract.py checks its claims)."""
+    done = tiny_reproduction("pearl")
+    assert done.code == 0
+    (run_dir,) = done.run_dirs("pearl", experiment)
+    data = json.loads((run_dir / "results.json").read_text())
+    arms = {"sample-efficiency": ["pearl", "rl2", "maml-trpo", "promp"],
+            "sparse-exploration": ["probabilistic", "deterministic"],
+            "encoder-ablation": ["mlp", "rnn-transitions", "rnn-trajectories"],
+            "context-sampling": ["recent", "whole-buffer"]}[experiment]
+    assert [k for k in data if k not in ("task", "_meta")] == arms
     for arm in arms:
         curve = data[arm]["curve"]
         assert curve and curve[-1]["env_steps"] > 0
         assert all(isinstance(p["final_return"], float) for p in curve)
-    assert list(tmp_path.rglob("*.png"))
+    assert list((run_dir / "plots").glob("*.png"))
 
 
 def _curve(steps, returns):

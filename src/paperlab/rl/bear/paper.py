@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, intervals_compare, \
-    mean_ci, summarize
+from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, combine, compare_samples, \
+    mean_ci, never_worse_sometimes_better, summarize
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.experiment import Experiment, Paper
 from paperlab.core.artifacts import ArtifactStore
@@ -347,21 +347,15 @@ def _compare(runs: list[dict], method: str, baselines: list[str]) -> dict:
     for env, kind in _cells(runs):
         scores = {m: _per_seed(runs, env, kind, m) for m in [method, *baselines]}
         best = max(baselines, key=lambda m: float(np.mean(scores[m])))
-        rel = intervals_compare(scores[method], scores[best])
-        out[f"{env}/{kind}"] = {"status": {"greater": "better", "less": "worse", "overlap": "on par"}[rel],
+        out[f"{env}/{kind}"] = {"status": compare_samples(scores[method], scores[best]),
                                 method: summarize(scores[method]), f"best baseline ({best})": summarize(scores[best])}
     return out
 
 
-def _status_verdict(cells: dict, threshold: str, note: str) -> Verdict:
-    statuses = [c["status"] for c in cells.values()]
-    worse = [k for k, c in cells.items() if c["status"] == "worse"]
-    if worse:
-        return Verdict(NOT_REPRODUCED, cells, threshold, f"Significantly worse on {', '.join(worse)}. {note}")
-    if "better" not in statuses:
-        return Verdict(INCONCLUSIVE, cells, threshold, "Every comparison's 95% intervals overlap; the data cannot "
-                       f"separate the methods. {note}")
-    return Verdict(REPRODUCED, cells, threshold, note)
+def _status_verdict(cells: dict, threshold: str, note: str, **rule) -> Verdict:
+    """`never_worse_sometimes_better` over the cells' statuses, the scale note after its reason."""
+    verdict, reason = never_worse_sometimes_better({k: c["status"] for k, c in cells.items()}, **rule)
+    return Verdict(verdict, cells, threshold, " ".join(filter(None, (reason, note))))
 
 
 def judge_bear_beats_baselines(results: dict[str, list[dict]]) -> Verdict:
@@ -403,7 +397,7 @@ def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
     """Naive offline SAC's Q estimate on dataset pairs (s, a) against the Monte-Carlo return G of the dataset
     policy from the same pairs, at the end of training; intended for HalfCheetah medium (the small scale)."""
     runs = results["q-divergence"]
-    measured, verdicts, notes = {}, [], []
+    measured, parts = {}, []
     for env, kind in _cells(runs):
         sac = [r["arms"][f"{env}/{kind}/sac"] for r in runs]
         bear = [r["arms"][f"{env}/{kind}/bear"] for r in runs]
@@ -419,27 +413,25 @@ def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
                           "BEAR |Q-G|/|G|": summarize(err)}
         missing = q_divergence_precondition(sac, bear)
         if missing:
-            verdicts.append(INCONCLUSIVE)
-            notes.append(f"{cell}: precondition failed: {missing}")
+            parts.append((INCONCLUSIVE, f"{cell}: precondition failed: {missing}"))
             continue
         # per seed for "diverged" (an exploded estimate makes any mean interval useless), intervals for the opposite
         _, sac_lo, sac_hi = mean_ci([min(o, 1e12) for o in over])
         _, bear_lo, bear_hi = mean_ci(err)
         if min(over) > Q_DIVERGE_RATIO and max(err) < Q_BOUNDED_RATIO:
-            verdicts.append(REPRODUCED)
+            verdict = REPRODUCED
         elif sac_hi < Q_DIVERGE_RATIO or bear_lo > Q_BOUNDED_RATIO:
-            verdicts.append(NOT_REPRODUCED)
+            verdict = NOT_REPRODUCED
         else:
-            verdicts.append(INCONCLUSIVE)
-        notes.append(f"{cell}: naive SAC over-estimates G by {', '.join(f'{o:.2f}' for o in over)} |G| per seed, "
-                     f"BEAR is off by {', '.join(f'{e:.2f}' for e in err)} |G|")
-    verdict = REPRODUCED if all(v == REPRODUCED for v in verdicts) else (
-        NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE)
+            verdict = INCONCLUSIVE
+        parts.append((verdict, f"{cell}: naive SAC over-estimates G by {', '.join(f'{o:.2f}' for o in over)} |G| "
+                               f"per seed, BEAR is off by {', '.join(f'{e:.2f}' for e in err)} |G|"))
+    verdict, note = combine(parts)
     return Verdict(verdict, measured, f"at the end of training, in every seed naive SAC's (Q-G)/|G| > "
                    f"{Q_DIVERGE_RATIO:g} (Q over the data's Monte-Carlo return G by more than |G|; a non-finite Q "
                    f"counts) and BEAR's |Q-G|/|G| < {Q_BOUNDED_RATIO:g}; not reproduced if SAC's 95% CI upper bound "
                    f"is below {Q_DIVERGE_RATIO:g} or BEAR's lower bound above {Q_BOUNDED_RATIO:g}; precondition: "
-                   ">= 2 seeds, |G| >= 1, >= 1/((1-gamma) tau) updates", "; ".join(notes) + ". " + _scale_note(runs))
+                   ">= 2 seeds, |G| >= 1, >= 1/((1-gamma) tau) updates", note + ". " + _scale_note(runs))
 
 
 def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
@@ -449,8 +441,7 @@ def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
         kernel = default_kernel(env)[0]
         mmd_method = f"bear-{kernel}"
         mmd_scores, kl_scores = _per_seed(runs, env, kind, mmd_method), _per_seed(runs, env, kind, "bear-kl")
-        rel = intervals_compare(mmd_scores, kl_scores)
-        cells[f"{env}/{kind}"] = {"status": {"greater": "better", "less": "worse", "overlap": "on par"}[rel],
+        cells[f"{env}/{kind}"] = {"status": compare_samples(mmd_scores, kl_scores),
                                   f"MMD ({kernel})": summarize(mmd_scores), "KL": summarize(kl_scores)}
     return _status_verdict(cells, "MMD (the authors' kernel for the env) never below KL by 95% CI and "
                            "above it in at least one dataset ('sometimes on par, sometimes better')",
@@ -460,18 +451,10 @@ def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
 def judge_support_vs_distribution(results: dict[str, list[dict]]) -> Verdict:
     runs = results["support-vs-distribution"]
     cells = _compare(runs, "bear", ["bc", "bear-kl"])
-    non_expert_better = any(c["status"] == "better" for k, c in cells.items() if not k.endswith("/expert"))
-    statuses = [c["status"] for c in cells.values()]
-    threshold = ("BEAR never below the best policy-matching method (BC, BEAR-KL) by 95% CI, and above it on at "
-                 "least one non-expert dataset")
-    note = _scale_note(runs)
-    if "worse" in statuses:
-        worse = [k for k, c in cells.items() if c["status"] == "worse"]
-        return Verdict(NOT_REPRODUCED, cells, threshold, f"Significantly worse on {', '.join(worse)}. {note}")
-    if not non_expert_better:
-        return Verdict(INCONCLUSIVE, cells, threshold, "BEAR is not separated from policy matching on any "
-                       f"non-expert dataset. {note}")
-    return Verdict(REPRODUCED, cells, threshold, note)
+    return _status_verdict(cells, "BEAR never below the best policy-matching method (BC, BEAR-KL) by 95% CI, and "
+                           "above it on at least one non-expert dataset", _scale_note(runs),
+                           better_in=[k for k in cells if not k.endswith("/expert")],
+                           undecided="BEAR is not separated from policy matching on any non-expert dataset.")
 
 
 def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from paperlab.core.claims import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, mean_ci,
-                                  summarize)
+from paperlab.core.claims import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, combine,
+                                  mean_ci, paired_difference, summarize, verdict_from_difference)
 from paperlab.core.experiment import Experiment, Paper
 from paperlab.rl.pearl.experiments import (BASELINES, ContextSamplingConfig, EncoderAblationConfig, SampleEfficiencyConfig,
                                            SparseExplorationConfig, context_sampling, encoder_ablation,
@@ -201,29 +201,11 @@ def judge_sample_efficiency(results: dict[str, list[dict]], target: float = EFFI
     measured = {"task": runs[0]["task"], "ratio_geomean_by_baseline": head,
                 **{b: {**v.measured, "verdict": v.verdict, "note": v.note} for b, v in verdicts.items()}}
     threshold = {b: v.threshold for b, v in verdicts.items()}
-    labels = {v.verdict for v in verdicts.values()}
-    notes = "; ".join(f"vs {b}: {v.verdict}" + (f" ({v.note})" if v.note else "") for b, v in verdicts.items())
     if not verdicts:
         return Verdict(INCONCLUSIVE, measured, threshold, "no baseline in the results")
-    if NOT_REPRODUCED in labels:
-        return Verdict(NOT_REPRODUCED, measured, threshold, notes)
-    if labels == {REPRODUCED}:
-        return Verdict(REPRODUCED, measured, threshold, notes)
-    return Verdict(INCONCLUSIVE, measured, threshold, notes)
-
-
-def _paired(a: list[float], b: list[float]) -> dict:
-    return summarize([x - y for x, y in zip(a, b)])
-
-
-def _verdict_from_difference(diff: dict, measured: dict, threshold: str, note: str = "") -> Verdict:
-    if diff["n"] < 2:
-        return Verdict(INCONCLUSIVE, measured, threshold, "one seed: no interval " + note)
-    if diff["ci_low"] > 0:
-        return Verdict(REPRODUCED, measured, threshold, note)
-    if diff["ci_high"] < 0:
-        return Verdict(NOT_REPRODUCED, measured, threshold, note)
-    return Verdict(INCONCLUSIVE, measured, threshold, ("the 95% interval of the paired difference contains 0 " + note).strip())
+    verdict, note = combine([(v.verdict, f"vs {b}: {v.verdict}" + (f" ({v.note})" if v.note else ""))
+                             for b, v in verdicts.items()])
+    return Verdict(verdict, measured, threshold, note)
 
 
 def _success(results, arm: str) -> np.ndarray:
@@ -233,37 +215,40 @@ def _success(results, arm: str) -> np.ndarray:
 def judge_posterior_sampling(results: dict[str, list[dict]]) -> Verdict:
     """Probabilistic z: success after the last exploration trajectory > success with the prior z, and > deterministic."""
     prob, det = _success(results, "probabilistic"), _success(results, "deterministic")
-    gain = _paired(list(prob[:, -1]), list(prob[:, 0]))
-    vs_det = _paired(list(prob[:, -1]), list(det[:, -1]))
+    gain = paired_difference(list(prob[:, -1]), list(prob[:, 0]))
+    vs_det = paired_difference(list(prob[:, -1]), list(det[:, -1]))
     measured = {"prob_success_by_k": [summarize(prob[:, k]) for k in range(prob.shape[1])],
                 "det_success_by_k": [summarize(det[:, k]) for k in range(det.shape[1])],
                 "prob_gain_over_prior_traj": gain, "prob_minus_det_after_exploration": vs_det}
     threshold = "paired 95% intervals: success(k=K) - success(k=0) > 0 and prob - det at k=K > 0"
-    if not _solves_sparse(prob):
-        return Verdict(INCONCLUSIVE, measured, threshold, _NOT_SOLVED)
-    worst = min((gain, vs_det), key=lambda d: d["ci_low"])
-    return _verdict_from_difference(worst, measured, threshold)
+    # the weaker of the two differences decides
+    worst, what = min(((gain, "success(k=K) - success(k=0)"), (vs_det, "prob - det at k=K")),
+                      key=lambda pair: pair[0]["ci_low"])
+    return _sparse_gate(prob, measured, threshold) or verdict_from_difference(worst, measured, threshold, what)
 
 
 SPARSE_SOLVED = 0.25  # mean success after exploration needed before the comparison means anything
-_NOT_SOLVED = (f"the probabilistic agent did not learn the sparse task at this scale (success after exploration "
-               f"< {SPARSE_SOLVED}), so the comparison says nothing about the claim; run --scale small")
 
 
-def _solves_sparse(prob: np.ndarray) -> bool:
-    return float(prob[:, -1].mean()) >= SPARSE_SOLVED
+def _sparse_gate(prob: np.ndarray, measured: dict, threshold: str) -> Verdict | None:
+    """Inconclusive unless the probabilistic agent learned the sparse task: otherwise the comparison says nothing
+    about the claim (run --scale small)."""
+    solved = float(prob[:, -1].mean()) >= SPARSE_SOLVED
+    return check_preconditions({f"the probabilistic agent learned the sparse task (mean success after exploration "
+                                f">= {SPARSE_SOLVED}; if not, run --scale small)": solved}, measured, threshold)
 
 
 def judge_deterministic_fails(results: dict[str, list[dict]]) -> Verdict:
     """Deterministic z: success after exploration well below the probabilistic agent (less than half of it)."""
     prob, det = _success(results, "probabilistic"), _success(results, "deterministic")
-    vs_det = _paired(list(prob[:, -1]), list(det[:, -1]))
+    vs_det = paired_difference(list(prob[:, -1]), list(det[:, -1]))
     measured = {"det_success_after_exploration": summarize(det[:, -1]),
                 "prob_success_after_exploration": summarize(prob[:, -1]), "prob_minus_det": vs_det}
     threshold = "prob - det > 0 (paired 95% interval) and det success < half of prob success"
-    if not _solves_sparse(prob):
-        return Verdict(INCONCLUSIVE, measured, threshold, _NOT_SOLVED)
-    verdict = _verdict_from_difference(vs_det, measured, threshold)
+    gate = _sparse_gate(prob, measured, threshold)
+    if gate:
+        return gate
+    verdict = verdict_from_difference(vs_det, measured, threshold, "prob - det")
     if verdict.verdict == REPRODUCED and det[:, -1].mean() >= 0.5 * prob[:, -1].mean():
         return Verdict(NOT_REPRODUCED, measured, threshold, "deterministic z is worse but still solves a large share")
     return verdict
@@ -272,21 +257,23 @@ def judge_deterministic_fails(results: dict[str, list[dict]]) -> Verdict:
 def judge_rnn_transitions(results: dict[str, list[dict]]) -> Verdict:
     runs = results["encoder-ablation"]
     finals = {arm: [_final(r[arm]) for r in runs] for arm in ("mlp", "rnn-transitions", "rnn-trajectories")}
-    diff = _paired(finals["rnn-transitions"], finals["rnn-trajectories"])
+    diff = paired_difference(finals["rnn-transitions"], finals["rnn-trajectories"])
     measured = {f"{arm}_final_return": summarize(v) for arm, v in finals.items()}
     measured["transitions_minus_trajectories"] = diff
     measured["task"] = runs[0]["task"]
-    return _verdict_from_difference(diff, measured, "RNN(transitions) - RNN(trajectories) final test return > 0 (paired 95% CI)")
+    return verdict_from_difference(diff, measured, "RNN(transitions) - RNN(trajectories) final test return > 0 "
+                                   "(paired 95% CI)", "RNN(transitions) - RNN(trajectories)")
 
 
 def judge_recent_context(results: dict[str, list[dict]]) -> Verdict:
     runs = results["context-sampling"]
     finals = {arm: [_final(r[arm]) for r in runs] for arm in ("recent", "whole-buffer")}
-    diff = _paired(finals["recent"], finals["whole-buffer"])
+    diff = paired_difference(finals["recent"], finals["whole-buffer"])
     measured = {f"{arm}_final_return": summarize(v) for arm, v in finals.items()}
     measured["recent_minus_whole_buffer"] = diff
     measured["task"] = runs[0]["task"]
-    return _verdict_from_difference(diff, measured, "recent - whole-buffer final test return > 0 (paired 95% CI)")
+    return verdict_from_difference(diff, measured, "recent - whole-buffer final test return > 0 (paired 95% CI)",
+                                   "recent - whole-buffer")
 
 
 def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
