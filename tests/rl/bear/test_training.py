@@ -7,7 +7,7 @@ import torch
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from paperlab.rl.bear.dataset_builder import rollout
 from paperlab.rl.bear.datasets import OfflineDataset
-from paperlab.rl.bear.paper import judge_q_divergence
+from paperlab.rl.bear.claims import judge_q_divergence
 from paperlab.rl.bear.training import ArmSettings, train_arm
 
 TINY = ArmSettings(hidden=(16, 16), vae_hidden=(16, 16), batch_size=16, warmup_steps=5, updates=30, eval_every=15,
@@ -117,7 +117,8 @@ def test_arm_locks_exclude_a_second_owner_and_take_over_stale_ones(tmp_path):
 def test_small_scale_experiments_reuse_the_benchmark_arms():
     """The small plan (~3 h on 2 cores) trains only offline-benchmark's arms: every other claim's arms are the
     same arms (same key), read from the arm cache."""
-    from paperlab.rl.bear.paper import PAPER, _arm_key, arm_settings, build_config
+    from paperlab.rl.bear.experiments import _arm_key, arm_settings, build_config
+    from paperlab.rl.bear.paper import PAPER
 
     def keys(name):
         cfg = PAPER.experiment(name).make_config("small")
