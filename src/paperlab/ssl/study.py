@@ -42,7 +42,7 @@ class StudyConfig:
                     "optimizer": Options(*OPTIMIZERS), "lr": POSITIVE, "warmup_fraction": Interval(0, 1, closed="left"),
                     "crop_min_scale": Interval(0, 1, closed="right"), "jitter_strength": Interval(0),
                     "blur_p": Interval(0, 1), "probe_labels": Interval(1), "test_size": Interval(1),
-                    "probe_max_iter": Interval(1), "knn_k": Interval(0), "knn_temperature": POSITIVE,
+                    "probe_max_iter": Interval(1), "knn_k": Interval(1), "knn_temperature": POSITIVE,
                     "classifier_epochs": POSITIVE, "classifier_min_steps": Interval(1),
                     "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
                     "eval_metric": Options("linear", "knn")}
@@ -64,7 +64,7 @@ class StudyConfig:
     test_size: int = 10000             # Fashion-MNIST test images used
     probe_weight_decay: float = 1e-4   # L2 penalty of the linear probe
     probe_max_iter: int = 200          # L-BFGS iterations of the linear probe
-    knn_k: int = 0                     # 0: by bank size (train.knn_k_for_bank: 200 for 50K, 20 for ~10K)
+    knn_k: int | None = None           # None: by bank size (train.knn_k_for_bank: 200 for 50K, 20 for ~10K)
     knn_temperature: float = 0.1       # kNN: neighbours vote with weight exp(similarity / temperature)
     classifier_epochs: float = 90.0    # supervised-from-scratch and fine-tuning: passes over the labels
     classifier_min_steps: int = 1000   # ... but at least this many steps (few-label arms)
@@ -81,7 +81,7 @@ class StudyConfig:
         return settings_from(self, ClassifierSettings, prefix="classifier_")
 
     def knn_k_for(self, n_bank: int) -> int:
-        return min(self.knn_k, n_bank) if self.knn_k else knn_k_for_bank(n_bank)
+        return min(self.knn_k, n_bank) if self.knn_k is not None else knn_k_for_bank(n_bank)
 
 
 # ---------------------------------------------------------------------------------------------

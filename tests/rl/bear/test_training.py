@@ -128,3 +128,20 @@ def test_small_scale_experiments_reuse_the_benchmark_arms():
     assert len(benchmark) == 2 * 5 * 3                    # HalfCheetah random/medium x 5 methods x 3 seeds
     for name in ("q-divergence", "mmd-vs-kl", "support-vs-distribution"):
         assert keys(name) <= benchmark, name
+
+
+def test_none_keeps_each_agents_default_and_zero_is_a_value():
+    """'Use the default' is None (as PEARL's configs): 0 is a real value (no warm start), not a sentinel."""
+    from paperlab.core.constraints import validate_config
+    from paperlab.rl.bear.agents import bear_config
+    from paperlab.rl.bear.experiments import OfflineConfig
+    from paperlab.rl.bear.training import make_agent
+    authors = bear_config("authors")
+    default = make_agent("bear", "Pendulum-v1", 3, 1, ArmSettings(), "cpu").cfg
+    assert (default.warmup_steps, default.lagrange_lr, default.batch_size, tuple(default.actor_hidden)) == \
+        (authors.warmup_steps, authors.lagrange_lr, authors.batch_size, tuple(authors.actor_hidden))
+    set_ = make_agent("bear", "Pendulum-v1", 3, 1, ArmSettings(warmup_steps=0, lagrange_lr=1e-2, hidden=(8,)), "cpu").cfg
+    assert (set_.warmup_steps, set_.lagrange_lr, tuple(set_.actor_hidden)) == (0, 1e-2, (8,))
+    for bad in ({"warmup_steps": -1}, {"batch_size": 0}, {"lagrange_lr": 0.0}, {"hidden": ()}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            validate_config(OfflineConfig(**bad))
