@@ -262,7 +262,7 @@ def test_small_preset_follows_lightlys_simclr_recipe():
         cfg = exp.make_config("small")
         assert cfg.optimizer == "sgd" and cfg.weight_decay == 5e-4 and cfg.eval_metric == "linear"
         assert cfg.lr * cfg.batch_size / 256 == pytest.approx(0.06 * cfg.batch_size / 128)
-        assert cfg.knn_k == 0 and cfg.knn_k_for(cfg.probe_labels) == 20
+        assert cfg.knn_k is None and cfg.knn_k_for(cfg.probe_labels) == 20
     seeds = {c.id: c.seeds for c in claims.CLAIMS}
     assert seeds["ssl-in-domain-beats-pooled"] == seeds["ssl-robust-to-noise-not-resolution"] == 5
     corruption = next(e for e in EXPERIMENTS if e.name == "corruption").make_config("small")
