@@ -69,7 +69,7 @@ def d3rlpy_python(log) -> Path | None:
 def load_benchmark_dataset(data_dir: str):
     from paperlab.core.config import apply_overrides
     from paperlab.rl.bear.dataset_builder import build_datasets
-    from paperlab.rl.bear.paper import QUICK, OfflineConfig, build_config
+    from paperlab.rl.bear.experiments import QUICK, OfflineConfig, build_config
     cfg = apply_overrides(OfflineConfig(), {**QUICK, "data_dir": data_dir})
     return build_datasets(build_config(cfg, "Pendulum-v1"))["medium"]
 

@@ -268,9 +268,9 @@ def cmd_data(args) -> int:
 
     if args.action == "where":
         if args.name == "bear":
-            from paperlab.rl.bear.paper import OfflineConfig, bear_paths
+            from paperlab.rl.bear.experiments import OfflineConfig, bear_paths
 
-            paths = bear_paths(OfflineConfig(data_dir=args.dest or ""))
+            paths = bear_paths(OfflineConfig(data_dir=args.dest or None))
             print(f"datasets:  {paths['data_dir']}  (--set data_dir=... or $PAPERLAB_DATA)\n"
                   f"arm cache: {paths['arm_cache']}  (reused across runs and --out folders; --fresh or "
                   "--set reuse_arms=false recompute)")

@@ -50,7 +50,7 @@ def test_a_claim_without_evidence_is_inconclusive():
 
 def test_nmf_monotone_judge_needs_half_steps():
     from paperlab.core.claims import INCONCLUSIVE
-    from paperlab.nmf.paper import judge_monotone
+    from paperlab.nmf.claims import judge_monotone
 
     empty = {"largest_relative_increase": 0.0, "half_steps_with_increase": 0, "half_steps": 0}
     assert judge_monotone({"monotone": [{"frobenius": empty, "kl": empty}]}).verdict == INCONCLUSIVE

@@ -42,3 +42,31 @@ def test_hash_is_stable_and_sensitive():
     a = config_hash(config_to_dict(Cfg()))
     assert a == config_hash(config_to_dict(Cfg()))
     assert a != config_hash(config_to_dict(Cfg(steps=11)))
+
+
+def test_settings_from_copies_same_named_fields_prefix_and_overrides():
+    from dataclasses import dataclass
+
+    from paperlab.core.config import settings_from
+
+    @dataclass
+    class Cfg:
+        lr: float = 0.1
+        steps: int = 5
+        unrelated: str = "x"
+        inner_lr: float = 0.7
+
+    @dataclass
+    class Settings:
+        lr: float
+        steps: int
+        extra: int = 3
+
+    s = settings_from(Cfg(lr=0.2), Settings)
+    assert (s.lr, s.steps, s.extra) == (0.2, 5, 3)            # copied; a field the config lacks keeps its default
+    assert settings_from(Cfg(), Settings, steps=9, extra=4) == Settings(lr=0.1, steps=9, extra=4)
+    assert settings_from(Cfg(), Settings, prefix="inner_", steps=1).lr == 0.7   # prefix + name
+    with pytest.raises(TypeError, match="no fields"):
+        settings_from(Cfg(), Settings, nonsense=1)
+    with pytest.raises(TypeError):                                # a required field neither copied nor given
+        settings_from(Cfg(), Settings, prefix="inner_")

@@ -5,7 +5,7 @@ import pytest
 
 from paperlab.cli import main
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
-from paperlab.ssl import paper, study
+from paperlab.ssl import claims, plots, study
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_every_evaluation_reports_raw_pixel_and_random_init_references(data_env)
     assert len(labeled["raw_pixels_linear"]) == len(labeled["random_init_linear"]) == len(labeled["label_sizes"])
     gran, _ = _results(data_env, "granularity")
     assert all({"raw_pixels", "random_init", "raw_pixels_linear"} <= set(gran[level]) for level in ("coarse", "fine"))
-    assert paper.CLAIMS[0].id == "ssl-simclr-beats-references"
+    assert claims.CLAIMS[0].id == "ssl-simclr-beats-references"
     # the same labelled set of one seed is evaluated once, then shared through the reference cache
     cached = list((data_env / "ssl" / "references").glob("*.json"))
     assert cached and len(cached) < 3 + 2 + 2      # fewer files than the evaluations that used them
@@ -113,25 +113,25 @@ GATE_FAILS = _unlabeled([0.10, 0.11, 0.09], [0.01, 0.0, 0.02], refs={"raw_pixels
 
 
 def test_first_check_simclr_beats_references():
-    assert paper.judge_beats_references(GATE_OK).verdict == REPRODUCED
-    assert paper.judge_beats_references(GATE_FAILS).verdict == NOT_REPRODUCED
+    assert claims.judge_beats_references(GATE_OK).verdict == REPRODUCED
+    assert claims.judge_beats_references(GATE_FAILS).verdict == NOT_REPRODUCED
     single = {"unlabeled-size": GATE_OK["unlabeled-size"][:1]}
-    v = paper.judge_beats_references(single)
+    v = claims.judge_beats_references(single)
     assert v.verdict == INCONCLUSIVE and "2 seeds" in v.note
 
 
 def test_judge_unlabeled_size():
-    v = paper.judge_unlabeled_size(GATE_OK)
+    v = claims.judge_unlabeled_size(GATE_OK)
     assert v.verdict == REPRODUCED
     assert list(v.measured)[0] == "size_mapping" and v.measured["size_mapping"].startswith("1000 ~ 50K")
-    assert paper.judge_unlabeled_size(_unlabeled([0.01, 0.0, 0.02], [0.10, 0.11, 0.09])).verdict == NOT_REPRODUCED
-    assert paper.judge_unlabeled_size(_unlabeled([0.05, -0.05, 0.0], [0.0, 0.0, 0.0])).verdict == INCONCLUSIVE
+    assert claims.judge_unlabeled_size(_unlabeled([0.01, 0.0, 0.02], [0.10, 0.11, 0.09])).verdict == NOT_REPRODUCED
+    assert claims.judge_unlabeled_size(_unlabeled([0.05, -0.05, 0.0], [0.0, 0.0, 0.0])).verdict == INCONCLUSIVE
 
 
 def test_judge_unlabeled_size_needs_a_gain_to_saturate():
     """Defect 2: a flat curve (no gain from more data at all) is inconclusive, not 'not reproduced'."""
     flat = _unlabeled([-0.01, 0.0, -0.005], [0.01, 0.0, 0.015], last=0.8)
-    v = paper.judge_unlabeled_size(flat)
+    v = claims.judge_unlabeled_size(flat)
     assert v.verdict == INCONCLUSIVE and "more unlabelled data helps" in v.note
     assert not all(v.measured["preconditions"].values())
 
@@ -139,13 +139,13 @@ def test_judge_unlabeled_size_needs_a_gain_to_saturate():
 def test_every_judge_is_inconclusive_when_simclr_does_not_beat_the_references():
     """Defect 5: SimCLR below raw pixels (or random features) on a claim's own evaluation makes that
     claim inconclusive, with the reason, instead of 'not reproduced'."""
-    v = paper.judge_unlabeled_size(GATE_FAILS)
+    v = claims.judge_unlabeled_size(GATE_FAILS)
     assert v.verdict == INCONCLUSIVE and "beat raw pixels and random-init" in v.note
-    assert v.measured["preconditions"][paper.BEATS_REFERENCES] is False
+    assert v.measured["preconditions"][claims.BEATS_REFERENCES] is False
     domain = _domain([-0.05, -0.06, -0.04])          # would be 'not reproduced' ...
     for r in domain["domain"]:
         r["references"]["raw_pixels"]["linear"] = 0.9  # ... but in-domain SimCLR (0.8) is below raw pixels
-    v = paper.judge_domain(domain)
+    v = claims.judge_domain(domain)
     assert v.verdict == INCONCLUSIVE and "in-domain arm" in v.note
 
 
@@ -159,17 +159,17 @@ def _labeled(small_gaps, large_gaps, supervised_last=0.9, raw_last=0.8):
 
 
 def test_judge_labeled_size_and_meeting_point():
-    v = paper.judge_labeled_size(_labeled([0.2, 0.25, 0.22], [0.0, 0.01, -0.01]))
+    v = claims.judge_labeled_size(_labeled([0.2, 0.25, 0.22], [0.0, 0.01, -0.01]))
     assert v.verdict == REPRODUCED and v.measured["curves_meet_at_labels"] == 1000
     # a benefit that grows with labels contradicts the claim
-    assert paper.judge_labeled_size(_labeled([0.05, 0.06, 0.04], [0.2, 0.25, 0.22])).verdict == NOT_REPRODUCED
+    assert claims.judge_labeled_size(_labeled([0.05, 0.06, 0.04], [0.2, 0.25, 0.22])).verdict == NOT_REPRODUCED
 
 
 def test_judge_labeled_size_preconditions():
     """Defect 2: no SSL benefit at the fewest labels, or an unfitted supervised baseline: inconclusive."""
-    v = paper.judge_labeled_size(_labeled([-0.2, -0.25, -0.22], [0.0, 0.0, 0.0]))
+    v = claims.judge_labeled_size(_labeled([-0.2, -0.25, -0.22], [0.0, 0.0, 0.0]))
     assert v.verdict == INCONCLUSIVE and "SSL helps at the fewest labels" in v.note
-    v = paper.judge_labeled_size(_labeled([0.2, 0.25, 0.22], [0.0, 0.01, -0.01], supervised_last=0.74, raw_last=0.8))
+    v = claims.judge_labeled_size(_labeled([0.2, 0.25, 0.22], [0.0, 0.01, -0.01], supervised_last=0.74, raw_last=0.8))
     assert v.verdict == INCONCLUSIVE and "supervised baseline has fitted" in v.note
 
 
@@ -181,15 +181,15 @@ def _domain(deltas, learned=0.1):
 
 
 def test_judge_domain():
-    assert paper.judge_domain(_domain([0.05, 0.06, 0.04])).verdict == REPRODUCED
-    assert paper.judge_domain(_domain([-0.05, -0.06, -0.04])).verdict == NOT_REPRODUCED
-    assert paper.judge_domain(_domain([0.05, -0.06, 0.0])).verdict == INCONCLUSIVE
-    v = paper.judge_domain(_domain([0.05, 0.06, 0.04], learned=-0.02))
+    assert claims.judge_domain(_domain([0.05, 0.06, 0.04])).verdict == REPRODUCED
+    assert claims.judge_domain(_domain([-0.05, -0.06, -0.04])).verdict == NOT_REPRODUCED
+    assert claims.judge_domain(_domain([0.05, -0.06, 0.0])).verdict == INCONCLUSIVE
+    v = claims.judge_domain(_domain([0.05, 0.06, 0.04], learned=-0.02))
     assert v.verdict == INCONCLUSIVE and "in-domain arm" in v.note
     no_pooled = _domain([0.05, 0.06, 0.04])
     for r in no_pooled["domain"]:
         del r["arms"]["pooled-2x"]
-    v = paper.judge_domain(no_pooled)      # the missing-arm rule: inconclusive, naming the arm
+    v = claims.judge_domain(no_pooled)      # the missing-arm rule: inconclusive, naming the arm
     assert v.verdict == INCONCLUSIVE and v.note == "missing from the runs: pooled-2x"
 
 
@@ -203,18 +203,18 @@ def _gran(supervised_fine=0.8, raw=0.6):
 
 
 def test_judge_granularity_and_corruption():
-    assert paper.judge_granularity(_gran()).verdict == REPRODUCED
-    v = paper.judge_granularity(_gran(supervised_fine=0.72, raw=0.75))     # supervised below raw pixels
+    assert claims.judge_granularity(_gran()).verdict == REPRODUCED
+    v = claims.judge_granularity(_gran(supervised_fine=0.72, raw=0.75))     # supervised below raw pixels
     assert v.verdict == INCONCLUSIVE and "fitted on fine labels" in v.note
     refs = {"raw_pixels": {"linear": 0.6}, "random_init": {"linear": 0.6}}
     corr = {"corruption": [{"arms": {"clean": {"linear": 0.8}, "salt_pepper:2": {"linear": 0.79},
                                      "resolution:2": {"linear": 0.7 + e}, "jpeg:2": {"linear": 0.78}},
                             "references": refs} for e in (0, 0.01, -0.01)]}
-    v = paper.judge_corruption(corr)
+    v = claims.judge_corruption(corr)
     assert v.verdict == REPRODUCED and v.measured["resolution_drop_minus_salt_pepper_drop"]["mean"] == pytest.approx(0.09)
     for r in corr["corruption"]:
         r["references"] = {"raw_pixels": {"linear": 0.6}, "random_init": {"linear": 0.85}}
-    v = paper.judge_corruption(corr)
+    v = claims.judge_corruption(corr)
     assert v.verdict == INCONCLUSIVE and "clean arm" in v.note
 
 
@@ -226,7 +226,7 @@ def test_summary_plots_one_figure_per_claim(tmp_path):
                          for s in range(3)]
     results["corruption"] = [{"arms": {a: {"linear": 0.7, "knn": 0.6 + 0.01 * s} for a in ("clean", "salt_pepper:1")}}
                              for s in range(3)]
-    paths = paper.summary_plots(results, tmp_path)
+    paths = plots.summary_plots(results, tmp_path)
     assert sorted(p.name for p in paths) == ["corruption.png", "domain.png", "unlabeled_size.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
 
@@ -262,8 +262,8 @@ def test_small_preset_follows_lightlys_simclr_recipe():
         cfg = exp.make_config("small")
         assert cfg.optimizer == "sgd" and cfg.weight_decay == 5e-4 and cfg.eval_metric == "linear"
         assert cfg.lr * cfg.batch_size / 256 == pytest.approx(0.06 * cfg.batch_size / 128)
-        assert cfg.knn_k == 0 and cfg.knn_k_for(cfg.probe_labels) == 20
-    seeds = {c.id: c.seeds for c in paper.CLAIMS}
+        assert cfg.knn_k is None and cfg.knn_k_for(cfg.probe_labels) == 20
+    seeds = {c.id: c.seeds for c in claims.CLAIMS}
     assert seeds["ssl-in-domain-beats-pooled"] == seeds["ssl-robust-to-noise-not-resolution"] == 5
     corruption = next(e for e in EXPERIMENTS if e.name == "corruption").make_config("small")
     assert corruption.corruptions == ("salt_pepper:3", "resolution:3")

@@ -91,8 +91,9 @@ def test_knn_k_follows_bank_size():
     from paperlab.ssl.study import StudyConfig
     assert StudyConfig().knn_k_for(5000) == 20 and StudyConfig(knn_k=7).knn_k_for(5000) == 7
     from paperlab.core.constraints import validate_config
-    with pytest.raises(ValueError, match="knn_k"):
-        validate_config(StudyConfig(knn_k=-1))
+    for bad in (-1, 0):   # None (the default) is "by bank size"; 0 is no longer a sentinel
+        with pytest.raises(ValueError, match="knn_k"):
+            validate_config(StudyConfig(knn_k=bad))
 
 
 def test_recompute_bn_stats_for_the_random_reference():

@@ -105,3 +105,16 @@ def config_hash(payload: dict[str, Any]) -> str:
     """A short stable hash identifying (paper, experiment, config, seed): the identity of a run."""
     blob = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def settings_from(cfg: Any, cls: type, prefix: str = "", **overrides: Any) -> Any:
+    """`cls(...)` (an internal settings dataclass) with every field that the config `cfg` has under the same
+    name (or `prefix` + name) copied from `cfg`; `overrides` set or replace the rest. Fields neither copied nor
+    overridden keep `cls`'s default."""
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = set(overrides) - names
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(unknown)}")
+    have = {f.name for f in dataclasses.fields(cfg)}
+    copied = {n: getattr(cfg, prefix + n) for n in names if prefix + n in have and n not in overrides}
+    return cls(**copied, **overrides)

@@ -214,7 +214,7 @@ def validate_config(cfg: Any) -> Any:
             item_type = typing.get_args(typ)[0] if typing.get_args(typ) else Any
             if not isinstance(value, (tuple, list)):
                 problem = "a comma-separated list"
-            elif len(value) == 0 and default not in (dataclasses.MISSING, None) and len(default) > 0:
+            elif len(value) == 0 and (default is None or default is not dataclasses.MISSING and len(default) > 0):
                 problem = "a non-empty list"
             for spec in specs:
                 if problem is None and getattr(spec, "whole", False):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from paperlab.core.experiment import Experiment
 from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.core.plots import new_figure
 from paperlab.core.runs import Run
@@ -410,3 +411,36 @@ def parts(run: Run, cfg: PartsConfig) -> dict:
     run.save_figure(fig, "components_nmf_pca_svd")
     return {"metrics": metrics, "nmf_error": nmf_error, "svd_error": svd_error,
             "error_ratio_nmf_over_svd": nmf_error / svd_error, "n_iter": int(model.n_iter_)}
+
+
+# ----------------------------------------------------------------------------------------------------
+# experiments and their scales
+# ----------------------------------------------------------------------------------------------------
+EXAMPLE = Experiment(
+    name="example", description="the summary's 3x3 ratings matrix: rank-1 NMF vs rank-1 SVD and the printed numbers",
+    config=ExampleConfig, run=example,
+    scales={"tiny": {"max_iter": 300}, "quick": {}, "small": {}, "paper": {}},
+)
+MONOTONE = Experiment(
+    name="monotone", description="objective never increases under the multiplicative updates (Theorems 1-2)",
+    config=MonotoneConfig, run=monotone,
+    scales={"tiny": {"n_matrices": 3, "n_iter": 20, "max_side": 12}, "quick": {"n_matrices": 40, "n_iter": 150, "max_side": 40},
+            "small": {"n_matrices": 200, "n_iter": 300}, "paper": {}},
+)
+GD_EQUIVALENCE = Experiment(
+    name="gd-equivalence", description="MU step == additive step with eta = H/(W^T W H); MU vs fixed-step GD",
+    config=GdEquivalenceConfig, run=gd_equivalence,
+    scales={"tiny": {"n_matrices": 3, "m": 30, "n": 20, "rank": 3, "n_iter": 20},
+            "quick": {"n_matrices": 20, "n_iter": 300}, "small": {}, "paper": {"n_iter": 2000}},
+)
+FIXED_POINTS = Experiment(
+    name="fixed-points", description="exact factorizations are fixed points; zeros lock; KL preserves column sums",
+    config=FixedPointsConfig, run=fixed_points,
+    scales={"tiny": {"m": 15, "n": 12, "rank": 3, "n_iter": 50, "n_matrices": 3}, "quick": {"n_iter": 1000},
+            "small": {}, "paper": {"n_iter": 10000}},
+)
+PARTS = Experiment(
+    name="parts", description="digits: NMF components are sparse additive parts, SVD/PCA components mix signs",
+    config=PartsConfig, run=parts,
+    scales={"tiny": {"max_iter": 20, "n_components": 4}, "quick": {"max_iter": 300}, "small": {}, "paper": {"max_iter": 2000}},
+)

@@ -26,7 +26,7 @@ INITS = ("paper", "default_sin1", "default_sin30")
 @dataclass
 class ActivationStatisticsConfig:
     """Fig. 2 / supplement: 50-layer SIREN of width 2048, 1-D inputs uniform on [-1, 1]."""
-    _constraints = {"depth": Interval(1), "width": Interval(1), "samples": Interval(2), "omega_0": POSITIVE,
+    _constraints = {"depth": Interval(2), "width": Interval(1), "samples": Interval(10), "omega_0": POSITIVE,
                     "inits": [Options(*INITS), Unique()], "histogram_layers": [Interval(1, "depth"), Unique()]}
 
     depth: int = 50                 # sine layers in the stack
@@ -73,8 +73,6 @@ def layer_statistics(layers: nn.ModuleList, inputs: torch.Tensor, keep_layers=()
 
 
 def activation_statistics(run, cfg: ActivationStatisticsConfig) -> dict:
-    if cfg.depth < 2 or cfg.width < 1 or cfg.samples < 10:
-        raise ValueError(f"need depth >= 2, width >= 1, samples >= 10; got {cfg.depth}, {cfg.width}, {cfg.samples}")
     inputs = torch.linspace(-1, 1, cfg.samples).reshape(-1, 1)
     keep = tuple(layer for layer in cfg.histogram_layers if layer <= cfg.depth) or (cfg.depth,)
     results, samples = {}, {}

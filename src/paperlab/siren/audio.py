@@ -11,7 +11,6 @@ import torch
 from paperlab.core.plots import new_figure
 from paperlab.core.constraints import Check, Interval, Options, POSITIVE, PathKind, Unique
 from paperlab.siren.data import coordinate_grid, default_audio, load_wav, write_wav
-from paperlab.siren.images import check_methods
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, supervision_objective
 
@@ -50,7 +49,6 @@ def load_audio(cfg: AudioConfig) -> tuple[np.ndarray, int]:
 
 
 def audio_fit(run, cfg: AudioConfig) -> dict:
-    check_methods(cfg.methods)
     waveform, rate = load_audio(cfg)
     coords = coordinate_grid(waveform.size).to(run.device)
     target = torch.as_tensor(waveform, device=run.device).reshape(-1, 1)

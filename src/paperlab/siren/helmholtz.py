@@ -25,7 +25,6 @@ import torch
 from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.data import coordinate_grid
-from paperlab.siren.images import check_methods
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import fit
 
@@ -40,7 +39,7 @@ class HelmholtzConfig:
 
     _constraints = {"wavenumber": POSITIVE, "source_variance": POSITIVE, "source_cutoff": Interval(0),
                     "collocation_points": Interval(1), "source_samples": Interval(0, "collocation_points"),
-                    "pml_width": Interval(0, 1, closed="left"), "pml_a0": Interval(0), "source_weight_divisor": POSITIVE,
+                    "pml_width": Interval(0, 1, closed="neither"), "pml_a0": Interval(0), "source_weight_divisor": POSITIVE,
                     "steps": Interval(1), "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1),
                     "omega_0": POSITIVE, "rbf_centres": Interval(1), "pe_samples": Interval(2),
                     "methods": [Options(*METHODS), Unique()], "eval_side": Interval(2),
@@ -161,10 +160,6 @@ def evaluation_region(grid: np.ndarray, cfg: HelmholtzConfig) -> np.ndarray:
 
 
 def helmholtz(run, cfg: HelmholtzConfig) -> dict:
-    check_methods(cfg.methods)
-    if cfg.collocation_points < 1 or not 0 < cfg.pml_width < 1:
-        raise ValueError(f"need collocation_points >= 1 and 0 < pml_width < 1, got {cfg.collocation_points}, "
-                         f"{cfg.pml_width}")
     grid = coordinate_grid(cfg.eval_side, cfg.eval_side)
     grid_np = grid.numpy().astype(np.float64)
     exact = exact_solution(grid_np, cfg)

@@ -193,8 +193,6 @@ def inpainting_mse(model: ImagePrior, images: torch.Tensor, coords: torch.Tensor
 
 def image_prior(run, cfg: PriorConfig) -> dict:
     pixels = cfg.side * cfg.side
-    if max(cfg.contexts) > pixels or cfg.min_context < 1:
-        raise ValueError(f"contexts {cfg.contexts} must lie in [1, {pixels}] for {cfg.side}^2 images")
     train, test, used = load_prior_images(cfg)
     train_t = torch.as_tensor(train, device=run.device).reshape(len(train), pixels, 1)
     test_t = torch.as_tensor(test, device=run.device).reshape(len(test), pixels, 1)

@@ -16,7 +16,6 @@ import torch
 
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.plots import new_figure
-from paperlab.siren.images import check_methods
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, psnr_from_mse
 
@@ -111,7 +110,6 @@ def video_coordinates(shape: tuple[int, int, int]) -> torch.Tensor:
 
 
 def video_fit(run, cfg: VideoConfig) -> dict:
-    check_methods(cfg.methods)
     if not 0 < cfg.sample_fraction <= 1:
         raise ValueError(f"sample_fraction must be in (0, 1], got {cfg.sample_fraction}")
     video = load_video(cfg.video) if cfg.video else synthetic_video(cfg.frames, cfg.side, cfg.seed_video)

@@ -16,7 +16,6 @@ import torch
 from paperlab.core.constraints import POSITIVE, Check, Interval, Options, Unique
 from paperlab.core.plots import new_figure
 from paperlab.siren.helmholtz import field_derivatives
-from paperlab.siren.images import check_methods
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import fit
 
@@ -144,7 +143,6 @@ def collocation_points(cfg: WaveConfig, step: int, generator: torch.Generator) -
 
 
 def wave(run, cfg: WaveConfig) -> dict:
-    check_methods(cfg.methods)
     if cfg.fd_points % 2 == 0 or (cfg.fd_points - 1) % (cfg.eval_side - 1) != 0:
         raise ValueError(f"fd_points must be odd and fd_points - 1 a multiple of eval_side - 1, got "
                          f"{cfg.fd_points}, {cfg.eval_side}")

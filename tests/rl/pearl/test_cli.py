@@ -5,7 +5,7 @@ import json
 import pytest
 
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
-from paperlab.rl.pearl import paper as pearl_paper
+from paperlab.rl.pearl import claims as pearl_claims
 
 EXPERIMENTS = ["sample-efficiency", "sparse-exploration", "encoder-ablation", "context-sampling"]
 
@@ -42,9 +42,9 @@ def _runs(pearl, base_curves, budget=None):
 def test_sample_efficiency_judge():
     fast = _curve([1e3, 2e3, 4e3, 8e3], [-20, -10, -5, -5])
     slow = _curve([1e4, 1e5, 1e6, 2e6], [-20, -20, -5, -5])          # reaches the same level ~500x later
-    assert pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": slow})}).verdict == REPRODUCED
+    assert pearl_claims.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": slow})}).verdict == REPRODUCED
     same = _curve([1e3, 2e3, 4e3, 8e3], [-20, -10, -5, -5])
-    verdict = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": same})})
+    verdict = pearl_claims.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": same})})
     assert verdict.verdict == NOT_REPRODUCED and verdict.measured["rl2"]["ratio_geomean"] == pytest.approx(1.0)
 
 
@@ -52,19 +52,19 @@ def test_sample_efficiency_needs_both_methods_to_learn():
     fast = _curve([1e3, 2e3, 4e3, 8e3], [-20, -10, -5, -5])
     # a flat baseline whose noise crosses a low level once (the quick-scale RL^2 failure): no verdict
     flat = _curve([1e4, 1e5, 2e5, 4e5, 8e5], [-21, -19.5, -21, -21.3, -21])
-    verdict = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": flat})})
+    verdict = pearl_claims.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": flat})})
     assert verdict.verdict == INCONCLUSIVE
     assert "precondition not met: rl2 learned" in verdict.measured["rl2"]["note"]
     stuck = _curve([1e3, 2e3, 4e3, 8e3], [-20, -20.5, -19.8, -20])
     slow = _curve([1e4, 1e5, 1e6, 2e6], [-20, -20, -5, -5])
-    verdict = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(stuck, {"rl2": slow})})
+    verdict = pearl_claims.judge_sample_efficiency({"sample-efficiency": _runs(stuck, {"rl2": slow})})
     assert verdict.verdict == INCONCLUSIVE and "pearl learned" in verdict.measured["rl2"]["note"]
 
 
 def test_sample_efficiency_reports_several_levels_and_censoring():
     fast = _curve([1e3, 2e3, 4e3, 8e3], [-20, -10, -4, -4])
     low = _curve([1e4, 1e5, 1e6, 2e6], [-20, -16, -12, -12])   # plateaus below PEARL: never reaches PEARL's level
-    m = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": low, "maml-trpo": low})}).measured
+    m = pearl_claims.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": low, "maml-trpo": low})}).measured
     for base in ("rl2", "maml-trpo"):
         levels = m[base]["per_seed"][0]["levels"]
         assert set(levels) == {"0.25", "0.5", "0.8", "pearl-0.5", "pearl-0.8"}
@@ -78,17 +78,17 @@ def test_sample_efficiency_reports_several_levels_and_censoring():
 def test_ratio_kinds_under_censoring():
     hit = lambda s: {"steps": s, "censored": False, "budget": 1e6}  # noqa: E731
     miss = {"steps": None, "censored": True, "budget": 1e6}
-    assert pearl_paper._ratio(hit(1e3), hit(1e5)) == {"ratio": 100.0, "kind": "exact"}
-    assert pearl_paper._ratio(hit(1e3), miss) == {"ratio": 1000.0, "kind": "lower bound"}
-    assert pearl_paper._ratio(miss, hit(1e5)) == {"ratio": 0.1, "kind": "upper bound"}
-    assert pearl_paper._ratio(miss, miss) == {"ratio": None, "kind": "unknown"}
+    assert pearl_claims._ratio(hit(1e3), hit(1e5)) == {"ratio": 100.0, "kind": "exact"}
+    assert pearl_claims._ratio(hit(1e3), miss) == {"ratio": 1000.0, "kind": "lower bound"}
+    assert pearl_claims._ratio(miss, hit(1e5)) == {"ratio": 0.1, "kind": "upper bound"}
+    assert pearl_claims._ratio(miss, miss) == {"ratio": None, "kind": "unknown"}
 
 
 def test_sample_efficiency_needs_every_baseline():
     fast = _curve([1e3, 2e3, 4e3, 8e3], [-20, -10, -5, -5])
     slow = _curve([1e4, 1e5, 1e6, 2e6], [-20, -20, -5, -5])
     flat = _curve([1e4, 1e5, 1e6], [-20, -20, -20])
-    verdict = pearl_paper.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": slow, "maml-trpo": flat})})
+    verdict = pearl_claims.judge_sample_efficiency({"sample-efficiency": _runs(fast, {"rl2": slow, "maml-trpo": flat})})
     assert verdict.verdict == INCONCLUSIVE and verdict.measured["rl2"]["verdict"] == REPRODUCED
     assert "vs maml-trpo: inconclusive" in verdict.note
 
@@ -98,10 +98,10 @@ def test_sparse_judges_follow_the_success_rates():
         return {"probabilistic": {"final_success_by_traj": prob}, "deterministic": {"final_success_by_traj": det}}
     good = {"sparse-exploration": [run([0.1, 0.6, 0.8], [0.1, 0.1, 0.1]), run([0.2, 0.7, 0.9], [0.0, 0.1, 0.2]),
                                    run([0.1, 0.5, 0.7], [0.1, 0.0, 0.1])]}
-    assert pearl_paper.judge_posterior_sampling(good).verdict == REPRODUCED
-    assert pearl_paper.judge_deterministic_fails(good).verdict == REPRODUCED
+    assert pearl_claims.judge_posterior_sampling(good).verdict == REPRODUCED
+    assert pearl_claims.judge_deterministic_fails(good).verdict == REPRODUCED
     flat = {"sparse-exploration": [run([0.3, 0.3, 0.3], [0.3, 0.4, 0.5]), run([0.5, 0.2, 0.1], [0.2, 0.3, 0.3]),
                                    run([0.1, 0.1, 0.2], [0.1, 0.2, 0.3])]}
-    assert pearl_paper.judge_posterior_sampling(flat).verdict != REPRODUCED
+    assert pearl_claims.judge_posterior_sampling(flat).verdict != REPRODUCED
     # the probabilistic agent never solves the task here: no verdict either way
-    assert pearl_paper.judge_deterministic_fails(flat).verdict == INCONCLUSIVE
+    assert pearl_claims.judge_deterministic_fails(flat).verdict == INCONCLUSIVE

@@ -45,7 +45,7 @@ class DatasetBuildConfig:
     transitions: int = 100_000         # size of the random / medium / expert datasets
     medium_fraction: float = 1.0 / 3.0
     dataset_seed: int = 0              # fixed: every run and method sees exactly the same data
-    data_dir: str = ""                 # "" -> $PAPERLAB_DATA/bear or ~/.paperlab/data/bear
+    data_dir: str | None = None        # None -> $PAPERLAB_DATA/bear or ~/.paperlab/data/bear
 
 
 def default_data_dir() -> Path:
@@ -57,7 +57,7 @@ def dataset_directory(cfg: DatasetBuildConfig) -> Path:
     hidden = "x".join(str(h) for h in cfg.sac_hidden)
     key = (f"{cfg.env}-steps{cfg.behaviour_steps}-start{cfg.start_steps}-h{hidden}-b{cfg.sac_batch_size}-lr{cfg.sac_lr:g}-t{cfg.sac_initial_temperature:g}"
            f"-snap{cfg.snapshot_every}-n{cfg.transitions}-seed{cfg.dataset_seed}")
-    return (Path(cfg.data_dir) if cfg.data_dir else default_data_dir()) / key
+    return (Path(cfg.data_dir) if cfg.data_dir is not None else default_data_dir()) / key
 
 
 def rollout(env_id: str, policy: Callable[[np.ndarray], np.ndarray], transitions: int, seed: int

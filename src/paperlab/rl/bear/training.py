@@ -34,18 +34,18 @@ def default_kernel(env_id: str) -> tuple[str, float]:
 
 @dataclass
 class ArmSettings:
-    """Scale-dependent overrides applied on top of each agent's paper defaults (0 / () = keep default)."""
-    hidden: tuple[int, ...] = ()
-    vae_hidden: tuple[int, ...] = ()
-    batch_size: int = 0
-    warmup_steps: int = -1
+    """Scale-dependent overrides applied on top of each agent's paper defaults (None = keep the default)."""
+    hidden: tuple[int, ...] | None = None
+    vae_hidden: tuple[int, ...] | None = None
+    batch_size: int | None = None
+    warmup_steps: int | None = None
     updates: int = 1_000_000
     eval_every: int = 5_000
     eval_episodes: int = 10
     q_probe_every: int = 1_000
     n_probe: int = 512
     bear_preset: str = "authors"
-    lagrange_lr: float = 0.0          # > 0 overrides BEAR's dual-ascent lr on log alpha
+    lagrange_lr: float | None = None  # overrides BEAR's dual-ascent lr on log alpha
     gamma: float = 0.99
     tau: float = 0.005
 
@@ -53,10 +53,10 @@ class ArmSettings:
 def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSettings, device: str):
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
-    net = {"actor_hidden": s.hidden, "critic_hidden": s.hidden} if s.hidden else {}
-    if s.vae_hidden:
+    net = {"actor_hidden": s.hidden, "critic_hidden": s.hidden} if s.hidden is not None else {}
+    if s.vae_hidden is not None:
         net["vae_hidden"] = s.vae_hidden
-    batch = {"batch_size": s.batch_size} if s.batch_size else {}
+    batch = {"batch_size": s.batch_size} if s.batch_size is not None else {}
     if method.startswith("bear"):
         kernel, sigma = default_kernel(env_id)
         extra: dict[str, Any] = {"kernel": kernel, "mmd_sigma": sigma}
@@ -70,16 +70,16 @@ def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSetti
         if preset == "d3rlpy":   # d3rlpy's reproduction script: gaussian on HalfCheetah, laplacian elsewhere, sigma 20
             extra = {"kernel": "gaussian" if env_id.lower().startswith("halfcheetah") else "laplacian",
                      **({"constraint": "kl"} if method == "bear-kl" else {})}
-        warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps >= 0 else {}
-        if s.lagrange_lr > 0:
+        warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps is not None else {}
+        if s.lagrange_lr is not None:
             warm["lagrange_lr"] = s.lagrange_lr
         return BEAR(obs_dim, act_dim, bear_config(preset, gamma=s.gamma, tau=s.tau, **net, **batch, **extra, **warm), device)
     if method == "bcq":
         return BCQ(obs_dim, act_dim, replace(BCQConfig(gamma=s.gamma, tau=s.tau), **net, **batch), device)
     if method == "bc":
-        return BehaviourCloning(obs_dim, act_dim, replace(BCConfig(), **({"hidden": s.hidden} if s.hidden else {}),
+        return BehaviourCloning(obs_dim, act_dim, replace(BCConfig(), **({"hidden": s.hidden} if s.hidden is not None else {}),
                                                           **batch), device)
-    sac_cfg = SACConfig(gamma=s.gamma, tau=s.tau, **({"hidden": s.hidden} if s.hidden else {}), **batch)
+    sac_cfg = SACConfig(gamma=s.gamma, tau=s.tau, **({"hidden": s.hidden} if s.hidden is not None else {}), **batch)
     return SAC(obs_dim, act_dim, sac_cfg, device)
 
 

@@ -14,9 +14,9 @@ authors' meta-batch). Set `kl_weight` explicitly to override.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
+from paperlab.core.config import settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.rl.pearl.tasks import FAMILIES
 
@@ -154,11 +154,7 @@ def resolve(cfg) -> PEARLConfig:
     table = dict(AUTHORS_DEFAULTS, **AUTHORS_TASKS.get(cfg.task, {}))
     if cfg.preset == "cpu":
         table.update(cpu_overrides(cfg.task))
-    values = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(PEARLConfig)}
-    for key in ALGO_FIELDS:
-        if values[key] is None:
-            values[key] = table[key]
-    out = PEARLConfig(**values)
+    out = settings_from(cfg, PEARLConfig, **{key: table[key] for key in ALGO_FIELDS if getattr(cfg, key) is None})
     if out.kl_weight is None:
         out.kl_weight = out.kl_lambda * authors_meta_batch(cfg.task) / out.meta_batch
     for key in ("meta_batch", "num_iterations", "batch_size", "embedding_batch_size", "n_train_tasks",

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 
 import torch
 
+from paperlab.core.config import settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
+from paperlab.core.experiment import Experiment
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.config import PEARLConfig
+from paperlab.rl.pearl.plots import plot_by_traj, plot_curves
 from paperlab.rl.pearl.maml import MAMLSettings, MAMLTrainer, ProMPSettings
 from paperlab.rl.pearl.rl2 import RL2Settings, RL2Trainer
 from paperlab.rl.pearl.trainer import PEARLTrainer
@@ -48,31 +51,12 @@ def train_pearl_arm(run: Run, arm: str, cfg: PEARLConfig) -> dict:
 
 
 def _arm_config(cfg, overrides: dict) -> PEARLConfig:
-    base = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(PEARLConfig)}
-    return PEARLConfig(**{**base, **overrides})
+    return settings_from(cfg, PEARLConfig, **overrides)
 
 
 def _run_arms(run: Run, cfg, arms: dict[str, dict]) -> dict:
     return {arm: run.piece(arm, lambda: train_pearl_arm(run, arm, _arm_config(cfg, overrides)))
             for arm, overrides in arms.items()}
-
-
-def _plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log_x: bool = False,
-                 ylabel: str = "test return") -> None:
-    from paperlab.core.plots import new_figure
-
-    fig, ax = new_figure(size=(5.5, 3.8))
-    for arm, res in arms.items():
-        curve = res["curve"]
-        ys = [p[key] if key in p else p["success_by_traj"][-1] for p in curve]
-        ax.plot([p["env_steps"] for p in curve], ys, label=arm)
-    if log_x:
-        ax.set_xscale("log")
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel(ylabel)
-    ax.legend()
-    fig.tight_layout()
-    run.save_figure(fig, name)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -141,30 +125,22 @@ def _train_baseline(run: Run, arm: str, trainer, total_steps: int, eval_points: 
 
 
 def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
-    unknown = [b for b in cfg.baselines if b not in BASELINES]
-    if unknown:
-        raise ValueError(f"unknown baselines {unknown}; valid: {', '.join(BASELINES)}")
     out = _run_arms(run, cfg, {"pearl": {}})
     pearl_cfg = out["pearl"]["config"]
     n_train, n_test = pearl_cfg["n_train_tasks"], pearl_cfg["n_test_tasks"]
 
     def rl2() -> dict:
-        settings = RL2Settings(hidden=cfg.rl2_hidden, trials_per_batch=cfg.rl2_trials_per_batch, lr=cfg.rl2_lr,
-                               episodes_per_trial=pearl_cfg["eval_trajs"])
+        settings = settings_from(cfg, RL2Settings, prefix="rl2_", episodes_per_trial=pearl_cfg["eval_trajs"])
         trainer = RL2Trainer(cfg.task, n_train, n_test, settings, seed=run.seed)
         return _train_baseline(run, "rl2", trainer, cfg.rl2_env_steps, cfg.rl2_eval_points)
 
     def maml_trpo() -> dict:
-        settings = MAMLSettings(hidden=tuple(cfg.maml_hidden), fast_lr=cfg.maml_fast_lr,
-                                fast_batch_size=cfg.maml_fast_batch_size, meta_batch_size=cfg.maml_meta_batch_size,
-                                max_kl=cfg.maml_max_kl, fisher_task_stride=cfg.maml_fisher_task_stride)
+        settings = settings_from(cfg, MAMLSettings, prefix="maml_", hidden=tuple(cfg.maml_hidden))
         trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
         return _train_baseline(run, "maml-trpo", trainer, cfg.maml_env_steps, cfg.maml_eval_points)
 
     def promp() -> dict:
-        settings = ProMPSettings(hidden=tuple(cfg.promp_hidden), fast_lr=cfg.promp_fast_lr,
-                                 fast_batch_size=cfg.promp_fast_batch_size, meta_batch_size=cfg.promp_meta_batch_size,
-                                 learning_rate=cfg.promp_learning_rate)
+        settings = settings_from(cfg, ProMPSettings, prefix="promp_", hidden=tuple(cfg.promp_hidden))
         trainer = MAMLTrainer(cfg.task, n_train, n_test, settings, seed=run.seed)
         return _train_baseline(run, "promp", trainer, cfg.promp_env_steps, cfg.promp_eval_points)
 
@@ -173,7 +149,7 @@ def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
     trained = {name: run.piece(name, train) for name, train in trainers.items() if name in cfg.baselines}
     for name in cfg.baselines:
         out[name] = trained[name]
-    _plot_curves(run, out, "return_vs_env_steps", log_x=True)
+    plot_curves(run, out, "return_vs_env_steps", log_x=True)
     return {"task": cfg.task, **out}
 
 
@@ -189,9 +165,9 @@ class SparseExplorationConfig(PEARLConfig):
 
 def sparse_exploration(run: Run, cfg: SparseExplorationConfig) -> dict:
     known = {"probabilistic": {"probabilistic": True}, "deterministic": {"probabilistic": False}}
-    arms = _run_arms(run, cfg, _select(known, cfg.arms))
-    _plot_curves(run, arms, "success_vs_env_steps", key="success_last", ylabel="success after exploration")
-    _plot_by_traj(run, arms)
+    arms = _run_arms(run, cfg, {a: known[a] for a in cfg.arms})
+    plot_curves(run, arms, "success_vs_env_steps", key="success_last", ylabel="success after exploration")
+    plot_by_traj(run, arms)
     return {"task": cfg.task, **arms}
 
 
@@ -206,8 +182,8 @@ def encoder_ablation(run: Run, cfg: EncoderAblationConfig) -> dict:
     known = {"mlp": {"encoder": "mlp"},
              "rnn-transitions": {"encoder": "rnn", "rnn_context": "transitions"},
              "rnn-trajectories": {"encoder": "rnn", "rnn_context": "trajectories"}}
-    arms = _run_arms(run, cfg, _select(known, cfg.arms))
-    _plot_curves(run, arms, "return_vs_env_steps")
+    arms = _run_arms(run, cfg, {a: known[a] for a in cfg.arms})
+    plot_curves(run, arms, "return_vs_env_steps")
     return {"task": cfg.task, **arms}
 
 
@@ -220,30 +196,67 @@ class ContextSamplingConfig(PEARLConfig):
 
 def context_sampling(run: Run, cfg: ContextSamplingConfig) -> dict:
     known = {"recent": {"context_source": "recent"}, "whole-buffer": {"context_source": "whole-buffer"}}
-    arms = _run_arms(run, cfg, _select(known, cfg.arms))
-    _plot_curves(run, arms, "return_vs_env_steps")
+    arms = _run_arms(run, cfg, {a: known[a] for a in cfg.arms})
+    plot_curves(run, arms, "return_vs_env_steps")
     return {"task": cfg.task, **arms}
 
 
-def _select(known: dict[str, dict], arms: tuple[str, ...]) -> dict[str, dict]:
-    unknown = [a for a in arms if a not in known]
-    if unknown or not arms:
-        raise ValueError(f"unknown arms {unknown}; valid: {', '.join(known)}")
-    return {a: known[a] for a in arms}
+# ----------------------------------------------------------------------------------------------------
+# scales
+# ----------------------------------------------------------------------------------------------------
+TINY = dict(preset="cpu", n_train_tasks=4, n_test_tasks=2, num_iterations=2, num_initial_steps=20,
+            num_tasks_sample=2, num_steps_prior=20, num_steps_posterior=20, num_extra_rl_steps_posterior=20,
+            num_train_steps_per_itr=2, hidden=(8,), encoder_hidden=(8,), meta_batch=2, batch_size=8,
+            embedding_batch_size=8)
+# quick: point robots with the CPU preset (see config.CPU_TASKS), 20 iterations = 6000 gradient steps
+QUICK_POINT = dict(task="point-robot", preset="cpu", num_iterations=20)
+QUICK_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=20)
+# MAML-TRPO with the authors' point-robot settings (40 tasks x 20 trajectories per meta-batch); the Fisher-vector
+# products of TRPO's conjugate gradient use every 8th task of the meta-batch (5 tasks) to fit the CPU budget
+MAML_CPU = dict(maml_fisher_task_stride=8)
+# small (issue 12): every claim decided on the point robots within ~3 h wall on 2 cores
+# (`--executor processes --workers 2`); each arm and each baseline checkpoints, finished runs are reused.
+#  - sparse-point-robot: 3 seeds x {probabilistic, deterministic} z, 250 iterations (75k gradient steps),
+#    evaluated every 5 iterations so the curve shows when the task starts to be solved;
+#  - sample efficiency on point-robot: PEARL 100 iterations, RL^2 6M, MAML-TRPO and ProMP 3M env steps, each
+#    set from the single-seed curves (RL^2 still rising at 2.3M, MAML-TRPO flat from ~1M; docs/pearl.md);
+#  - encoder / context-sampling ablations on the dense point robot (the paper used cheetah-vel, which
+#    does not fit the budget), 80 iterations, where the quick scale's 20 iterations were within noise.
+# Estimated from single-iteration timings on the loaded VM (divided by its ~3x load): ~12,000 process-seconds,
+# ~1.7 h wall with 2 workers.
+SMALL_POINT = dict(task="point-robot", preset="cpu", num_iterations=80, eval_every=2)
+SMALL_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=250, eval_every=5)
 
-
-def _plot_by_traj(run: Run, arms: dict) -> None:
-    from paperlab.core.plots import new_figure
-
-    fig, ax = new_figure(size=(5, 3.6))
-    for arm, res in arms.items():
-        succ = res["final_success_by_traj"]
-        ax.plot(range(len(succ)), succ, marker="o", label=arm)
-    ax.set_xlabel("exploration trajectories before this one")
-    ax.set_ylabel("success rate (test tasks)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend()
-    fig.tight_layout()
-    run.save_figure(fig, "success_by_trajectory")
-
-
+SAMPLE_EFFICIENCY = Experiment(
+    name="sample-efficiency",
+    description="Env steps PEARL, RL^2 (PPO, GRU over trials), MAML-TRPO and ProMP need to reach the same test return.",
+    config=SampleEfficiencyConfig, run=sample_efficiency,
+    scales={"tiny": dict(TINY, task="point-robot", rl2_env_steps=640, rl2_trials_per_batch=4, rl2_eval_points=2,
+                         maml_env_steps=640, maml_hidden=(8,), maml_meta_batch_size=2, maml_fast_batch_size=2,
+                         maml_eval_points=2, promp_env_steps=640, promp_hidden=(8,), promp_meta_batch_size=2,
+                         promp_fast_batch_size=2, promp_eval_points=2),
+            "quick": dict(QUICK_POINT, rl2_env_steps=800_000, rl2_trials_per_batch=64, maml_env_steps=800_000,
+                          promp_env_steps=800_000, **MAML_CPU),
+            "small": dict(SMALL_POINT, num_iterations=100, rl2_env_steps=6_000_000, rl2_trials_per_batch=64,
+                          maml_env_steps=3_000_000, promp_env_steps=3_000_000, **MAML_CPU),
+            "paper": {}},
+)
+SPARSE_EXPLORATION = Experiment(
+    name="sparse-exploration",
+    description="Sparse point robot: success after 0..5 exploration trajectories, probabilistic vs deterministic z.",
+    config=SparseExplorationConfig, run=sparse_exploration,
+    scales={"tiny": dict(TINY, task="sparse-point-robot", eval_trajs=3),
+            "quick": QUICK_SPARSE, "small": SMALL_SPARSE, "paper": {}},
+)
+ENCODER_ABLATION = Experiment(
+    name="encoder-ablation",
+    description="Permutation-invariant MLP encoder vs an LSTM fed decorrelated transitions vs whole trajectories.",
+    config=EncoderAblationConfig, run=encoder_ablation,
+    scales={"tiny": dict(TINY, task="point-robot"), "quick": QUICK_POINT, "small": SMALL_POINT, "paper": {}},
+)
+CONTEXT_SAMPLING = Experiment(
+    name="context-sampling",
+    description="Context batch from recent data (encoder buffer) vs from the whole replay buffer.",
+    config=ContextSamplingConfig, run=context_sampling,
+    scales={"tiny": dict(TINY, task="point-robot"), "quick": QUICK_POINT, "small": SMALL_POINT, "paper": {}},
+)

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from paperlab.core.config import settings_from
 from paperlab.rl.pearl.agent import LearnerSettings, PEARLLearner
 from paperlab.rl.pearl.buffers import MultiTaskReplayBuffer
 from paperlab.rl.pearl.config import PEARLConfig, resolve
@@ -36,10 +37,7 @@ class PEARLTrainer:
         probe = self.family.make(self.train_tasks[:1])
         self.obs_dim, self.act_dim = probe.obs_dim, probe.act_dim
         context_dim = self.obs_dim + self.act_dim + 1 + (self.obs_dim if cfg.use_next_obs_in_context else 0)
-        settings = LearnerSettings(
-            latent_dim=cfg.latent_dim, hidden=cfg.hidden, encoder_hidden=cfg.encoder_hidden, encoder=cfg.encoder,
-            probabilistic=cfg.probabilistic, lr=cfg.lr, kl_lambda=cfg.kl_weight, reward_scale=cfg.reward_scale,
-            discount=cfg.discount, tau=cfg.tau)
+        settings = settings_from(cfg, LearnerSettings, kl_lambda=cfg.kl_weight)
         self.learner = PEARLLearner(self.obs_dim, self.act_dim, context_dim, settings, device)
         self.device = device
         per_collection = sum(math.ceil(n / self.horizon) * self.horizon for n in
