@@ -210,6 +210,10 @@ def linear_probe(train_features: torch.Tensor, train_labels: torch.Tensor, test_
     xtr, xte = (train_features - mean) / std, (test_features - mean) / std
     n_classes = int(max(train_labels.max(), test_labels.max())) + 1
     layer = Linear(xtr.shape[1], n_classes).to(xtr.device)
+    # start from zero (a convex problem; scikit-learn does the same): with a random start the accuracy
+    # would depend on the global RNG state, i.e. on which cached artifacts earlier experiments left behind
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
     optimizer = torch.optim.LBFGS(layer.parameters(), lr=1.0, max_iter=max_iter, history_size=20,
                                   line_search_fn="strong_wolfe")
 
