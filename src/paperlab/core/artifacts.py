@@ -8,20 +8,15 @@ A corrupt entry is reported by path, removed and reported as missing (the caller
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from paperlab.core.runs import RunLock, _json_default, write_atomic
+from paperlab.core.runs import RunLock, json_bytes, read_json, write_atomic
 
 
 def _save_json(value: Any, fh: BinaryIO) -> None:
-    fh.write(json.dumps(value, indent=2, default=_json_default).encode())
-
-
-def _load_json(path: Path) -> Any:
-    return json.loads(path.read_text())
+    fh.write(json_bytes(value))
 
 
 class ArtifactStore:
@@ -29,7 +24,7 @@ class ArtifactStore:
     say how an entry is written and read (JSON by default)."""
 
     def __init__(self, root: str | Path, what: str, suffix: str = ".json",
-                 save: Callable[[Any, BinaryIO], None] = _save_json, load: Callable[[Path], Any] = _load_json):
+                 save: Callable[[Any, BinaryIO], None] = _save_json, load: Callable[[Path], Any] = read_json):
         self.root, self.what, self.suffix = Path(root), what, suffix
         self._save, self._load = save, load
 

@@ -35,3 +35,14 @@ def plot_mean_ci(ax, x: Sequence[float], per_seed: Sequence[Sequence[float]], la
     stats = np.array([mean_ci(values) for values in per_seed])
     line, = ax.plot(x, stats[:, 0], marker="o", label=label, **kw)
     ax.fill_between(x, stats[:, 1], stats[:, 2], color=line.get_color(), alpha=0.2)
+
+
+def plot_loss_curves(curves: dict[str, dict], ylabel: str):
+    """One log-scale loss curve per method (``curves[method] = {"step": [...], "loss": [...]}``)."""
+    fig, ax = new_figure(size=(5.5, 3.8))
+    for method, curve in curves.items():
+        ax.semilogy(curve["step"], curve["loss"], label=method)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return fig

@@ -66,9 +66,14 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
     return path
 
 
+def json_bytes(data: Any) -> bytes:
+    """The JSON every paperlab file is written as (indented; numpy, paths and dataclasses converted)."""
+    return json.dumps(data, indent=2, default=_json_default).encode()
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write atomically: a crash never leaves a half-written JSON file."""
-    text = json.dumps(data, indent=2, default=_json_default).encode()
+    text = json_bytes(data)
     write_atomic(path, lambda fh: fh.write(text))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from paperlab.core.plots import new_figure
+from paperlab.core.plots import new_figure, plot_loss_curves
 from paperlab.core.constraints import Check, Interval, Options, POSITIVE, PathKind, Unique
 from paperlab.siren.data import coordinate_grid, default_audio, load_wav, write_wav
 from paperlab.siren.models import METHODS, build_model
@@ -86,11 +86,5 @@ def plot_waveforms(run, waveform: np.ndarray, rate: int, methods) -> None:
         ax.set_title(f"{method}: MSE {run.partial[method]['mse']:.2e}", fontsize=9)
     axes[-1].set_xlabel("time (s)")
     run.save_figure(fig, "waveforms")
-    fig, ax = new_figure(size=(5.5, 3.8))
-    for method in methods:
-        curve = run.partial[method]["curve"]
-        ax.semilogy(curve["step"], curve["loss"], label=method)
-    ax.set_xlabel("step")
-    ax.set_ylabel("MSE")
-    ax.legend()
+    fig = plot_loss_curves({m: run.partial[m]["curve"] for m in methods}, "MSE")
     run.save_figure(fig, "mse_vs_step")

@@ -23,7 +23,7 @@ import scipy.special
 import torch
 
 from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
-from paperlab.core.plots import new_figure
+from paperlab.core.plots import new_figure, plot_loss_curves
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import fit
@@ -217,11 +217,5 @@ def plot_fields(run, cfg: HelmholtzConfig, exact: np.ndarray, region: np.ndarray
         rel = "" if r == 0 else f"\nrel. L2 {run.partial[label]['relative_l2_error']:.3f}"
         axes[r, 0].set_ylabel(label + rel, fontsize=8)
     run.save_figure(fig, "helmholtz_fields")
-    fig, ax = new_figure(size=(5.5, 3.8))
-    for method in cfg.methods:
-        curve = run.partial[method]["curve"]
-        ax.semilogy(curve["step"], curve["loss"], label=method)
-    ax.set_xlabel("step")
-    ax.set_ylabel("residual loss")
-    ax.legend()
+    fig = plot_loss_curves({m: run.partial[m]["curve"] for m in cfg.methods}, "residual loss")
     run.save_figure(fig, "loss_vs_step")
