@@ -203,7 +203,11 @@ def _gran(supervised_fine=0.8, raw=0.6):
 
 
 def test_judge_granularity_and_corruption():
-    assert claims.judge_granularity(_gran()).verdict == REPRODUCED
+    v = claims.judge_granularity(_gran())
+    assert v.verdict == REPRODUCED
+    # the references' keys keep their names ("simclr_minus_raw_pixels", not "simclrinus_raw_pixels")
+    assert v.measured["simclr_minus_raw_pixels[fine]"]["mean"] == pytest.approx(0.1 + 0.01)
+    assert v.measured["raw_pixels[fine]"]["mean"] == pytest.approx(0.59)
     v = claims.judge_granularity(_gran(supervised_fine=0.72, raw=0.75))     # supervised below raw pixels
     assert v.verdict == INCONCLUSIVE and "fitted on fine labels" in v.note
     refs = {"raw_pixels": {"linear": 0.6}, "random_init": {"linear": 0.6}}

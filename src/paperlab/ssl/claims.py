@@ -167,7 +167,7 @@ def judge_granularity(results: dict[str, list[dict]]) -> Verdict:
     beats, refs_measured = references_check([r["fine"]["ssl"] for r in runs],
                                             [{ref: {"m": r["fine"][ref]} for ref in ("raw_pixels", "random_init")}
                                              for r in runs], "m")
-    measured |= {k.replace("_m", "") + "[fine]": v for k, v in refs_measured.items()}
+    measured |= {k.removesuffix("_m") + "[fine]": v for k, v in refs_measured.items()}
     preconditions[BEATS_REFERENCES + " (fine labels)"] = beats
     measured["preconditions"] = preconditions
     threshold = f"supervised-minus-SSL ({metric_of(runs)}) gap larger for fine than for coarse labels (95% CI > 0)"
