@@ -16,8 +16,10 @@ RTOL, ATOL = 2e-5, 2e-5   # fp32 rounding of sums over a few hundred terms with 
 
 @pytest.fixture(autouse=True)
 def every_layer_fast(monkeypatch):
-    """The test shapes are small: take the fast path for every layer so that it is what is tested."""
+    """The test shapes are small: take the fast path for every layer (whatever this CPU's default) so that it is
+    what is tested."""
     monkeypatch.setattr(lin, "MIN_MACS", 0)
+    monkeypatch.setattr(lin, "_enabled", True)
 
 
 def test_pinned_private_api():
@@ -109,12 +111,13 @@ def test_fallbacks_are_the_plain_path(monkeypatch):
     small = torch.randn(39, 5)                 # below MIN_MACS: plain F.linear, bit for bit
     assert torch.equal(lin.linear(small, w, b), F.linear(small, w, b))
     big = torch.randn(50, 5)
+    before = lin.onednn_linear_enabled()
     with lin.onednn_linear(False):
         assert not lin.onednn_linear_enabled()
         assert torch.equal(lin.linear(big, w, b, relu=True), F.linear(big, w, b).relu())
         ew, eb = torch.randn(2, 5, 8), torch.randn(2, 1, 8)
         assert torch.equal(lin.ensemble_linear(big, ew, eb), torch.baddbmm(eb, big.expand(2, *big.shape), ew))
-    assert lin.onednn_linear_enabled()
+    assert lin.onednn_linear_enabled() == before   # the context manager restores the previous setting
     assert torch.equal(lin.linear(big.double(), w.double(), b.double()), F.linear(big.double(), w.double(),
                                                                                   b.double()))
 
@@ -123,8 +126,22 @@ def test_fast_path_is_taken(monkeypatch):
     calls = []
     real = lin._mm
     monkeypatch.setattr(lin, "_mm", lambda *a, **k: calls.append(1) or real(*a, **k))
-    lin.linear(torch.randn(5, 4), torch.randn(3, 4))
+    with lin.onednn_linear(True):
+        lin.linear(torch.randn(5, 4), torch.randn(3, 4))
     assert calls
+
+
+@pytest.mark.parametrize("capability, expected", [("AVX512", True), ("AVX512_BF16", True), ("AVX2", False),
+                                                  ("DEFAULT", False)])
+def test_default_follows_the_cpu_unless_the_environment_says(monkeypatch, capability, expected):
+    """oneDNN is the default only where it measured faster (AVX-512); PAPERLAB_ONEDNN_LINEAR overrides both ways."""
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.delenv(lin.ENV_VAR, raising=False)
+    assert lin._default_enabled() is expected
+    monkeypatch.setenv(lin.ENV_VAR, "1")
+    assert lin._default_enabled() is True
+    monkeypatch.setenv(lin.ENV_VAR, "0")
+    assert lin._default_enabled() is False
 
 
 def test_environment_variable_switches_it_off():

@@ -38,6 +38,7 @@ def machine_info() -> dict[str, Any]:
         info["numpy"] = numpy.__version__
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+        info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()   # vector ISA torch dispatches to
         info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
         from paperlab.core import linear
 

@@ -17,8 +17,10 @@ being built (``create_graph=True``, e.g. SIREN's derivative supervision of basel
 stays exact.
 
 The plain path (``F.linear`` / ``torch.baddbmm``) is used on CUDA, for non-fp32 tensors, where oneDNN is not
-available, for small layers, and everywhere when switched off: environment variable
-``PAPERLAB_ONEDNN_LINEAR=0`` or :func:`set_onednn_linear` / :func:`onednn_linear` (a context manager).
+available, for small layers, by default on CPUs without AVX-512 (where oneDNN measured slower:
+:func:`onednn_faster_here`), and everywhere when switched off: environment variable
+``PAPERLAB_ONEDNN_LINEAR=0`` (``=1`` forces it on) or :func:`set_onednn_linear` / :func:`onednn_linear`
+(a context manager).
 ``tests/core/test_linear.py`` pins the private op's signature so a torch upgrade that changes it fails loudly.
 """
 from __future__ import annotations
@@ -39,7 +41,29 @@ ENV_VAR = "PAPERLAB_ONEDNN_LINEAR"
 # ``PAPERLAB_ONEDNN_MIN_MACS`` overrides it (0: every fp32 CPU layer, used to check results with and without).
 MIN_MACS = int(os.environ.get("PAPERLAB_ONEDNN_MIN_MACS", 2 ** 25))
 
-_enabled = os.environ.get(ENV_VAR, "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def onednn_faster_here() -> bool:
+    """Whether oneDNN's fp32 kernels should be the default on this CPU, by its vector ISA (torch's dispatch
+    level). Measured with ``benchmarks/linear_backend.py`` (one thread, forward + backward with ReLU): on AVX-512
+    (AMD Zen 4) oneDNN wins on large layers (above); on AVX2 only (AMD Zen 3) the result was mixed, 0.86-1.13x
+    per layer over two runs (SIREN's 65536-row layer 1.11x, PEARL's 4096 x 300 policy 1.05-1.13x, BEAR's 10-sample
+    target critic 0.86-0.89x, the SSL head 0.90-0.91x;
+    ``benchmarks/results/linear_backend-avx2.json``), and BEAR's authors'-size update ran ~7% faster without it
+    (18.4 vs 17.2 updates/s, one measurement), so there the plain path, bit-equal to ``F.linear``, is the
+    default."""
+    return torch.backends.cpu.get_cpu_capability().upper().startswith("AVX512")
+
+
+def _default_enabled() -> bool:
+    """``PAPERLAB_ONEDNN_LINEAR`` when set (1/0), else whether oneDNN is the faster backend on this CPU."""
+    value = os.environ.get(ENV_VAR, "").strip().lower()
+    if value:
+        return value not in ("0", "false", "off", "no")
+    return onednn_faster_here()
+
+
+_enabled = _default_enabled()
 
 
 def onednn_available() -> bool:
