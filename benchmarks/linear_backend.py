@@ -73,9 +73,9 @@ def main() -> None:
     peaks = matmul_peak_gflops()
     print("matmul peaks GFLOP/s:", {k: round(v, 1) if isinstance(v, float) else v for k, v in peaks.items()})
     cases = []
+    shipped = lin.onednn_faster_here()   # the default on this CPU (without PAPERLAB_ONEDNN_LINEAR)
     for label, rows, fan_in, fan_out, members in SHAPES:
         case = f"{label}: {members}x{rows}x{fan_in}->{fan_out}" if members > 1 else f"{label}: {rows}x{fan_in}->{fan_out}"
-        shipped = lin.onednn_faster_here()   # the default on this CPU (without PAPERLAB_ONEDNN_LINEAR)
         fns = {"torch-default": layer_step(rows, fan_in, fan_out, members, fast=False),
                "onednn-above-threshold": layer_step(rows, fan_in, fan_out, members, fast=True),
                "onednn-forced": layer_step(rows, fan_in, fan_out, members, fast=True, forced=True)}
@@ -85,9 +85,10 @@ def main() -> None:
         flops = 6 * rows * fan_in * fan_out * members
         # paperlab as shipped is one of the measured columns: oneDNN above the threshold, or the default path
         times["paperlab"] = times["onednn-above-threshold" if shipped else "torch-default"]
+        uses_onednn = {"torch-default": False, "onednn-above-threshold": above, "onednn-forced": True,
+                       "paperlab": takes_fast_path}
         for impl, t in times.items():
-            onednn = impl == "onednn-forced" or (impl in ("onednn-above-threshold", "paperlab") and above and
-                                                 (impl != "paperlab" or shipped))
+            onednn = uses_onednn[impl]
             gflops = flops / t["median"] / 1e9
             cases.append({"case": case, "impl": impl, "reference": "torch-default", "onednn": onednn,
                           "speedup_vs_reference": times["torch-default"]["median"] / t["median"],

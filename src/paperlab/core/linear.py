@@ -17,7 +17,7 @@ being built (``create_graph=True``, e.g. SIREN's derivative supervision of basel
 stays exact.
 
 The plain path (``F.linear`` / ``torch.baddbmm``) is used on CUDA, for non-fp32 tensors, where oneDNN is not
-available, for small layers, by default on CPUs without AVX-512 (where oneDNN measured slower:
+available, for small layers, by default on CPUs without AVX-512 (where oneDNN measured no faster overall:
 :func:`onednn_faster_here`), and everywhere when switched off: environment variable
 ``PAPERLAB_ONEDNN_LINEAR=0`` (``=1`` forces it on) or :func:`set_onednn_linear` / :func:`onednn_linear`
 (a context manager).
@@ -40,7 +40,6 @@ ENV_VAR = "PAPERLAB_ONEDNN_LINEAR"
 # layers, the CPU presets) and acting on single states stay on the plain path.
 # ``PAPERLAB_ONEDNN_MIN_MACS`` overrides it (0: every fp32 CPU layer, used to check results with and without).
 MIN_MACS = int(os.environ.get("PAPERLAB_ONEDNN_MIN_MACS", 2 ** 25))
-
 
 
 def onednn_faster_here() -> bool:
