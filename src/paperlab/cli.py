@@ -86,10 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write nothing; exit 1 if a table differs from its claims JSON")
     p_docs.add_argument("--root", default=".", help="repository root holding README.md, docs/, results/ (default: .)")
 
-    p_data = sub.add_parser("data", help="datasets: fetch (needs internet; never used by tests)")
-    p_data.add_argument("action", choices=("fetch", "where"))
+    p_data = sub.add_parser("data", help="datasets: fetch (needs internet; never used by tests) | where | "
+                            "import (BEAR arms from finished runs into the arm cache)")
+    p_data.add_argument("action", choices=("fetch", "where", "import"))
     p_data.add_argument("name", choices=("fashion-mnist", "bear"), help="bear: where BEAR datasets and its arm cache are")
     p_data.add_argument("--dest", help="destination folder (default: $PAPERLAB_DATA or ~/.paperlab/data)")
+    p_data.add_argument("--runs", help="import: a runs directory of finished BEAR runs (e.g. results/bear/runs-small); "
+                        "their arms are reused instead of trained again")
     return parser
 
 
@@ -277,6 +280,8 @@ def cmd_data(args) -> int:
             return 0
         print(datasets.fashion_mnist_search_paths())
         return 0
+    if args.action == "import":
+        return _import_arms(args)
     if args.name != "fashion-mnist":
         raise CliError(f"data fetch knows fashion-mnist only; {args.name} datasets are built by "
                        "`paperlab run bear make-datasets`")
@@ -285,6 +290,22 @@ def cmd_data(args) -> int:
     _check_out(args.dest, "--dest")
     path = datasets.fetch_fashion_mnist(args.dest)
     print(f"Fashion-MNIST is in {path}")
+    return 0
+
+
+def _import_arms(args) -> int:
+    if args.name != "bear":
+        raise CliError(f"data import knows bear only (its arm cache), not {args.name}")
+    if not args.runs:
+        raise CliError("data import bear needs --runs DIR (a runs directory of finished BEAR runs)")
+    if not Path(args.runs).is_dir():
+        raise CliError(f"--runs {args.runs} is not a directory (give a runs directory, e.g. results/bear/runs-small)")
+    from paperlab.rl.bear.experiments import OfflineConfig, bear_paths, import_arms
+
+    data_dir = args.dest or None
+    counts = import_arms(args.runs, data_dir)
+    print(f"arm cache {bear_paths(OfflineConfig(data_dir=data_dir))['arm_cache']}: {counts['imported']} arms imported "
+          f"from {args.runs}, {counts['already_cached']} already there")
     return 0
 
 

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from paperlab.core.config import apply_overrides, config_hash, config_to_dict, parse_set_args
+from paperlab.core.config import apply_overrides, config_from_dict, config_hash, config_to_dict, parse_set_args
 
 
 @dataclass
@@ -22,6 +22,20 @@ def test_overrides_are_typed():
     assert cfg == Cfg(steps=5, lr=3e-4, flag=True, name="cam", methods=("siren", "relu"), sizes=(1000, 5000))
     assert apply_overrides(Cfg(), {"limit": "7", "steps": "2e3"}).limit == 7
     assert apply_overrides(Cfg(), {"steps": "2e3"}).steps == 2000
+
+
+@dataclass
+class OptionalCfg(Cfg):
+    hidden: tuple[int, ...] | None = None
+    scale: float | None = None
+
+
+def test_values_read_back_from_json_get_their_declared_types():
+    """A config rebuilt from its config.json (lists, ints) equals the one that wrote it, Optional fields too."""
+    cfg = OptionalCfg(methods=("r",), sizes=(3,), hidden=(64, 64), scale=2.0)
+    rebuilt = config_from_dict(OptionalCfg, config_to_dict(cfg) | {"scale": 2})
+    assert rebuilt == cfg and isinstance(rebuilt.hidden, tuple) and isinstance(rebuilt.scale, float)
+    assert config_from_dict(OptionalCfg, {"hidden": None}).hidden is None
 
 
 def test_unknown_key_lists_valid_keys():

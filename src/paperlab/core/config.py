@@ -63,6 +63,8 @@ def _coerce(value: Any, typ: Any, key: str) -> Any:
     if isinstance(value, str) and typ is not str:
         return parse_value(value, typ, key)
     origin = typing.get_origin(typ)
+    if origin in (typing.Union, types.UnionType) and value is not None:   # Optional[X]: coerce as X
+        return _coerce(value, next(a for a in typing.get_args(typ) if a is not type(None)), key)
     if origin is tuple and isinstance(value, list):
         return tuple(value)
     if typ is float and isinstance(value, int) and not isinstance(value, bool):

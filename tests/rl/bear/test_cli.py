@@ -55,3 +55,32 @@ def test_identical_arms_are_reused_across_experiments_unless_disabled(tmp_path, 
     retrained = _results(tmp_path / "c", "support-vs-distribution")["arms"]["Pendulum-v1/medium/bc"]
     assert "reused_from_cache" in reused and "reused_from_cache" not in retrained
     assert reused["normalized_score"] == first["normalized_score"] == retrained["normalized_score"]  # deterministic
+
+
+def test_arms_of_committed_runs_are_imported_and_then_reused(tmp_path, data_dir, capsys):
+    """A new machine has the committed runs' results but not their arm cache: importing them lets its runs reuse
+    those arms (same key as trained here) instead of training them again."""
+    common = ["--scale", "tiny", "--set", "methods=bc", "--set", "datasets=medium"]
+    assert main(["run", "bear", "offline-benchmark", "--out", str(tmp_path / "a"), "--set", f"data_dir={data_dir}",
+                 *common]) == 0
+    fresh = tmp_path / "new-machine"
+    assert main(["data", "import", "bear", "--runs", str(tmp_path / "a"), "--dest", str(fresh)]) == 0
+    assert "1 arms imported" in capsys.readouterr().out
+    assert main(["data", "import", "bear", "--runs", str(tmp_path / "a"), "--dest", str(fresh)]) == 0
+    assert "0 arms imported" in capsys.readouterr().out            # never overwrites an entry
+    assert main(["run", "bear", "support-vs-distribution", "--out", str(tmp_path / "b"), "--set",
+                 f"data_dir={fresh}", *common]) == 0
+    trained = _results(tmp_path / "a", "offline-benchmark")["arms"]["Pendulum-v1/medium/bc"]
+    reused = _results(tmp_path / "b", "support-vs-distribution")["arms"]["Pendulum-v1/medium/bc"]
+    assert reused["imported_from"].startswith(str(tmp_path / "a")) and "reused_from_cache" in reused
+    assert reused["eval_curve"] == trained["eval_curve"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["data", "import", "bear"], "needs --runs DIR"),
+    (["data", "import", "bear", "--runs", "no/such/dir"], "--runs no/such/dir is not a directory"),
+    (["data", "import", "fashion-mnist", "--runs", "."], "knows bear only"),
+])
+def test_import_rejects_bad_input(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

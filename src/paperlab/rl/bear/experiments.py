@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from paperlab.core.config import settings_from
+from paperlab.core.config import config_from_dict, settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.experiment import Experiment
 from paperlab.core.artifacts import ArtifactStore
@@ -130,6 +130,34 @@ def _load_arm(path: Path) -> dict:
 def arm_store(cfg: OfflineConfig) -> ArtifactStore:
     """Trained arms shared by every BEAR experiment and --out folder: ``<data_dir>/arm-cache/<key>.json``."""
     return ArtifactStore(bear_paths(cfg)["arm_cache"], "BEAR arm cache", load=_load_arm)
+
+
+CONFIG_CLASSES = {cls.__name__: cls for cls in (OfflineConfig, QDivergenceConfig, MMDvsKLConfig, SupportConfig)}
+
+
+def import_arms(runs_dir: str | Path, data_dir: str | None = None) -> dict[str, int]:
+    """Put the arms of finished BEAR runs under ``runs_dir`` (their config.json and results.json, as committed in
+    ``results/bear/runs-<scale>``) into the arm cache, keyed exactly like arms trained here, so a machine that did
+    not train them reuses them instead of training them again. An arm already in the cache is left as it is.
+    Imported entries say where they came from (``imported_from``). The key names the dataset by its build
+    config, not its bytes: an imported arm was trained on the data its own machine built."""
+    counts = {"imported": 0, "already_cached": 0}
+    for results_path in sorted(Path(runs_dir).glob("**/results.json")):
+        meta = json.loads((results_path.parent / "config.json").read_text())
+        if meta.get("paper") != "bear" or meta.get("config_class") not in CONFIG_CLASSES:
+            continue
+        cfg = config_from_dict(CONFIG_CLASSES[meta["config_class"]], {**meta["config"], "data_dir": data_dir})
+        store, settings = arm_store(cfg), arm_settings(cfg)
+        for name, arm in json.loads(results_path.read_text()).get("arms", {}).items():
+            env, kind, method = name.split("/")
+            key = _arm_key(build_config(cfg, env), kind, method, settings, meta["seed"], meta["device"])
+            if key in store:
+                counts["already_cached"] += 1
+                continue
+            entry = {k: v for k, v in arm.items() if k != "reused_from_cache"}
+            store.put(key, {**entry, "imported_from": str(results_path)})
+            counts["imported"] += 1
+    return counts
 
 
 def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
