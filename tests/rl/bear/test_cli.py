@@ -73,6 +73,8 @@ def test_arms_of_committed_runs_are_imported_and_then_reused(tmp_path, data_dir,
     trained = _results(tmp_path / "a", "offline-benchmark")["arms"]["Pendulum-v1/medium/bc"]
     reused = _results(tmp_path / "b", "support-vs-distribution")["arms"]["Pendulum-v1/medium/bc"]
     assert reused["imported_from"].startswith(str(tmp_path / "a")) and "reused_from_cache" in reused
+    trained_config = json.loads(next((tmp_path / "a").glob("bear/*/*/config.json")).read_text())
+    assert reused["trained_with_code"] == trained_config["code"]
     assert reused["eval_curve"] == trained["eval_curve"]
 
 

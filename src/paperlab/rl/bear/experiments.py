@@ -139,8 +139,10 @@ def import_arms(runs_dir: str | Path, data_dir: str | None = None) -> dict[str, 
     """Put the arms of finished BEAR runs under ``runs_dir`` (their config.json and results.json, as committed in
     ``results/bear/runs-<scale>``) into the arm cache, keyed exactly like arms trained here, so a machine that did
     not train them reuses them instead of training them again. An arm already in the cache is left as it is.
-    Imported entries say where they came from (``imported_from``). The key names the dataset by its build
-    config, not its bytes: an imported arm was trained on the data its own machine built."""
+    Like ``reproduce --rejudge``, this trusts finished results across code changes: the key carries today's code
+    fingerprint, the entry the one it was trained with (``trained_with_code``) and where it came from
+    (``imported_from``). The key names the dataset by its build config, not its bytes: an imported arm was
+    trained on the data its own machine built."""
     counts = {"imported": 0, "already_cached": 0}
     for results_path in sorted(Path(runs_dir).glob("**/results.json")):
         meta = json.loads((results_path.parent / "config.json").read_text())
@@ -155,7 +157,7 @@ def import_arms(runs_dir: str | Path, data_dir: str | None = None) -> dict[str, 
                 counts["already_cached"] += 1
                 continue
             entry = {k: v for k, v in arm.items() if k != "reused_from_cache"}
-            store.put(key, {**entry, "imported_from": str(results_path)})
+            store.put(key, {**entry, "imported_from": str(results_path), "trained_with_code": meta.get("code")})
             counts["imported"] += 1
     return counts
 
