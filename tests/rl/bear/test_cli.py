@@ -78,6 +78,22 @@ def test_arms_of_committed_runs_are_imported_and_then_reused(tmp_path, data_dir,
     assert reused["eval_curve"] == trained["eval_curve"]
 
 
+def test_finished_arms_of_an_interrupted_run_are_imported(tmp_path, data_dir, capsys):
+    """A run stopped before its end leaves config.json and partial.json (its finished arms): those are imported."""
+    common = ["--scale", "tiny", "--set", "methods=bc,sac", "--set", "datasets=medium"]
+    assert main(["run", "bear", "offline-benchmark", "--out", str(tmp_path / "a"), "--set", f"data_dir={data_dir}",
+                 *common]) == 0
+    [run_dir] = (tmp_path / "a" / "bear" / "offline-benchmark").iterdir()
+    partial = json.loads((run_dir / "partial.json").read_text())
+    (run_dir / "results.json").unlink()
+    (run_dir / "partial.json").write_text(json.dumps({"Pendulum-v1/medium/bc": partial["Pendulum-v1/medium/bc"]}))
+    capsys.readouterr()
+    assert main(["data", "import", "bear", "--runs", str(tmp_path / "a"), "--dest", str(tmp_path / "new")]) == 0
+    assert "1 arms imported" in capsys.readouterr().out
+    [entry] = (tmp_path / "new" / "arm-cache").glob("*.json")
+    assert json.loads(entry.read_text())["imported_from"] == str(run_dir / "partial.json")
+
+
 @pytest.mark.parametrize("argv, message", [
     (["data", "import", "bear"], "needs --runs DIR"),
     (["data", "import", "bear", "--runs", "no/such/dir"], "--runs no/such/dir is not a directory"),

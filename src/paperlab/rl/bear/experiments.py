@@ -136,28 +136,36 @@ CONFIG_CLASSES = {cls.__name__: cls for cls in (OfflineConfig, QDivergenceConfig
 
 
 def import_arms(runs_dir: str | Path, data_dir: str | None = None) -> dict[str, int]:
-    """Put the arms of finished BEAR runs under ``runs_dir`` (their config.json and results.json, as committed in
-    ``results/bear/runs-<scale>``) into the arm cache, keyed exactly like arms trained here, so a machine that did
-    not train them reuses them instead of training them again. An arm already in the cache is left as it is.
+    """Put the trained arms of BEAR runs under ``runs_dir`` into the arm cache, keyed exactly like arms trained
+    here, so a machine that did not train them reuses them instead of training them again: every arm of a
+    finished run (its results.json), and the finished arms of an interrupted one (its partial.json), as
+    committed in ``results/bear/runs-<scale>``. An arm already in the cache is left as it is.
     Like ``reproduce --rejudge``, this trusts finished results across code changes: the key carries today's code
     fingerprint, the entry the one it was trained with (``trained_with_code``) and where it came from
     (``imported_from``). The key names the dataset by its build config, not its bytes: an imported arm was
     trained on the data its own machine built."""
     counts = {"imported": 0, "already_cached": 0}
-    for results_path in sorted(Path(runs_dir).glob("**/results.json")):
-        meta = json.loads((results_path.parent / "config.json").read_text())
+    for config_path in sorted(Path(runs_dir).glob("**/config.json")):
+        meta = json.loads(config_path.read_text())
         if meta.get("paper") != "bear" or meta.get("config_class") not in CONFIG_CLASSES:
+            continue
+        results_path, partial_path = config_path.with_name("results.json"), config_path.with_name("partial.json")
+        if results_path.exists():
+            source, arms = results_path, json.loads(results_path.read_text()).get("arms", {})
+        elif partial_path.exists():
+            source, arms = partial_path, json.loads(partial_path.read_text())
+        else:
             continue
         cfg = config_from_dict(CONFIG_CLASSES[meta["config_class"]], {**meta["config"], "data_dir": data_dir})
         store, settings = arm_store(cfg), arm_settings(cfg)
-        for name, arm in json.loads(results_path.read_text()).get("arms", {}).items():
+        for name, arm in arms.items():
             env, kind, method = name.split("/")
             key = _arm_key(build_config(cfg, env), kind, method, settings, meta["seed"], meta["device"])
             if key in store:
                 counts["already_cached"] += 1
                 continue
             entry = {k: v for k, v in arm.items() if k != "reused_from_cache"}
-            store.put(key, {**entry, "imported_from": str(results_path), "trained_with_code": meta.get("code")})
+            store.put(key, {**entry, "imported_from": str(source), "trained_with_code": meta.get("code")})
             counts["imported"] += 1
     return counts
 
