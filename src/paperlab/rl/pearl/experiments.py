@@ -216,10 +216,10 @@ QUICK_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=20)
 MAML_CPU = dict(maml_fisher_task_stride=8)
 # small (issue 12): every claim decided on the point robots within ~3 h wall on 2 cores
 # (`--executor processes --workers 2`); each arm and each baseline checkpoints, finished runs are reused.
-#  - sparse-point-robot: 3 seeds x {probabilistic, deterministic} z, 600 iterations (180k gradient steps),
+#  - sparse-point-robot: 3 seeds x {probabilistic, deterministic} z, 500 iterations (150k gradient steps),
 #    evaluated every 5 iterations so the curve shows when the task starts to be solved; at 250 iterations the
 #    probabilistic agent was still rising (mean success after exploration 0.18 < the 0.25 gate), docs/pearl.md;
-#    600 is what fits one 3-hour session on 2 cores (~110 min for the 6 arms).
+#    500 is what fits one 3-hour session on 2 cores (~120 min for the 6 arms at ~7 s per iteration, 3 processes).
 #  - sample efficiency on point-robot: PEARL 100 iterations, RL^2 6M, MAML-TRPO and ProMP 3M env steps, each
 #    set from the single-seed curves (RL^2 still rising at 2.3M, MAML-TRPO flat from ~1M; docs/pearl.md);
 #  - encoder / context-sampling ablations on the dense point robot (the paper used cheetah-vel, which
@@ -227,7 +227,7 @@ MAML_CPU = dict(maml_fisher_task_stride=8)
 # Estimated from single-iteration timings on the loaded VM (divided by its ~3x load): ~12,000 process-seconds,
 # ~1.7 h wall with 2 workers.
 SMALL_POINT = dict(task="point-robot", preset="cpu", num_iterations=80, eval_every=2)
-SMALL_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=600, eval_every=5)
+SMALL_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=500, eval_every=5)
 
 SAMPLE_EFFICIENCY = Experiment(
     name="sample-efficiency",
