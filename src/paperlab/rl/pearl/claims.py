@@ -166,10 +166,10 @@ SPARSE_SOLVED = 0.25  # mean success after exploration needed before the compari
 
 def _sparse_gate(prob: np.ndarray, measured: dict, threshold: str) -> Verdict | None:
     """Inconclusive unless the probabilistic agent learned the sparse task: otherwise the comparison says nothing
-    about the claim (run --scale small)."""
+    about the claim (train longer: a larger --scale)."""
     solved = float(prob[:, -1].mean()) >= SPARSE_SOLVED
     return check_preconditions({f"the probabilistic agent learned the sparse task (mean success after exploration "
-                                f">= {SPARSE_SOLVED}; if not, run --scale small)": solved}, measured, threshold)
+                                f">= {SPARSE_SOLVED}; if not, train longer: a larger --scale)": solved}, measured, threshold)
 
 
 def judge_deterministic_fails(results: dict[str, list[dict]]) -> Verdict:
