@@ -107,16 +107,18 @@ def test_sparse_judges_follow_the_success_rates():
     assert pearl_claims.judge_deterministic_fails(flat).verdict == INCONCLUSIVE
 
 
-def test_sparse_summary_plot_drawn_from_every_seed(tmp_path):
-    from paperlab.rl.pearl.plots import summary_plots
+def test_sparse_summary_plot_cuts_the_seeds_to_their_common_schedule(tmp_path):
+    from paperlab.rl.pearl.plots import sparse_success_curves, summary_plots
 
     def arm(success):
         return {"curve": [{"env_steps": 1000 * (i + 1), "success_by_traj": [0.0, s]} for i, s in enumerate(success)]}
     prob = [[0.1, 0.3, 0.5], [0.1, 0.2], [0.0, 0.3, 0.4]]  # seed 1 stopped early
     runs = [{"task": "sparse-point-robot", "probabilistic": arm(p), "deterministic": arm([0.0, 0.1, 0.0])}
             for p in prob]
+    steps, success = sparse_success_curves(runs, "probabilistic")
+    assert steps.tolist() == [1000, 2000] and success.tolist() == [[0.1, 0.3], [0.1, 0.2], [0.0, 0.3]]
     paths = summary_plots({"sparse-exploration": runs}, tmp_path)
-    # only the sparse plot: there are no sample-efficiency results; seeds of different lengths are cut to the shortest
+    # only the sparse plot: there are no sample-efficiency results
     assert [p.name for p in paths] == ["sparse_success_seeds.png"]
     assert paths[0].stat().st_size > 1000
     assert summary_plots({}, tmp_path / "none") == []

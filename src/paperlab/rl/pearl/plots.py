@@ -3,6 +3,8 @@ sparse-exploration plots."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from paperlab.core.runs import Run
 
 
@@ -75,21 +77,25 @@ def _sample_efficiency_seeds(runs: list[dict], out_dir):
     return save_figure(fig, out_dir / "sample_efficiency_seeds.png")
 
 
-def _sparse_success_seeds(runs: list[dict], out_dir):
-    """Success after the last exploration trajectory vs env steps: each seed faint, the mean over seeds bold (seeds
-    share the evaluation schedule), and the success level the sparse judges require of the probabilistic arm."""
-    import numpy as np
+def sparse_success_curves(runs: list[dict], arm: str) -> tuple[np.ndarray, np.ndarray]:
+    """Env steps and the success after the last exploration trajectory, one row per seed; seeds share the
+    evaluation schedule, so every seed is cut to the shortest one."""
+    curves = [r[arm]["curve"] for r in runs]
+    length = min(len(curve) for curve in curves)
+    steps = np.array([p["env_steps"] for p in curves[0][:length]])
+    return steps, np.array([[p["success_by_traj"][-1] for p in curve[:length]] for curve in curves])
 
+
+def _sparse_success_seeds(runs: list[dict], out_dir):
+    """Success after exploration vs env steps: each seed faint, the mean over seeds bold, and the success level
+    the sparse judges require of the probabilistic arm."""
     from paperlab.core.plots import new_figure, save_figure
 
     from paperlab.rl.pearl.claims import SPARSE_SOLVED
 
     fig, ax = new_figure(size=(5.5, 3.8))
     for c, arm in enumerate(("probabilistic", "deterministic")):
-        curves = [r[arm]["curve"] for r in runs]
-        length = min(len(curve) for curve in curves)
-        steps = np.array([p["env_steps"] for p in curves[0][:length]])
-        success = np.array([[p["success_by_traj"][-1] for p in curve[:length]] for curve in curves])
+        steps, success = sparse_success_curves(runs, arm)
         for row in success:
             ax.plot(steps, row, color=f"C{c}", alpha=0.25, linewidth=0.8)
         ax.plot(steps, success.mean(axis=0), color=f"C{c}", linewidth=2, label=f"{arm} z (mean of {len(runs)} seeds)")
