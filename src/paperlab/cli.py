@@ -17,6 +17,9 @@ class CliError(Exception):
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", default="quick", choices=SCALES, help="preset size (tiny is for tests)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.add_argument("--precision", default=None, choices=("fp32", "bf16-mixed", "auto"),
+                   help="fp32 (default: $PAPERLAB_PRECISION, else fp32) | bf16-mixed (autocast matmul/conv to bf16) "
+                        "| auto (bf16-mixed where measured fast here); recorded in each run's config and identity")
     p.add_argument("--out", default="runs", help="runs directory (default: runs)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (repeatable)")
@@ -337,6 +340,8 @@ def _run_settings(args) -> dict[str, str]:
         env[THREADS_ENV] = str(resolve_threads(args.threads))
     if getattr(args, "tracker", None) is not None:
         env[TRACKER_ENV] = resolve_tracker(args.tracker)
+    if getattr(args, "precision", None) is not None:
+        env["PAPERLAB_PRECISION"] = args.precision
     return env
 
 

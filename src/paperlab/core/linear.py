@@ -94,8 +94,10 @@ def onednn_linear(enabled: bool) -> Iterator[None]:
 
 def _fast(x: torch.Tensor, weight: torch.Tensor, rows: int) -> bool:
     macs = rows * weight.shape[-1] * weight.shape[-2]
+    # under bf16 autocast (--precision bf16-mixed) the plain path, which autocast casts to bf16
     return (_enabled and macs >= MIN_MACS and x.device.type == "cpu" and x.dtype == torch.float32
-            and weight.dtype == torch.float32 and x.layout == torch.strided and onednn_available())
+            and weight.dtype == torch.float32 and x.layout == torch.strided and onednn_available()
+            and not torch.is_autocast_enabled("cpu"))
 
 
 def _mm(a: torch.Tensor, w_out_in: torch.Tensor, bias: torch.Tensor | None = None, relu: bool = False

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from paperlab.core.config import config_from_dict, config_hash, config_to_dict
 from paperlab.core.constraints import validate_config
+from paperlab.core.precision import resolve_precision, use_precision
 from paperlab.core.runs import RESULTS_FILE, Run, RunLock, check_out_dir, read_json, write_json
 from paperlab.core.seeding import check_seed, resolve_device, seed_everything
 
@@ -120,9 +121,12 @@ def artifact_key(paper: str, payload: dict[str, Any]) -> str:
 
 
 def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any],
-                 with_code: bool = True) -> str:
-    """Same paper, experiment, scale, seed, config (and code) -> same identity (a finished run is reused)."""
+                 with_code: bool = True, precision: str = "fp32") -> str:
+    """Same paper, experiment, scale, seed, config, precision (and code) -> same identity (a finished run is
+    reused). fp32 is left out of the payload, so fp32 runs keep the identities they had before the setting."""
     payload = {"paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "config": config}
+    if precision != "fp32":
+        payload["precision"] = precision
     return config_hash({**payload, "code": code_fingerprint(paper)} if with_code else payload)
 
 
@@ -166,7 +170,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
                    out: str | Path = "runs", overrides: dict[str, Any] | None = None,
                    resume: str | Path | None = None, skip_finished: bool = False,
                    show_progress: bool = True, any_code: bool = False, fresh: bool = False,
-                   threads: int | None = None, tracker: str | None = None) -> Path:
+                   threads: int | None = None, tracker: str | None = None, precision: str | None = None) -> Path:
     """Run one experiment for one seed and return its run directory.
 
     Everything (config, seed, device, --out, threads, tracker) is validated before any folder is made. With
@@ -179,6 +183,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
     With `fresh`, the experiment also recomputes artifacts it would reuse from a shared cache.
     `threads` (default $PAPERLAB_THREADS, else 1) limits torch and BLAS threads while the experiment runs;
     `tracker` (default $PAPERLAB_TRACKER, else "jsonl") adds a metrics tracker beside metrics.jsonl.
+    `precision` (default $PAPERLAB_PRECISION, else fp32; "auto" resolved here) is recorded and part of the identity.
     """
     from paperlab.core.registry import get_paper
     from paperlab.core.tracking import resolve_tracker
@@ -193,10 +198,12 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
         paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
         device = resolve_device(meta.get("device", device))
+        precision = meta.get("precision", "fp32")  # a run keeps the precision it was started with
         exp = get_paper(paper).experiment(experiment)
         cfg = validate_config(config_from_dict(exp.config, meta["config"]))
         check_seed(seed)
-        identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
+        identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg),
+                                                        precision=precision)
         lock = identity_lock(directory.parent.parent.parent, paper, experiment, identity).acquire(wait=False)
         resumed = True
     else:
@@ -204,9 +211,11 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         cfg = exp.make_config(scale, overrides)
         check_seed(seed)
         device = resolve_device(device)
+        precision = resolve_precision(precision, device)
         check_out_dir(out)
-        identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg))
-        config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False)
+        identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), precision=precision)
+        config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False,
+                                       precision=precision)
         lock = identity_lock(Path(out), paper, experiment, identity).acquire(wait=True)
         directory = None
         try:
@@ -228,7 +237,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
                 directory = _new_run_dir(Path(out), paper, experiment, scale, seed)
                 meta = {
                     "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
-                    "identity": identity, "config_identity": config_identity,
+                    "precision": precision, "identity": identity, "config_identity": config_identity,
                     "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
                     "versions": library_versions(), "git_commit": git_commit(),
                     "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
@@ -245,7 +254,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress,
                   fresh=fresh, tracker=tracker)
         try:
-            with limit_threads(threads):
+            with limit_threads(threads), use_precision(precision):
                 results = exp.run(run, cfg)
         finally:
             run.close()

@@ -16,6 +16,7 @@ from torch import nn
 
 from paperlab.core.constraints import check_shape
 from paperlab.core.linear import Linear, linear, sequential_forward
+from paperlab.core.precision import full_precision
 
 METHODS = ("siren", "relu", "tanh", "relu_pe", "rbf_relu")
 
@@ -41,6 +42,9 @@ class SineLayer(nn.Module):
         init_sine_weight(self.linear.weight, omega_0, is_first)
 
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
+        if self.is_first:   # fp32 even under --precision bf16-mixed: sin(30 x W) on coordinates needs it
+            with full_precision(x.device):
+                return linear(x.float(), self.linear.weight * self.omega_0, self.linear.bias * self.omega_0)
         return linear(x, self.linear.weight * self.omega_0, self.linear.bias * self.omega_0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -102,7 +106,7 @@ class Siren(nn.Module):
         layers = list(self.sine_layers) + ([] if self.outermost_linear else [self.last])
         for layer in layers:
             w = layer.linear.weight * layer.omega_0
-            z = linear(h, w, layer.linear.bias * layer.omega_0)
+            z = layer.preactivation(h) if layer.is_first else linear(h, w, layer.linear.bias * layer.omega_0)
             s = torch.sin(z)
             if order >= 1:
                 c = torch.cos(z)

@@ -9,6 +9,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from paperlab.core.precision import autocast
+
 # objective(model, step) -> (loss, metrics to log)
 Objective = Callable[[nn.Module, int], tuple[torch.Tensor, dict[str, float]]]
 
@@ -55,10 +57,13 @@ def fit(model: nn.Module, objective: Objective, steps: int, lr: float = 1e-4, ru
     steps_iter = range(start, steps)
     if run is not None:
         steps_iter = run.progress(steps_iter, desc=progress_desc or tag)
+    device = next(model.parameters()).device
     for step in steps_iter:
         begin = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        loss, metrics = objective(model, step)
+        with autocast(device):   # --precision bf16-mixed: matmuls in bf16, the first layer and the loss in fp32
+            loss, metrics = objective(model, step)
+        loss = loss.float()
         loss.backward()
         optimizer.step()
         seconds = time.perf_counter() - begin

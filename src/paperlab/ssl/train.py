@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from paperlab.core.linear import Linear
+from paperlab.core.precision import autocast
 from paperlab.ssl.augment import AugmentConfig, BatchAugment, weak_augment_config
 from paperlab.ssl.losses import nt_xent_loss
 from paperlab.ssl.models import SimCLR, build_encoder
@@ -145,9 +146,11 @@ def pretrain_simclr(images: torch.Tensor, cfg: PretrainSettings, seed: int, name
         cursor += batch_size
         x = to_unit(images[index])
         set_lr(optimizer, base_lr * warmup_cosine(step, cfg.steps, warmup))
-        with torch.autocast(device.type, enabled=use_amp):
-            z1 = model(normalize(augment(x)))
-            z2 = model(normalize(augment(x)))
+        v1, v2 = normalize(augment(x)), normalize(augment(x))   # augmentation stays fp32 in every precision
+        # cfg.amp: fp16 on CUDA with loss scaling; else --precision (bf16-mixed: autocast, no scaler needed)
+        with torch.autocast(device.type, enabled=True) if use_amp else autocast(device):
+            z1 = model(v1)
+            z2 = model(v2)
             loss = nt_xent_loss(z1.float(), z2.float(), cfg.temperature)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from paperlab.core.precision import autocast
 from paperlab.core.runs import write_atomic
 from paperlab.rl.bear.agents import BCConfig, BCQ, BCQConfig, BEAR, BehaviourCloning, bear_config
 from paperlab.rl.bear.datasets import OfflineDataset
@@ -160,7 +161,8 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
         _set_rng_states(buffer, state["rng"], device)
         log(method=method, step=done, resumed_from_checkpoint=str(checkpoint))
     for step in progress(range(done + 1, s.updates + 1), desc=method):
-        metrics = agent.update(buffer.sample(batch_size))
+        with autocast(device):   # --precision bf16-mixed: the update's matmuls in bf16 (parameters, Adam state fp32)
+            metrics = agent.update(buffer.sample(batch_size))
         if "alpha" in metrics and "divergence" in metrics:
             window.append([metrics["alpha"], metrics["divergence"]])
         if step % s.q_probe_every == 0 or step == s.updates:

@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from paperlab.core.precision import autocast
 from paperlab.rl.common.networks import MLP, EnsembleMLP, TanhGaussianPolicy, gaussian_log_prob, \
     tanh_log_det_jacobian
 from paperlab.rl.common.optim import frozen, soft_update
@@ -132,20 +133,21 @@ class PEARLLearner:
         s, opt = self.s, self.optimizers
         if noise is None:
             noise = self.make_noise(*batch["obs"].shape[:2])
-        terms = self.critic_losses(batch, context, noise)
+        with autocast(self.device):   # --precision bf16-mixed: matmuls in bf16; losses, optimizer state fp32
+            terms = self.critic_losses(batch, context, noise)
         # 1. critic + encoder: Bellman error + kl_lambda * KL (the KL only reaches the encoder)
         opt["qf"].zero_grad(set_to_none=True)
         opt["encoder"].zero_grad(set_to_none=True)
-        (terms["qf_loss"] + s.kl_lambda * terms["kl"]).backward()
+        (terms["qf_loss"].float() + s.kl_lambda * terms["kl"].float()).backward()
         opt["qf"].step()
         opt["encoder"].step()
         # 2. V and policy with the updated Q (disjoint parameters, so one backward is exact); Q is frozen
         #    here, so the backward skips Q's weight gradients, which step 2 never uses
-        with frozen(self.qf):
+        with frozen(self.qf), autocast(self.device):
             actor = self.actor_losses(terms)
         opt["vf"].zero_grad(set_to_none=True)
         opt["policy"].zero_grad(set_to_none=True)
-        (actor["vf_loss"] + actor["policy_loss"]).backward()
+        (actor["vf_loss"].float() + actor["policy_loss"].float()).backward()
         opt["vf"].step()
         opt["policy"].step()
         # 3. Polyak average of the target V
