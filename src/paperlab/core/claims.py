@@ -188,20 +188,20 @@ def missing_arms(present: Sequence[str], needed: Sequence[str] = (), measured: d
     return Verdict(INCONCLUSIVE, measured or {}, threshold, "missing from the runs: " + ", ".join(missing))
 
 
-def _format_number(value: Any) -> str:
+def format_number(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, dict):
         if {"mean", "ci_low", "ci_high"} <= set(value):
             return f"{value['mean']:.4g} [{value['ci_low']:.4g}, {value['ci_high']:.4g}]"
-        return "{" + ", ".join(f"{k}: {_format_number(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {format_number(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_format_number(v) for v in value) + "]"
+        return "[" + ", ".join(format_number(v) for v in value) + "]"
     return str(value)
 
 
 def format_measured(measured: dict[str, Any], limit: int = 160) -> str:
-    text = "; ".join(f"{k}={_format_number(v)}" for k, v in measured.items())
+    text = "; ".join(f"{k}={format_number(v)}" for k, v in measured.items())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -214,14 +214,14 @@ def format_claims_table(claims: list[dict[str, Any]], markdown: bool = False, wi
                 return str(text).replace("|", "\\|")
             measured = cell(format_measured(row["measured"], limit=400))
             lines.append(f"| `{row['id']}`: {cell(row['text'])} | **{row['verdict']}** | {measured} | "
-                         f"{cell(_format_number(row['threshold']))} |")
+                         f"{cell(format_number(row['threshold']))} |")
         return "\n".join(lines)
     lines = []
     for row in claims:
         lines.append(f"[{row['verdict'].upper()}] {row['id']}")
         lines.append(f"    claim:     {row['text'][:width]}")
         lines.append(f"    measured:  {format_measured(row['measured'], limit=width)}")
-        lines.append(f"    threshold: {_format_number(row['threshold'])}")
+        lines.append(f"    threshold: {format_number(row['threshold'])}")
         if row.get("note"):
             lines.append(f"    note:      {row['note'][:width]}")
     return "\n".join(lines)

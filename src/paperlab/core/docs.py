@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, _format_number, format_measured
+from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, format_measured, format_number
 from paperlab.core.config import SCALES
 
 # markers are whole lines (a marker quoted inside a sentence is prose)
@@ -86,7 +86,7 @@ def claims_table(results: Path, paper: str, scales: list[str] | None = None) -> 
         for claim_id, by_scale in rows.items():
             row = by_scale[scales[0]]
             lines.append(f"| `{claim_id}`: {_cell(row['text'])} | {_verdict(row)} | "
-                         f"{_cell(_measured(row['measured']))} | {_cell(_format_number(row['threshold']))} | "
+                         f"{_cell(_measured(row['measured']))} | {_cell(format_number(row['threshold']))} | "
                          f"{_cell(row.get('note') or '')} |")
         return "\n".join(lines) + "\n"
     lines += ["| claim | " + " | ".join(f"`{s}`" for s in scales) + " | threshold |",
@@ -101,7 +101,7 @@ def claims_table(results: Path, paper: str, scales: list[str] | None = None) -> 
                 continue
             note = f" *{_cell(row['note'])}*" if row.get("note") else ""
             cells.append(f"{_verdict(row)}: {_cell(_measured(row['measured']))}.{note}")
-        thresholds = {s: _cell(_format_number(r["threshold"])) for s, r in by_scale.items()}
+        thresholds = {s: _cell(format_number(r["threshold"])) for s, r in by_scale.items()}
         threshold = (next(iter(thresholds.values())) if len(set(thresholds.values())) == 1
                      else "; ".join(f"`{s}`: {t}" for s, t in thresholds.items()))
         lines.append(f"| `{claim_id}`: {_cell(text)} | " + " | ".join(cells) + f" | {threshold} |")

@@ -1,95 +1,144 @@
-"""`paperlab report`: report.md and a self-contained report.html over a runs directory.
+"""`paperlab report`: report.md and report.html over a runs directory, built for reading.
 
-The report shows what each verdict was judged from: the claims documents (`claims-<scale>.json`) list the
-runs behind every claim, and those runs (seed, overrides, commit, date, command) and their plots are what
-the report shows; finished runs that no claims document used are listed apart, never mixed in.
+The runs made here come first, then (with `--committed DIR`) the committed results of the scales not run
+here, marked as such. Per claim the page shows one headline line (verdict, key number with its 95% interval,
+threshold) and folds the details: every measured number, the runs the verdict was judged from (seed,
+overrides, commit, date, command) and the figures. Runs behind no verdict are shown with their metrics and
+plots. Figures are copied beside the pages into `report-files/` (large ones palette-compressed), so the HTML
+stays small; no absolute path is shown.
+
+Three steps, one function each: `collect` (what to show, figures copied), `render_markdown`, `render_html`.
 """
 
 from __future__ import annotations
 
-import base64
-import html
+import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from paperlab.core.claims import VERDICTS, _format_number
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from PIL import Image
+
+from paperlab.core.claims import VERDICTS, format_number
+from paperlab.core.plots import read_caption
 from paperlab.core.runs import RESULTS_FILE, read_json
 
 SCALE_ORDER = {"tiny": 0, "quick": 1, "small": 2, "paper": 3}
 SCALE_NOTES = {"tiny": "tiny is a smoke-test scale: its verdicts check that the code runs, not the paper's claims",
                "quick": "quick scale: minutes on a laptop; verdicts are indicative (see each paper's docs)"}
+FILES_DIR = "report-files"   # figures beside report.md / report.html
+COMPRESS_ABOVE = 100_000     # bytes: larger PNGs are stored with a 256-colour palette (about 4x smaller)
+INTERVAL = {"mean", "ci_low", "ci_high"}
+# measured keys that usually hold the number a claim is decided on
+HEADLINE_WORDS = ("minus", "difference", "margin", "ratio", "gap", "_over_", "advantage")
+HEADLINE_CHARS = 180
+SHORT_THRESHOLD_CHARS = 140
+
+
+# --- numbers -------------------------------------------------------------------------------------------
+
+def measured_lines(measured: Any, prefix: str = "") -> list[str]:
+    """Measured values as 'key: value' lines (nested dicts flattened, intervals as mean [low, high])."""
+    if not isinstance(measured, dict) or INTERVAL <= set(measured):
+        return [f"{prefix}: {format_number(measured)}" if prefix else format_number(measured)]
+    lines = []
+    for key, value in measured.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and not INTERVAL <= set(value) and len(lines) < 40:
+            lines += measured_lines(value, name)
+        else:
+            lines.append(f"{name}: {format_number(value)}")
+    return lines[:40] + (["…"] if len(lines) > 40 else [])
+
+
+def shorten(text: Any, limit: int) -> str:
+    """One line of at most `limit` characters (cut at a word, with an ellipsis)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0]
+    return (cut if len(cut) > limit // 2 else text[:limit - 1]) + "…"
+
+
+def _is_interval(value: Any) -> bool:
+    return isinstance(value, dict) and (INTERVAL <= set(value) or
+                                        ("ci" in value and isinstance(value["ci"], (list, tuple))))
+
+
+def _interval_text(value: dict[str, Any]) -> str:
+    if INTERVAL <= set(value):
+        return format_number(value)
+    point = next((v for k, v in value.items() if k != "ci" and isinstance(v, (int, float))), None)
+    low, high = value["ci"][:2]
+    return f"{format_number(point)} [{format_number(low)}, {format_number(high)}]"
+
+
+def _is_number(value: Any) -> bool:
+    """A number, or a short list of numbers (a value per context size, per time, ...)."""
+    if isinstance(value, (list, tuple)):
+        return 0 < len(value) <= 6 and all(_is_number(v) and not isinstance(v, (list, tuple)) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _leaves(measured: Any, path: tuple[str, ...] = ()):
+    """(path, parent dict, value) for every interval and number in `measured`, depth first."""
+    if isinstance(measured, dict) and not _is_interval(measured):
+        for key, value in measured.items():
+            if _is_interval(value) or _is_number(value):
+                yield path + (str(key),), measured, value
+            elif isinstance(value, dict):
+                yield from _leaves(value, path + (str(key),))
+
+
+def headline(measured: Any) -> str:
+    """The key number of a claim's measurements, with its interval where there is one: a difference,
+    margin or ratio if one is measured, else the first interval (with its sibling intervals: the arms it
+    is compared with), else the first numbers."""
+    leaves = list(_leaves(measured))
+    if not leaves:
+        return shorten(format_number(measured), HEADLINE_CHARS) if measured not in ({}, None) else "nothing measured"
+
+    def named(path):
+        return any(w in f"_{'_'.join(path).lower().replace(' ', '_')}_" for w in HEADLINE_WORDS)
+
+    def text(path, value):
+        return f"{' '.join(path)}: {_interval_text(value) if _is_interval(value) else format_number(value)}"
+
+    intervals = [leaf for leaf in leaves if _is_interval(leaf[2])]
+    for group in (intervals, leaves):
+        best = next((leaf for leaf in group if named(leaf[0])), None)
+        if best is not None:
+            return shorten(text(best[0], best[2]), HEADLINE_CHARS)
+    path, parent, _ = (intervals or leaves)[0]
+    siblings = [(k, v) for k, v in parent.items() if (_is_interval(v) if intervals else _is_number(v))][:3]
+    if len(siblings) == 1:
+        return shorten(text(path, siblings[0][1]), HEADLINE_CHARS)
+    status = parent.get("status") if isinstance(parent.get("status"), str) else None
+    body = (" vs " if intervals else ", ").join(
+        f"{k} {_interval_text(v) if _is_interval(v) else format_number(v)}" for k, v in siblings)
+    prefix = " ".join(path[:-1])
+    return shorten(f"{prefix + ': ' if prefix else ''}{body}{f' ({status})' if status else ''}", HEADLINE_CHARS)
+
+
+# --- collect -------------------------------------------------------------------------------------------
+
+def _shown_path(path: str | Path, base: Path) -> str:
+    """A path as the report shows it: relative to `base` or the working directory, else its last 3 parts."""
+    path = Path(path)
+    for root in (base, Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except (ValueError, OSError):
+            pass
+    return str(Path(*path.parts[-3:])) if path.is_absolute() else str(path)
 
 
 def _run_meta(run_dir: Path) -> dict[str, Any]:
     try:
-        meta = read_json(run_dir / "config.json")
+        return read_json(run_dir / "config.json")
     except (OSError, ValueError):
-        meta = {}
-    return meta
-
-
-def collect(runs_dir: Path, committed: Path | None = None) -> list[dict[str, Any]]:
-    """Papers with their claims documents and other finished runs. With `committed` (e.g. the repository's
-    results/), a paper without claims in `runs_dir` shows the committed claims documents, marked as such."""
-    papers = []
-    names = {p.name for p in Path(runs_dir).iterdir() if p.is_dir()}
-    if committed is not None and Path(committed).is_dir():
-        names |= {p.name for p in Path(committed).iterdir() if p.is_dir() and any(p.glob("claims-*.json"))}
-    for name in sorted(names):
-        paper_dir = Path(runs_dir) / name
-        claims = [read_json(f, required=("scale", "claims")) for f in sorted(paper_dir.glob("claims-*.json"))]
-        if not claims and committed is not None:
-            claims = [{**read_json(f, required=("scale", "claims")), "committed_from": str(f)}
-                      for f in sorted((Path(committed) / name).glob("claims-*.json"))]
-        claims.sort(key=lambda d: SCALE_ORDER.get(d.get("scale"), 9))
-        used = {str(Path(d).resolve()) for doc in claims for row in doc["claims"] for d in row.get("runs", [])}
-        other_runs = []
-        exp_dirs = paper_dir.iterdir() if paper_dir.is_dir() else []
-        for exp_dir in sorted(p for p in exp_dirs if p.is_dir() and not p.name.startswith("plots-")):
-            for run_dir in sorted(p for p in exp_dir.iterdir() if p.is_dir() and (p / RESULTS_FILE).exists()):
-                if str(run_dir.resolve()) not in used:
-                    other_runs.append({"experiment": exp_dir.name, "dir": run_dir, "meta": _run_meta(run_dir)})
-        if claims or other_runs:
-            papers.append({"name": name, "claims": claims, "other_runs": other_runs})
-    return papers
-
-
-def _counts(doc: dict[str, Any]) -> dict[str, int]:
-    counts = {v: 0 for v in VERDICTS}
-    for row in doc["claims"]:
-        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
-    return counts
-
-
-def measured_lines(measured: Any, prefix: str = "") -> list[str]:
-    """Measured values as 'key: value' lines (nested dicts flattened, intervals as mean [low, high])."""
-    if not isinstance(measured, dict) or {"mean", "ci_low", "ci_high"} <= set(measured):
-        return [f"{prefix}: {_format_number(measured)}" if prefix else _format_number(measured)]
-    lines = []
-    for key, value in measured.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict) and not {"mean", "ci_low", "ci_high"} <= set(value) and len(lines) < 40:
-            lines += measured_lines(value, name)
-        else:
-            lines.append(f"{name}: {_format_number(value)}")
-    return lines[:40] + (["…"] if len(lines) > 40 else [])
-
-
-def _md_cell(text: str) -> str:
-    """Markdown-table safe: `|` escaped (formulas like |Q−G| survive), newlines as <br>."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
-
-
-def _run_line(info: dict[str, Any]) -> str:
-    if info.get("overrides") is None:
-        overrides = "overrides not recorded"
-    else:
-        overrides = ", ".join(f"{k}={v}" for k, v in info["overrides"].items()) or "scale preset"
-    parts = [f"{info.get('experiment')} seed {info.get('seed')} ({overrides})"]
-    parts += [f"commit {info['commit'][:10]}"] if info.get("commit") else []
-    parts += [f"started {info['started']}"] if info.get("started") else []
-    parts += [f"`{info['command']}`"] if info.get("command") else []
-    return "; ".join(parts) + f" — {info.get('dir')}"
+        return {}
 
 
 def _run_infos(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -100,153 +149,233 @@ def _run_infos(row: dict[str, Any]) -> list[dict[str, Any]]:
         meta = _run_meta(Path(d))
         name = Path(d).name.split("-")  # <scale>-seed<N>-<date>-<time>-<us>
         seed = meta.get("seed", name[1][4:] if len(name) > 1 and name[1].startswith("seed") else "?")
-        started = meta.get("started") or (f"{name[2]} {name[3]} UTC" if len(name) > 3 else None)
-        infos.append({"dir": d if meta else f"{d} (run folder not on this machine)",
-                      "experiment": meta.get("experiment", Path(d).parent.name), "seed": seed,
-                      "overrides": None, "commit": meta.get("git_commit"), "started": started,
+        date, time = (name[2], name[3]) if len(name) > 3 else ("", "")
+        started = meta.get("started") or (f"{date[:4]}-{date[4:6]}-{date[6:]}T{time[:2]}:{time[2:4]}" if time else None)
+        infos.append({"dir": d, "missing": not meta, "experiment": meta.get("experiment", Path(d).parent.name),
+                      "seed": seed, "overrides": None, "commit": meta.get("git_commit"), "started": started,
                       "command": " ".join(meta.get("command") or []) or None})
     return infos
+
+
+def _when(timestamp: Any) -> str:
+    """An ISO timestamp to the minute, as people read it."""
+    return str(timestamp)[:16].replace("T", " ")
+
+
+def _command(command: Any) -> str:
+    """A recorded command line with the program's folder dropped (`/.../bin/paperlab` -> `paperlab`)."""
+    words = str(command).split(" ")
+    return " ".join([Path(words[0]).name, *words[1:]]) if words and "/" in words[0] else str(command)
+
+
+def _run_line(info: dict[str, Any], base: Path) -> str:
+    if info.get("overrides") is None:
+        overrides = "overrides not recorded"
+    else:
+        overrides = ", ".join(f"{k}={v}" for k, v in info["overrides"].items()) or "scale preset"
+    parts = [f"{info.get('experiment')} seed {info.get('seed')} ({overrides})"]
+    parts += [f"commit {info['commit'][:10]}"] if info.get("commit") else []
+    parts += [f"started {_when(info['started'])}"] if info.get("started") else []
+    parts += [f"command: {_command(info['command'])}"] if info.get("command") else []
+    where = _shown_path(info.get("dir", "?"), base) + (" (folder not on this machine)" if info.get("missing") else "")
+    return "; ".join(parts) + f" — {where}"
+
+
+def _counts(doc: dict[str, Any]) -> dict[str, int]:
+    counts = {v: 0 for v in VERDICTS}
+    for row in doc["claims"]:
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    return counts
 
 
 def _anchor(*parts: str) -> str:
     return "-".join("".join(c if c.isalnum() else "-" for c in p.lower()) for p in parts)
 
 
+class _Figures:
+    """Copies figures into `out/report-files/` once each (large ones palette-compressed) and gives their
+    relative source and a caption that says what is shown."""
+
+    def __init__(self, out_dir: Path):
+        self.out_dir, self.root = out_dir, out_dir / FILES_DIR
+        shutil.rmtree(self.root, ignore_errors=True)  # only this report's own folder
+        self.done: dict[Path, str] = {}
+
+    def add(self, png: Path, folder: str, experiment: str | None) -> dict[str, str]:
+        png = png.resolve()
+        if png not in self.done:
+            name = png.name if "--" in png.name or not experiment else f"{experiment}--{png.name}"
+            target = self.root / folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if png.stat().st_size > COMPRESS_ABOVE:
+                with Image.open(png) as image:
+                    image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(target, "PNG")
+            else:
+                shutil.copyfile(png, target)
+            self.done[png] = target.relative_to(self.out_dir).as_posix()
+        stem = png.stem.split("--", 1)[-1].replace("_", " ")
+        caption = read_caption(png) or stem
+        if experiment and experiment != "summary":
+            caption = f"{experiment}: {caption}"
+        elif experiment == "summary":
+            caption = f"across seeds: {caption}"
+        return {"src": self.done[png], "caption": caption, "experiment": experiment or ""}
+
+
+def _doc_figures(doc: dict[str, Any], paper_dir: Path, committed: bool, figures: _Figures,
+                 folder: str) -> list[dict[str, str]]:
+    """A claims document's figures: its cross-seed summary plots, and the first run's plots per experiment."""
+    plots_dir = paper_dir / f"plots-{doc['scale']}"
+    found: list[tuple[Path, str]] = []
+    if committed:  # exported as <experiment>--<name>.png and summary--<name>.png
+        found = [(p, p.name.split("--", 1)[0] if "--" in p.name else "summary") for p in sorted(plots_dir.glob("*.png"))]
+    else:
+        found = [(p, "summary") for p in sorted(plots_dir.glob("*.png"))]
+        seen = set()
+        for row in doc["claims"]:
+            for run_dir in row.get("runs", []):
+                experiment = Path(run_dir).parent.name
+                if experiment not in seen:
+                    seen.add(experiment)
+                    found += [(p, experiment) for p in sorted((Path(run_dir) / "plots").glob("*.png"))]
+    return [figures.add(p, folder, experiment) for p, experiment in found]
+
+
+def _claim_figures(row: dict[str, Any], doc_figures: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The figures of a claim's experiments, and the summary figures named after one of them."""
+    experiments = row.get("experiments") or sorted({Path(d).parent.name for d in row.get("runs", [])})
+    keys = [e.replace("-", "_") for e in experiments]
+    return [f for f in doc_figures if f["experiment"] in experiments or
+            (f["experiment"] == "summary" and any(k in Path(f["src"]).stem.replace("-", "_") for k in keys))]
+
+
+def _claims_view(doc: dict[str, Any], paper: str, base: Path, doc_figures: list[dict[str, str]],
+                 source: str) -> dict[str, Any]:
+    claims, shown = [], set()
+    for row in doc["claims"]:
+        claim_figures = _claim_figures(row, doc_figures)
+        shown.update(f["src"] for f in claim_figures)
+        infos = _run_infos(row)
+        claims.append({
+            "id": row["id"], "text": row["text"], "verdict": row["verdict"],
+            "css": {"reproduced": "ok", "not reproduced": "no"}.get(row["verdict"], "maybe"),
+            "headline": headline(row["measured"]),
+            "threshold": format_number(row["threshold"]),
+            "threshold_short": shorten(format_number(row["threshold"]), SHORT_THRESHOLD_CHARS),
+            "measured": measured_lines(row["measured"]), "note": row.get("note") or "",
+            "seeds": row.get("seeds"), "runs": [_run_line(i, base) for i in infos], "figures": claim_figures})
+    return {"paper": paper, "scale": doc["scale"], "title": doc.get("title", ""), "source": source,
+            "anchor": _anchor(source, paper, doc["scale"]), "counts": _counts(doc), "claims": claims,
+            "created": _when(doc.get("created", "")), "command": _command(doc.get("command") or ""),
+            "scale_note": SCALE_NOTES.get(doc["scale"], ""),
+            "other_figures": [f for f in doc_figures if f["src"] not in shown]}
+
+
+def _single_run_view(run_dir: Path, paper: str, base: Path, figures: _Figures) -> dict[str, Any]:
+    meta = _run_meta(run_dir)
+    try:
+        results = read_json(run_dir / RESULTS_FILE)
+    except (OSError, ValueError):
+        results = {}
+    seconds = (results.get("_meta") or {}).get("seconds") if isinstance(results.get("_meta"), dict) else None
+    metrics = measured_lines({k: v for k, v in results.items() if k != "_meta"}) if results else []
+    folder = f"runs/{paper}/{run_dir.parent.name}/{run_dir.name}"
+    return {"experiment": run_dir.parent.name, "scale": meta.get("scale", "?"), "seed": meta.get("seed", "?"),
+            "folder": _shown_path(run_dir, base), "started": _when(meta.get("started", "?")),
+            "seconds": f"{seconds:,.0f} s" if isinstance(seconds, (int, float)) else "",
+            "metrics": metrics[:24] + (["…"] if len(metrics) > 24 else []),
+            "figures": [figures.add(p, folder, run_dir.parent.name) for p in sorted((run_dir / "plots").glob("*.png"))]}
+
+
+def _paper_dirs(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir() and p.name != FILES_DIR and not p.name.startswith("."))
+
+
+def collect(runs_dir: Path, out_dir: Path, committed: Path | None = None) -> dict[str, Any]:
+    """Everything the report shows, in reading order: the papers run in `runs_dir` (claims judged there,
+    then runs behind no verdict), then the committed claims of `committed` for the scales not run here.
+    Copies the figures into `out_dir/report-files/`."""
+    figures = _Figures(out_dir)
+    here, judged_here = [], set()
+    for paper_dir in _paper_dirs(runs_dir):
+        docs = sorted((read_json(f, required=("scale", "claims")) for f in paper_dir.glob("claims-*.json")),
+                      key=lambda d: SCALE_ORDER.get(d.get("scale"), 9))
+        views = []
+        for doc in docs:
+            judged_here.add((paper_dir.name, doc["scale"]))
+            doc_figures = _doc_figures(doc, paper_dir, False, figures, f"here/{paper_dir.name}/{doc['scale']}")
+            views.append(_claims_view(doc, paper_dir.name, runs_dir, doc_figures, "here"))
+        used = {str(Path(d).resolve()) for doc in docs for row in doc["claims"] for d in row.get("runs", [])}
+        single = [_single_run_view(run_dir, paper_dir.name, runs_dir, figures)
+                  for exp_dir in sorted(p for p in paper_dir.iterdir() if p.is_dir() and not p.name.startswith("plots-"))
+                  for run_dir in sorted(p for p in exp_dir.iterdir() if p.is_dir() and (p / RESULTS_FILE).exists())
+                  if str(run_dir.resolve()) not in used]
+        if views or single:
+            here.append({"name": paper_dir.name, "docs": views, "single_runs": single})
+    elsewhere = []
+    if committed is not None and committed.is_dir():
+        for paper_dir in _paper_dirs(committed):
+            docs = sorted((read_json(f, required=("scale", "claims")) for f in paper_dir.glob("claims-*.json")),
+                          key=lambda d: SCALE_ORDER.get(d.get("scale"), 9))
+            views = [_claims_view(doc, paper_dir.name, committed,
+                                  _doc_figures(doc, paper_dir, True, figures,
+                                               f"committed/{paper_dir.name}/{doc['scale']}"), "committed")
+                     for doc in docs if (paper_dir.name, doc["scale"]) not in judged_here]
+            if views:
+                elsewhere.append({"name": paper_dir.name, "docs": views, "single_runs": []})
+    committed_name = _shown_path(committed, out_dir) if committed is not None else ""
+    return {"runs_dir": _shown_path(runs_dir, Path.cwd()), "committed_dir": committed_name,
+            "sections": [s for s in (
+                {"id": "here", "title": f"Run here ({_shown_path(runs_dir, Path.cwd())})", "papers": here,
+                 "note": ""},
+                {"id": "committed", "title": f"Committed results ({committed_name}), not re-run by this command",
+                 "papers": elsewhere,
+                 "note": "These verdicts were judged on another machine and committed; this command did not "
+                         "re-run them. Their run folders are not here."},
+            ) if s["papers"]],
+            "tiny": any(d["scale"] == "tiny" for p in here + elsewhere for d in p["docs"]),
+            "tiny_note": SCALE_NOTES["tiny"]}
+
+
+# --- render --------------------------------------------------------------------------------------------
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|&#!~"})
+
+
+def md_text(text: Any) -> str:
+    """Text as literal markdown: one line, markup characters escaped (no raw HTML, links or emphasis from
+    folder names or claims JSON get through)."""
+    return " ".join(str(text).split()).translate(_MD_SPECIAL)
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(loader=PackageLoader("paperlab.core", "templates"), undefined=StrictUndefined,
+                      autoescape=autoescape,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["md"] = md_text
+    env.filters["url"] = lambda path: quote(path, safe="/")
+    return env
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    return _environment(False).get_template("report.md.j2").render(**report)
+
+
+def render_html(report: dict[str, Any]) -> str:
+    return _environment(True).get_template("report.html.j2").render(**report)
+
+
 def write_report(runs_dir: str | Path = "runs", out_dir: str | Path | None = None,
                  committed: str | Path | None = None) -> tuple[Path, Path]:
+    """Write report.md and report.html (and their figures in report-files/) for `runs_dir` into `out_dir`
+    (default: `runs_dir`)."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"runs directory {runs_dir} does not exist; run `paperlab run` or `paperlab reproduce` first")
     out_dir = Path(out_dir) if out_dir else runs_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    papers = collect(runs_dir, Path(committed) if committed else None)
-    md, body = ["# paperlab report", ""], ["<h1>paperlab report</h1>"]
-    if not papers:
-        md.append("No finished runs yet.")
-        body.append("<p>No finished runs yet.</p>")
-
-    # overview: verdict counts per paper and scale, with a table of contents
-    if papers:
-        md += ["## Overview", "", "| paper | scale | reproduced | not reproduced | inconclusive | note |",
-               "|---|---|---|---|---|---|"]
-        body.append("<h2>Overview</h2><table><tr><th>paper</th><th>scale</th><th>reproduced</th>"
-                    "<th>not reproduced</th><th>inconclusive</th><th>note</th></tr>")
-        for paper in papers:
-            for doc in paper["claims"]:
-                c, anchor = _counts(doc), _anchor(paper["name"], doc["scale"])
-                note = SCALE_NOTES.get(doc["scale"], "")
-                if doc.get("committed_from"):
-                    note = f"committed result ({doc['committed_from']}), not re-run here. " + note
-                md.append(f"| [{paper['name']}](#{anchor}) | {doc['scale']} | {c['reproduced']} | "
-                          f"{c['not reproduced']} | {c['inconclusive']} | {note} |")
-                body.append(f"<tr><td><a href='#{anchor}'>{html.escape(paper['name'])}</a></td>"
-                            f"<td>{html.escape(doc['scale'])}</td><td>{c['reproduced']}</td>"
-                            f"<td>{c['not reproduced']}</td><td>{c['inconclusive']}</td><td>{html.escape(note)}</td></tr>")
-            if not paper["claims"]:
-                md.append(f"| {paper['name']} | – | – | – | – | runs only, no claims judged yet |")
-                body.append(f"<tr><td>{html.escape(paper['name'])}</td><td colspan=5>runs only, no claims judged yet"
-                            "</td></tr>")
-        body.append("</table>")
-        if any(doc["scale"] == "tiny" for p in papers for doc in p["claims"]):
-            warning = f"**Warning:** {SCALE_NOTES['tiny']}."
-            md += ["", warning]
-            body.append(f"<p class='warn'><b>Warning:</b> {html.escape(SCALE_NOTES['tiny'])}.</p>")
-        md.append("")
-
-    for paper in papers:
-        md += [f"## {paper['name']}", ""]
-        body.append(f"<h2>{html.escape(paper['name'])}</h2>")
-        for doc in paper["claims"]:
-            anchor = _anchor(paper["name"], doc["scale"])
-            md += [f"<a id='{anchor}'></a>", "", f"### Claims at `{doc['scale']}` scale — {doc.get('title', '')}", ""]
-            if doc["scale"] in SCALE_NOTES:
-                md += [f"*{SCALE_NOTES[doc['scale']]}*", ""]
-            if doc.get("committed_from"):
-                md += [f"**Committed result** from `{doc['committed_from']}`, not re-run by this command.", ""]
-            if doc.get("command") or doc.get("created"):
-                md += [f"Judged {doc.get('created', '?')} by `{doc.get('command') or 'paperlab reproduce'}`.", ""]
-            md += ["| claim | verdict | measured | threshold |", "|---|---|---|---|"]
-            for row in doc["claims"]:
-                measured = "<br>".join(_md_cell(x) for x in measured_lines(row["measured"]))
-                md.append(f"| `{row['id']}`: {_md_cell(row['text'])} | **{row['verdict']}** | {measured} | "
-                          f"{_md_cell(_format_number(row['threshold']))} |")
-            md.append("")
-            for row in doc["claims"]:
-                md.append(f"- `{row['id']}` judged from: " + "; ".join(_run_line(i) for i in _run_infos(row)))
-                if row.get("note"):
-                    md.append(f"  - note: {row['note']}")
-            md.append("")
-            body.append(f"<h3 id='{anchor}'>Claims at {html.escape(doc['scale'])} scale</h3>")
-            if doc.get("committed_from"):
-                body.append(f"<p class='warn'><b>Committed result</b> from {html.escape(doc['committed_from'])}, "
-                            "not re-run by this command.</p>")
-            if doc["scale"] in SCALE_NOTES:
-                body.append(f"<p><i>{html.escape(SCALE_NOTES[doc['scale']])}</i></p>")
-            body.append(_claims_html(doc["claims"]))
-            plots_root = Path(doc["committed_from"]).parent if doc.get("committed_from") else runs_dir / paper["name"]
-            for png in _doc_plots(plots_root, doc):
-                md.append(f"![{png.name}]({_rel(png, out_dir)})")
-                body.append(_img(png))
-        if paper["other_runs"]:
-            md += ["", "### Other finished runs (not behind any verdict above)", ""]
-            body.append("<h3>Other finished runs (not behind any verdict above)</h3><ul>")
-            for run in paper["other_runs"]:
-                meta = run["meta"]
-                line = (f"{run['experiment']} `{meta.get('scale', '?')}` seed {meta.get('seed', '?')} — "
-                        f"{run['dir'].name}, started {meta.get('started', '?')}")
-                md.append(f"- {line}")
-                body.append(f"<li>{html.escape(line)}</li>")
-            body.append("</ul>")
-        md.append("")
+    report = collect(runs_dir, out_dir, Path(committed) if committed else None)
     md_path, html_path = out_dir / "report.md", out_dir / "report.html"
-    md_path.write_text("\n".join(md) + "\n")
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:4px;font-size:13px;vertical-align:top}img{max-width:100%}"
-             ".reproduced{background:#d8f5d0}.not{background:#f8d3d0}.inconclusive{background:#f6efc8}"
-             ".warn{background:#fde8c8;padding:6px}ul.runs{font-size:12px;margin:2px 0}")
-    html_path.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>paperlab report</title>"
-                         f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
+    md_path.write_text(render_markdown(report))
+    html_path.write_text(render_html(report))
     return md_path, html_path
-
-
-def _doc_plots(paper_dir: Path, doc: dict[str, Any]) -> list[Path]:
-    """The summary plots of a claims document and the plots of the first run behind each experiment."""
-    plots = sorted((paper_dir / f"plots-{doc['scale']}").glob("*.png"))
-    seen = set()
-    for row in doc["claims"]:
-        for run_dir in row.get("runs", []):
-            exp = Path(run_dir).parent.name
-            if exp in seen:
-                continue
-            seen.add(exp)
-            plots += sorted((Path(run_dir) / "plots").glob("*.png"))
-    return plots
-
-
-def _rel(path: Path, base: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(path.resolve())
-
-
-def _img(png: Path) -> str:
-    data = base64.b64encode(png.read_bytes()).decode()
-    return f"<figure><img src='data:image/png;base64,{data}'><figcaption>{html.escape(png.name)}</figcaption></figure>"
-
-
-def _claims_html(rows: list[dict[str, Any]]) -> str:
-    out = ["<table><tr><th>claim</th><th>verdict</th><th>measured</th><th>threshold</th></tr>"]
-    for row in rows:
-        css = {"reproduced": "reproduced", "not reproduced": "not"}.get(row["verdict"], "inconclusive")
-        measured = "<br>".join(html.escape(x) for x in measured_lines(row["measured"]))
-        runs = "".join(f"<li>{html.escape(_run_line(i))}</li>" for i in _run_infos(row))
-        note = f"<p>{html.escape(row['note'])}</p>" if row.get("note") else ""
-        out.append(f"<tr><td><code>{html.escape(row['id'])}</code>: {html.escape(row['text'])}{note}"
-                   f"<details><summary>judged from {len(_run_infos(row))} run(s)</summary><ul class='runs'>{runs}"
-                   f"</ul></details></td>"
-                   f"<td class='{css}'>{html.escape(row['verdict'])}</td>"
-                   f"<td>{measured}</td>"
-                   f"<td>{html.escape(_format_number(row['threshold']))}</td></tr>")
-    out.append("</table>")
-    return "".join(out)

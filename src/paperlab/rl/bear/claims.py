@@ -8,11 +8,13 @@ from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim
 from paperlab.rl.bear.training import default_kernel
 
 
-def _per_seed(runs: list[dict], env: str, kind: str, method: str) -> list[float]:
+def seed_scores(runs: list[dict], env: str, kind: str, method: str) -> list[float]:
+    """Every seed's normalized score of `method` on one (env, dataset)."""
     return [r["scores"][env][kind][method] for r in runs]
 
 
-def _cells(runs: list[dict]):
+def dataset_cells(runs: list[dict]):
+    """The (env, dataset) pairs the runs scored, in run order."""
     for env, by_kind in runs[0]["scores"].items():
         for kind in by_kind:
             yield env, kind
@@ -27,8 +29,8 @@ def _scale_note(runs: list[dict]) -> str:
 def _compare(runs: list[dict], method: str, baselines: list[str]) -> dict:
     """Per (env, dataset): method vs the best baseline (by mean); 'better' / 'on par' / 'worse' by 95% CIs."""
     out = {}
-    for env, kind in _cells(runs):
-        scores = {m: _per_seed(runs, env, kind, m) for m in [method, *baselines]}
+    for env, kind in dataset_cells(runs):
+        scores = {m: seed_scores(runs, env, kind, m) for m in [method, *baselines]}
         best = max(baselines, key=lambda m: float(np.mean(scores[m])))
         out[f"{env}/{kind}"] = {"status": compare_samples(scores[method], scores[best]),
                                 method: summarize(scores[method]), f"best baseline ({best})": summarize(scores[best])}
@@ -43,7 +45,7 @@ def _status_verdict(cells: dict, threshold: str, note: str, **rule) -> Verdict:
 
 def judge_bear_beats_baselines(results: dict[str, list[dict]]) -> Verdict:
     runs = results["offline-benchmark"]
-    env, kind = next(_cells(runs))
+    env, kind = next(dataset_cells(runs))
     baselines = [m for m in runs[0]["scores"][env][kind] if m != "bear"]
     cells = _compare(runs, "bear", baselines)
     return _status_verdict(cells, "BEAR's 95% CI never below the best baseline's (BCQ, BC, naive SAC, BEAR-KL) "
@@ -81,7 +83,7 @@ def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
     policy from the same pairs, at the end of training; intended for HalfCheetah medium (the small scale)."""
     runs = results["q-divergence"]
     measured, parts = {}, []
-    for env, kind in _cells(runs):
+    for env, kind in dataset_cells(runs):
         sac = [r["arms"][f"{env}/{kind}/sac"] for r in runs]
         bear = [r["arms"][f"{env}/{kind}/bear"] for r in runs]
         # a non-finite estimate has exploded: it counts as an infinite over-estimate
@@ -120,10 +122,10 @@ def judge_q_divergence(results: dict[str, list[dict]]) -> Verdict:
 def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
     runs = results["mmd-vs-kl"]
     cells = {}
-    for env, kind in _cells(runs):
+    for env, kind in dataset_cells(runs):
         kernel = default_kernel(env)[0]
         mmd_method = f"bear-{kernel}"
-        mmd_scores, kl_scores = _per_seed(runs, env, kind, mmd_method), _per_seed(runs, env, kind, "bear-kl")
+        mmd_scores, kl_scores = seed_scores(runs, env, kind, mmd_method), seed_scores(runs, env, kind, "bear-kl")
         cells[f"{env}/{kind}"] = {"status": compare_samples(mmd_scores, kl_scores),
                                   f"MMD ({kernel})": summarize(mmd_scores), "KL": summarize(kl_scores)}
     return _status_verdict(cells, "MMD (the authors' kernel for the env) never below KL by 95% CI and "

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paperlab.core.claims import mean_ci
+from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
 from paperlab.core.runs import Run
-from paperlab.rl.bear.claims import _cells, _per_seed
+from paperlab.rl.bear.claims import dataset_cells, seed_scores
 from paperlab.rl.bear.training import METHOD_LABELS
 
 if TYPE_CHECKING:
@@ -20,9 +22,8 @@ def _colour(cfg: OfflineConfig, method: str) -> str:
 
 
 def plot_run(run: Run, cfg: OfflineConfig) -> None:
-    from paperlab.core.plots import new_figure
     for env in cfg.envs:
-        fig, axes = new_figure(2, len(cfg.datasets))
+        fig, axes = new_figure(2, len(cfg.datasets), layout="constrained")
         axes = np.asarray(axes).reshape(2, len(cfg.datasets))
         for j, kind in enumerate(cfg.datasets):
             for method in cfg.methods:
@@ -52,12 +53,11 @@ def plot_run(run: Run, cfg: OfflineConfig) -> None:
 def _plot_constraint(run: Run, cfg: OfflineConfig, env: str) -> None:
     """Per BEAR arm: the Lagrange multiplier alpha and the sampled constraint value over training, with the
     threshold (MMD 0.05; KL: cross-entropy -2) dashed. Does the constraint bind, or does alpha sit at a clamp?"""
-    from paperlab.core.plots import new_figure
     arms = {(kind, m): run.partial[f"{env}/{kind}/{m}"] for kind in cfg.datasets for m in cfg.methods
             if run.partial.get(f"{env}/{kind}/{m}", {}).get("constraint_curve")}
     if not arms:
         return
-    fig, axes = new_figure(2, len(cfg.datasets))
+    fig, axes = new_figure(2, len(cfg.datasets), layout="constrained")
     axes = np.asarray(axes).reshape(2, len(cfg.datasets))
     for (kind, method), arm in arms.items():
         j = list(cfg.datasets).index(kind)
@@ -85,19 +85,17 @@ def _constraint_axes(ax_alpha, ax_divergence, title: str) -> None:
 
 def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
     """Cross-seed bar charts of normalized scores (mean, 95% CI) and Q-estimate curves."""
-    from paperlab.core.claims import mean_ci
-    from paperlab.core.plots import new_figure, save_figure
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, runs in results.items():
         if not runs or "scores" not in runs[0]:
             continue
-        cells = list(_cells(runs))
+        cells = list(dataset_cells(runs))
         methods = list(runs[0]["scores"][cells[0][0]][cells[0][1]])
         fig, ax = new_figure(size=(max(5, 1.6 * len(cells)), 3.5))
         width = 0.8 / len(methods)
         for i, m in enumerate(methods):
-            stats = np.array([mean_ci(_per_seed(runs, env, kind, m)) for env, kind in cells])
+            stats = np.array([mean_ci(seed_scores(runs, env, kind, m)) for env, kind in cells])
             x = np.arange(len(cells)) + i * width
             ax.bar(x, stats[:, 0], width, yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]],
                    label=METHOD_LABELS[m], capsize=2)
@@ -118,7 +116,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
     if "q-divergence" in results:
         runs = results["q-divergence"]
         fig, ax = new_figure()
-        for env, kind in _cells(runs):
+        for env, kind in dataset_cells(runs):
             for method in ("sac", "bear"):
                 curves = [np.asarray(r["arms"][f"{env}/{kind}/{method}"]["q_curve"]) for r in runs]
                 steps = curves[0][:, 0]
@@ -138,16 +136,15 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
 def _constraint_summary(results: dict[str, list[dict]], out_dir: Path) -> Path | None:
     """alpha and the sampled constraint over training for the BEAR arms of offline-benchmark, mean over seeds
     with 95% CI; the MMD threshold 0.05 dashed, the clamp of alpha dotted."""
-    from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
     runs = results.get("offline-benchmark") or []
     if not runs or "arms" not in runs[0]:
         return None
-    cells = list(_cells(runs))
+    cells = list(dataset_cells(runs))
     methods = [m for m in runs[0]["scores"][cells[0][0]][cells[0][1]]
                if runs[0]["arms"][f"{cells[0][0]}/{cells[0][1]}/{m}"].get("constraint_curve")]
     if not methods:
         return None
-    fig, axes = new_figure(2, len(cells))
+    fig, axes = new_figure(2, len(cells), layout="constrained")
     axes = np.asarray(axes).reshape(2, len(cells))
     all_methods = list(runs[0]["scores"][cells[0][0]][cells[0][1]])
     for j, (env, kind) in enumerate(cells):
