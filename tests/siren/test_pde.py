@@ -7,7 +7,7 @@ import torch
 from paperlab.siren.helmholtz import (HelmholtzConfig, evaluation_region, exact_solution, field_derivatives,
                                       helmholtz_residual)
 from paperlab.siren.models import Siren
-from paperlab.siren.wave import WaveConfig, fd_wave, initial_condition
+from paperlab.siren.wave import WaveConfig, collocation_points, fd_wave, initial_condition, source_radius
 
 
 def test_exact_hankel_solution_has_zero_residual_away_from_the_source():
@@ -109,3 +109,21 @@ def test_wave_initial_condition_has_the_authors_peak():
     cfg = WaveConfig()
     assert float(initial_condition(np.zeros((1, 2)), cfg)[0]) == pytest.approx(1 / 50)
     assert float(initial_condition(np.array([[0.5, 0.0]]), cfg)[0]) == 0.0    # cut below 1e-5
+
+
+@pytest.mark.parametrize("variance", [5e-4, 5e-3])
+def test_wave_source_disc_radius_follows_sigma_not_variance(variance):
+    """The t = 0 source points fill a disc of radius 5 sigma (quick/small), whatever the variance; the
+    default reproduces the authors' 0.25 at their variance 5e-4."""
+    cfg = WaveConfig(variance=variance, source_radius_sigmas=5.0, collocation_points=4000, initial_points=3000,
+                     source_samples=2000, steps=10)
+    coords, at_start = collocation_points(cfg, 0, torch.Generator().manual_seed(0))
+    r = coords[-2000:, 1:].norm(dim=-1)
+    sigma = variance ** 0.5
+    assert source_radius(cfg) == pytest.approx(5 * sigma)
+    assert float(r.max()) <= 5 * sigma + 1e-6 and float(r.max()) > 4.9 * sigma
+    assert bool(at_start[-2000:].all()) and float(coords[at_start, 0].abs().max()) == 0.0
+    # the whole nonzero support of u0 (above the cutoff) lies inside the disc
+    support = float(np.sqrt(2 * variance * np.log(cfg.peak / cfg.source_cutoff)))
+    assert support < 5 * sigma
+    assert source_radius(WaveConfig()) == pytest.approx(0.25, rel=1e-6)
