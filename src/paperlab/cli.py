@@ -1,13 +1,36 @@
-"""paperlab's one entry point: list | run | reproduce | sweep | report | docs | data."""
+"""paperlab's one entry point: list | run | reproduce | sweep | report | docs | data.
+
+No paper is imported to parse arguments, list papers or reject a name: those come from the registry's catalog,
+so the help, `list` and errors answer at once; a paper (torch, scikit-learn, gymnasium) is imported when it runs.
+The report and docs (matplotlib) and BEAR's data commands (torch) are imported by the commands that use them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
-from paperlab.core.config import SCALES, parse_set_args
+import paperlab
+from paperlab import datasets
+from paperlab.core.claims import format_measured
+from paperlab.core.config import SCALES, apply_overrides, config_to_dict, parse_set_args
+from paperlab.core.config_docs import format_config
+from paperlab.core.registry import all_paper_info, get_paper, paper_info, paper_names, write_catalog
+from paperlab.core.reproduce import check_reproduce, print_claims, reproduce
+from paperlab.core.runner import THREADS_ENV, resolve_threads, run_experiment
+from paperlab.core.runs import RESULTS_FILE, check_out_dir, load_results, read_json
+from paperlab.core.seeding import resolve_device
+from paperlab.core.sweep import JobError, parse_seeds, sweep
+from paperlab.core.tracking import TRACKER_ENV, TRACKERS, resolve_tracker
+
+# committed runs (results/<paper>/runs-<scale>/...) of a source checkout: `list` and `run` show their durations
+COMMITTED_RESULTS = Path(paperlab.__file__).resolve().parents[2] / "results"
 
 
 class CliError(Exception):
@@ -25,9 +48,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="override a config field (repeatable)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch and BLAS threads per run (default: $PAPERLAB_THREADS, else 1; 0: the libraries' own)")
-    p.add_argument("--tracker", default=None, choices=("jsonl", "tensorboard"),
+    p.add_argument("--tracker", default=None, choices=TRACKERS,
                    help="metrics besides metrics.jsonl (default: $PAPERLAB_TRACKER, else jsonl = none); "
-                        "tensorboard writes <run>/tensorboard/ (pip install 'paperlab[tensorboard]')")
+                        "tensorboard writes <run>/tensorboard/ (pip install 'paperlab[tensorboard]'); mlflow logs "
+                        "to $MLFLOW_TRACKING_URI, else <out>/mlruns (pip install 'paperlab[mlflow]')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,37 +124,70 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_list(args) -> int:
-    from paperlab.core.registry import all_papers, get_paper
-
     if args.experiment or args.config:
         if not args.paper:
             raise CliError("list --config needs a PAPER (and optionally an EXPERIMENT)")
-        from paperlab.core.config_docs import format_config
-
+        info = paper_info(args.paper)
+        if args.experiment:
+            info.check_experiment(args.experiment)  # answered before the paper is imported
         paper = get_paper(args.paper)
         experiments = [paper.experiment(args.experiment)] if args.experiment else paper.experiments
         print("\n\n".join(format_config(paper, exp) for exp in experiments))
         return 0
-    papers = {args.paper: get_paper(args.paper)} if args.paper else all_papers()
-    for name, paper in papers.items():
-        print(f"{name}: {paper.title}")
-        for exp in paper.experiments:
-            print(f"  experiment {exp.name}: {exp.description}")
-        for claim in paper.claims:
-            print(f"  claim {claim.id} [{', '.join(claim.experiments)}; {claim.seeds} seed(s)]: {claim.text}")
+    infos = {args.paper: paper_info(args.paper)} if args.paper else all_paper_info()
+    durations = committed_durations()
+    for name, info in infos.items():
+        print(f"{name}: {info.title}")
+        for exp, description in info.experiments.items():
+            measured = _format_durations(durations.get((name, exp), {}))
+            print(f"  experiment {exp}: {description}" + (f" [measured: {measured}]" if measured else ""))
+        for claim in info.claims:
+            print(f"  claim {claim['id']} [{', '.join(claim['experiments'])}; {claim['seeds']} seed(s)]: "
+                  f"{claim['text']}")
+    if durations:
+        print(f"\n[measured: ...] is the median wall time of one run (one seed) per scale, from the committed runs in "
+              f"{COMMITTED_RESULTS} (2 shared CPU cores); other machines differ.")
     return 0
+
+
+def committed_durations(root: Path = COMMITTED_RESULTS) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """{(paper, experiment): {scale: [seconds of each committed run]}} from results/<paper>/runs-<scale>/ (runs
+    made with a scale's own settings; folders such as runs-small-sparse-250 hold variants and are skipped)."""
+    found: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for scale in SCALES:
+        for path in root.glob(f"*/runs-{scale}/*/*/*/{RESULTS_FILE}"):
+            try:
+                meta = json.loads(path.read_text()).get("_meta", {})
+            except (OSError, ValueError):
+                continue
+            seconds = meta.get("seconds")
+            if isinstance(seconds, (int, float)) and meta.get("scale") == scale and not meta.get("resumed"):
+                paper, experiment = path.parts[-4], path.parts[-3]
+                found.setdefault((paper, experiment), {}).setdefault(scale, []).append(float(seconds))
+    return found
+
+
+def _format_durations(by_scale: dict[str, list[float]]) -> str:
+    return ", ".join(f"{scale} {_format_seconds(statistics.median(times))}"
+                     for scale, times in sorted(by_scale.items(), key=lambda item: SCALES.index(item[0])))
+
+
+def _format_seconds(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _check_resume_args(args) -> None:
     """--resume continues with the run's saved settings: anything given with it must agree with them."""
-    from paperlab.core.config import apply_overrides, config_to_dict
-    from paperlab.core.registry import get_paper
-    from paperlab.core.runs import read_json
-
     cfg_file = Path(args.resume) / "config.json"
     if not cfg_file.is_file():
         raise CliError(f"cannot resume: {cfg_file} does not exist (is {args.resume} a run directory?)")
-    meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
+    from paperlab.core.runner import read_run_meta
+
+    meta = read_run_meta(Path(args.resume))   # every key checked for its type: one line for an edited file
     given = {"PAPER": (args.paper, meta["paper"]), "EXPERIMENT": (args.experiment, meta["experiment"]),
              "--seed": (args.seed, meta["seed"]), "--scale": (args.scale, meta["scale"]),
              "--device": (args.device, meta.get("device"))}
@@ -151,9 +208,6 @@ def _check_resume_args(args) -> None:
 
 
 def cmd_run(args) -> int:
-    from paperlab.core.runner import run_experiment
-    from paperlab.core.runs import RESULTS_FILE, load_results
-
     if args.resume:
         _check_resume_args(args)
         if (Path(args.resume) / RESULTS_FILE).exists():
@@ -161,25 +215,66 @@ def cmd_run(args) -> int:
         directory = run_experiment("", "", resume=args.resume)
     else:
         if not args.paper or not args.experiment:
-            from paperlab.core.registry import paper_names
-
             raise CliError(f"run needs PAPER and EXPERIMENT (or --resume DIR); papers: {', '.join(paper_names())}")
+        paper_info(args.paper).check_experiment(args.experiment)  # answered before the paper is imported
+        _print_expected(args.paper, args.experiment, args.scale or "quick")
         directory = run_experiment(args.paper, args.experiment, scale=args.scale or "quick", seed=args.seed or 0,
                                    device=args.device or "cpu", out=args.out or "runs",
                                    overrides=parse_set_args(args.overrides))
     results = load_results(directory)
-    print(f"run directory: {directory}")
-    from paperlab.core.claims import format_measured
-
-    print("results: " + format_measured({k: v for k, v in results.items() if k != "_meta"}, limit=2000))
+    print(f"\n{results_summary(results)}\nrun directory: {directory} (results.json, metrics.jsonl, plots/)")
     return 0
 
 
+def _print_expected(paper: str, experiment: str, scale: str) -> None:
+    """The run's expected duration and end, from the committed runs of this experiment at this scale."""
+    times = committed_durations().get((paper, experiment), {}).get(scale)
+    if times:
+        seconds = statistics.median(times)
+        finish = time.strftime("%H:%M", time.localtime(time.time() + seconds))
+        print(f"{paper}/{experiment} at {scale} scale: expected ~{_format_seconds(seconds)} (median of {len(times)} "
+              f"committed run(s) on 2 shared CPU cores), done around {finish}", flush=True)
+
+
+def results_summary(results: dict, limit: int = 12) -> str:
+    """A few lines a person reads at the end of a run: the results' numbers (up to `limit`), curves and long
+    lists left out, then where the rest is."""
+    lines, skipped = [], 0
+    for key, value in _numbers(results):
+        if len(lines) < limit:
+            lines.append(f"  {key}: {value}")
+        else:
+            skipped += 1
+    seconds = results.get("_meta", {}).get("seconds")
+    head = "results" + (f" (took {_format_seconds(seconds)})" if isinstance(seconds, (int, float)) else "") + ":"
+    more = [f"  ... {skipped} more numbers in results.json"] if skipped else []
+    return "\n".join([head, *(lines or ["  (no numbers: see the run's files)"]), *more])
+
+
+def _numbers(value, key: str = ""):
+    """(dotted key, formatted number) for each number in nested results; lists of up to 6 numbers shown as one,
+    longer lists (curves), strings and the run's _meta left out."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k != "_meta":
+                yield from _numbers(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, (int, float)):
+        yield key, _format_number(value)
+    elif isinstance(value, list) and 0 < len(value) <= 6 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        yield key, "[" + ", ".join(_format_number(v) for v in value) + "]"
+
+
+def _format_number(value: float) -> str:
+    if isinstance(value, int) or not math.isfinite(value):
+        return str(value)
+    return f"{value:.4g}"
+
+
 def cmd_reproduce(args) -> int:
-    from paperlab.core.registry import all_papers, get_paper
     from paperlab.core.report import write_report
-    from paperlab.core.reproduce import check_reproduce, print_claims, reproduce
-    from paperlab.core.seeding import resolve_device
 
     if args.seeds is not None and args.seeds < 1:
         raise CliError(f"--seeds {args.seeds}: give the number of seeds per experiment, an integer >= 1 "
@@ -191,7 +286,16 @@ def cmd_reproduce(args) -> int:
         _check_file_target(args.json_path, "--json")
     if args.committed and not Path(args.committed).is_dir():
         raise CliError(f"--committed {args.committed} is not a directory (e.g. --committed results)")
-    papers = list(all_papers().values()) if args.paper == "all" else [get_paper(args.paper)]
+    names = paper_names() if args.paper == "all" else [args.paper]
+    claim_ids = [c.strip() for c in args.claims.split(",") if c.strip()] if args.claims is not None else None
+    if args.claims is not None and not claim_ids:
+        raise CliError(f"--claims {args.claims!r} names no claim; give claim ids separated by commas (`paperlab list "
+                       f"{args.paper}` shows them) or omit --claims for every claim")
+    for name in names:  # names and claim ids answered before any paper is imported
+        info = paper_info(name)
+        if claim_ids:
+            info.check_claims(claim_ids)
+    papers = [get_paper(name) for name in names]
     overrides = parse_set_args(args.overrides)
     resolve_device(args.device)
     for paper in papers:  # every paper's configs are checked before the first one runs
@@ -204,7 +308,7 @@ def cmd_reproduce(args) -> int:
                              executor=args.executor, workers=args.workers, device=args.device,
                              overrides=overrides, address=args.address, fresh=args.fresh,
                              rejudge=args.rejudge,
-                             claim_ids=[c for c in args.claims.split(",") if c] if args.claims else None)
+                             claim_ids=claim_ids)
         print_claims(document)
     if not args.no_report:
         md, html_path = write_report(args.out, committed=args.committed)
@@ -215,8 +319,6 @@ def cmd_reproduce(args) -> int:
 
 
 def _print_committed(folder: str, ran: set[str]) -> None:
-    from paperlab.core.runs import read_json
-
     for claims_file in sorted(Path(folder).glob("*/claims-*.json")):
         if claims_file.parent.name in ran:
             continue
@@ -230,11 +332,7 @@ def _print_committed(folder: str, ran: set[str]) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from paperlab.core.claims import format_measured
-    from paperlab.core.registry import get_paper
-    from paperlab.core.sweep import parse_seeds, sweep
-
-    get_paper(args.paper).experiment(args.experiment)
+    paper_info(args.paper).check_experiment(args.experiment)
     if args.workers < 1:
         raise CliError(f"--workers {args.workers}: must be an integer >= 1")
     _check_out(args.out, "--out")
@@ -253,6 +351,8 @@ def cmd_report(args) -> int:
 
     if args.out:
         _check_out(args.out, "report --out")
+    if args.committed and not Path(args.committed).is_dir():
+        raise CliError(f"--committed {args.committed} is not a directory (e.g. --committed results)")
     md, html_path = write_report(args.runs_dir, args.out, committed=args.committed)
     print(f"report: {md} and {html_path}")
     return 0
@@ -262,6 +362,9 @@ def cmd_docs(args) -> int:
     from paperlab.core.docs import update_docs
 
     problems = update_docs(args.root, check=args.check)
+    # the registry's catalog is generated with the docs of this checkout (imports every paper: seconds)
+    if Path(args.root).resolve() == COMMITTED_RESULTS.parent and not write_catalog(check=args.check) and args.check:
+        problems.append("src/paperlab/core/catalog.json differs from the papers: run `paperlab docs`")
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
@@ -270,8 +373,6 @@ def cmd_docs(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from paperlab import datasets
-
     if args.action == "where":
         if args.name == "bear":
             from paperlab.rl.bear.experiments import OfflineConfig, bear_paths
@@ -313,8 +414,6 @@ def _import_arms(args) -> int:
 
 
 def _check_out(path: str, what: str) -> None:
-    from paperlab.core.runs import check_out_dir
-
     check_out_dir(path, what)
 
 
@@ -332,9 +431,6 @@ COMMANDS = {"list": cmd_list, "run": cmd_run, "reproduce": cmd_reproduce, "sweep
 
 def _run_settings(args) -> dict[str, str]:
     """--threads and --tracker as the environment variables every run reads (worker processes inherit them)."""
-    from paperlab.core.runner import THREADS_ENV, resolve_threads
-    from paperlab.core.tracking import TRACKER_ENV, resolve_tracker
-
     env = {}
     if getattr(args, "threads", None) is not None:
         env[THREADS_ENV] = str(resolve_threads(args.threads))
@@ -354,8 +450,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(settings)
         return COMMANDS[args.command](args)
     except Exception as err:
-        from paperlab.core.sweep import JobError
-
         user_error = isinstance(err, (CliError, LookupError, ValueError, FileNotFoundError, JobError))
         if not user_error or os.environ.get("PAPERLAB_DEBUG") == "1":
             raise

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from paperlab.core.config import SCALES, apply_overrides
 from paperlab.core.constraints import validate_config
+from paperlab.core.names import unknown_name
 
 if TYPE_CHECKING:
     from paperlab.core.claims import Claim
@@ -74,5 +75,4 @@ class Paper:
         for exp in self.experiments:
             if exp.name == name:
                 return exp
-        valid = ", ".join(e.name for e in self.experiments)
-        raise LookupError(f"unknown experiment {name!r} for paper {self.name!r}; valid: {valid}")
+        raise unknown_name("experiment", name, [e.name for e in self.experiments], f" for paper {self.name!r}")
