@@ -13,6 +13,8 @@ import types
 import typing
 from typing import Any
 
+from paperlab.core.names import did_you_mean
+
 SCALES = ("tiny", "quick", "small", "paper")
 
 
@@ -78,8 +80,9 @@ def apply_overrides(cfg: Any, overrides: dict[str, Any]) -> Any:
     changes = {}
     for key, value in overrides.items():
         if key not in types_by_name:
-            valid = ", ".join(sorted(types_by_name))
-            raise ValueError(f"unknown config key {key!r} for {type(cfg).__name__}; valid: {valid}")
+            valid = sorted(types_by_name)
+            raise ValueError(f"unknown config key {key!r} for {type(cfg).__name__}{did_you_mean(key, valid)}; "
+                             f"valid: {', '.join(valid)}")
         changes[key] = _coerce(value, types_by_name[key], key)
     return dataclasses.replace(cfg, **changes)
 
