@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from paperlab.rl.bear.agents import BCQ, BEAR, BCConfig, BCQConfig, BehaviourCloning, best_of_n_action, \
-    bear_config, soft_clipped_target
+    bear_config, make_bear, soft_clipped_target
 from paperlab.rl.bear.behaviour import BehaviourVAE
 from paperlab.rl.common.networks import QEnsemble
 from paperlab.rl.common.replay import ReplayBuffer
@@ -109,7 +109,7 @@ def test_agents_update_and_act():
     buf = random_buffer()
     for agent in (BEAR(3, 2, bear_config(**SMALL, warmup_steps=1)),
                   BEAR(3, 2, bear_config(**SMALL, constraint="kl", warmup_steps=1)),
-                  BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=1)),
+                  make_bear(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=1)),
                   BCQ(3, 2, BCQConfig(actor_hidden=(16,), critic_hidden=(16,), vae_hidden=(16,), batch_size=32)),
                   BehaviourCloning(3, 2, BCConfig(hidden=(16,), batch_size=32))):
         for _ in range(3):
@@ -131,7 +131,7 @@ def test_d3rlpy_preset_target_uses_current_policy_minus_temperature_log_pi():
     """d3rlpy 2.8.1 BEARImpl.compute_target: n actions from the *current* policy at s', soft-clipped max, minus
     temperature * log pi of the chosen action; the target actor plays no part."""
     torch.manual_seed(0)
-    agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, entropy_temperature=0.3))
+    agent = make_bear(3, 2, bear_config("d3rlpy", **SMALL, entropy_temperature=0.3))
     with torch.no_grad():
         for p in agent.actor_target.parameters():
             p.add_(torch.randn_like(p) * 5)            # a scrambled target actor must not matter
@@ -155,7 +155,7 @@ def test_d3rlpy_preset_matches_its_reproduction_script():
     assert (d3.entropy_temperature, d3.temperature_lr, d3.target_policy) == (1e-20, 0.0, "current")
     assert (d3.vae_hidden, d3.n_eval_samples, d3.initial_log_alpha, d3.epsilon) == ((750, 750), 100, 0.0, 0.05)
     torch.manual_seed(0)
-    agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=3))
+    agent = make_bear(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=3))
     buf = random_buffer()
     for _ in range(3):
         agent.update(buf.sample(32))
@@ -179,14 +179,14 @@ def test_presets_and_config_validation():
 
 def test_actor_density_reuses_the_forward_and_equals_log_prob():
     """log pi of the MMD samples from the sampling forward == a second ``actor.log_prob`` pass, with gradients."""
-    agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=0))
+    agent = make_bear(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=0))
     obs = torch.randn(32, 3)
     results = []
     for reuse in (True, False):
         torch.manual_seed(3)
         agent.actor.zero_grad(set_to_none=True)
-        _, raw, *logp = agent._actor_samples(agent.actor, obs, 4, with_density=reuse)
-        logp = logp[0] if reuse else agent.actor.log_prob(obs.unsqueeze(1).expand(32, 4, 3), raw)
+        _, raw, logp = agent._actor_samples(obs, 4)          # per-state mean of log pi over the 4 samples
+        logp = logp if reuse else agent.actor.log_prob(obs.unsqueeze(1).expand(32, 4, 3), raw).mean(1)
         logp.square().mean().backward()
         results.append([logp.detach()] + [p.grad for p in agent.actor.parameters()])
     for a, b in zip(*results):
@@ -205,9 +205,33 @@ def test_frozen_critic_in_the_actor_step_changes_nothing(monkeypatch):
         if not freeze:
             monkeypatch.setattr(agents, "frozen", lambda *m: contextlib.nullcontext())
         torch.manual_seed(0)
-        agent = BEAR(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=1))
+        agent = make_bear(3, 2, bear_config("d3rlpy", **SMALL, warmup_steps=1))
         for batch in batches:
             agent.update(batch)
         states.append({k: v.clone() for k, v in agent.state_dict().items()})
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
     assert all(p.requires_grad for p in agent.critic.parameters())
+
+
+def test_variant_flags_select_the_variant_class_and_the_paper_class_refuses_them():
+    from paperlab.rl.bear.agents import BEARVariant
+    assert type(make_bear(3, 2, bear_config(**SMALL))) is BEAR
+    for preset in ("d4rl", "d3rlpy"):
+        assert type(make_bear(3, 2, bear_config(preset, **SMALL))) is BEARVariant
+    assert type(make_bear(3, 2, bear_config(**SMALL, dual_in_warmup=False))) is BEARVariant
+    assert not hasattr(make_bear(3, 2, bear_config(**SMALL)), "log_temperature")
+    with pytest.raises(ValueError, match="make_bear"):
+        BEAR(3, 2, bear_config(**SMALL, target_policy="current"))
+
+
+def test_d4rl_preset_is_the_d4rl_evaluation_settings():
+    cfg = bear_config("d4rl")
+    assert (cfg.actor_lr, cfg.critic_lr, cfg.vae_lr, cfg.lagrange_lr) == (1e-4, 3e-4, 3e-4, 1e-3)
+    assert (cfg.n_mmd_samples, cfg.mmd_sigma, cfg.warmup_steps, cfg.batch_size) == (4, 20.0, 40_000, 256)
+    assert (cfg.target_policy, cfg.entropy_temperature, cfg.dual_in_warmup) == ("current", None, True)
+    assert cfg.initial_log_alpha == 0.0 and cfg.n_eval_samples == 100 and cfg.actor_noise_clip is None
+    buf = random_buffer()
+    agent = make_bear(3, 2, bear_config("d4rl", **SMALL, warmup_steps=1))
+    for _ in range(3):
+        metrics = agent.update(buf.sample(32))
+    assert np.isfinite(metrics["critic_loss"]) and agent.log_alpha.item() != 0.0   # dual step ran

@@ -145,3 +145,17 @@ def test_none_keeps_each_agents_default_and_zero_is_a_value():
     for bad in ({"warmup_steps": -1}, {"batch_size": 0}, {"lagrange_lr": 0.0}, {"hidden": ()}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             validate_config(OfflineConfig(**bad))
+
+
+def test_make_agent_builds_kl_control_and_the_d4rl_preset():
+    from paperlab.rl.bear.agents import BEARVariant
+    from paperlab.rl.bear.kl_control import KLControl
+    from paperlab.rl.bear.training import ArmSettings, make_agent
+    s = ArmSettings(hidden=(8, 8), vae_hidden=(8, 8), warmup_steps=500, gamma=0.99)
+    kl = make_agent("kl-control", "HalfCheetah-v5", 17, 6, s, "cpu")
+    assert isinstance(kl, KLControl) and kl.cfg.gamma == 0.98 and tuple(kl.cfg.behaviour_hidden) == (8, 8)
+    d4rl = make_agent("bear-d4rl", "HalfCheetah-v5", 17, 6, s, "cpu")
+    assert isinstance(d4rl, BEARVariant)
+    # the warm start scales like the authors' (500 of their 20k) keeping the preset's 40k ratio
+    assert (d4rl.cfg.warmup_steps, d4rl.cfg.kernel, d4rl.cfg.mmd_sigma) == (1000, "gaussian", 20.0)
+    assert make_agent("bear", "HalfCheetah-v5", 17, 6, s, "cpu").cfg.warmup_steps == 500

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from paperlab.rl.bear.agents import BEAR, bear_config
+from paperlab.rl.bear.agents import bear_config, make_bear
 from paperlab.rl.common.replay import ReplayBuffer
 
 REFERENCE = torch.load(Path(__file__).parent / "data" / "bear_update_reference.pt", weights_only=True)
@@ -30,7 +30,7 @@ def parameters_after_updates(preset: str, overrides: dict, updates: int = 8) -> 
     buf = ReplayBuffer.from_arrays(rng.normal(size=(n, obs_dim)), rng.uniform(-1, 1, (n, act_dim)),
                                    rng.normal(size=n), rng.normal(size=(n, obs_dim)),
                                    (rng.uniform(size=n) < 0.1).astype(float), seed=0)
-    agent = BEAR(obs_dim, act_dim, bear_config(preset, **NETS, **overrides))
+    agent = make_bear(obs_dim, act_dim, bear_config(preset, **NETS, **overrides))
     for _ in range(updates):
         agent.update(buf.sample(32))
     return agent.state_dict()
@@ -39,9 +39,10 @@ def parameters_after_updates(preset: str, overrides: dict, updates: int = 8) -> 
 @pytest.mark.parametrize("case", list(CASES))
 def test_update_matches_reference_captured_before_refactor(case):
     got, want = parameters_after_updates(*CASES[case]), REFERENCE[case]
-    assert set(got) == set(want)
+    # the paper's BEAR no longer carries the variants' (unused, never updated) entropy temperature
+    assert set(got) == set(want) - ({"log_temperature"} if case.startswith("authors") else set())
     exact = torch.backends.cpu.get_cpu_capability() == REFERENCE["cpu_capability"]
-    for name, tensor in want.items():
+    for name, tensor in ((k, v) for k, v in want.items() if k in got):
         if exact:
             assert torch.equal(got[name], tensor), f"{case}: {name} differs from the reference"
         else:

@@ -76,9 +76,36 @@ def one_observation(obs, obs_dim: int, owner: str, device: str) -> torch.Tensor:
 
 @dataclass
 class BEARConfig:
-    """Defaults: the authors' code (aviralkumar2907/BEAR, main.py/algos.py) and the paper's appendix.
+    """BEAR's settings. Defaults: the authors' 2019 code (aviralkumar2907/BEAR, main.py/algos.py, README) and the
+    paper's appendix. ``constraint="kl"`` is the paper's KL ablation (authors' ``use_kl``: ``-E_beta log pi``,
+    threshold -2). Three presets (``bear_config(preset)``), side by side:
 
-    ``constraint="kl"`` is the paper's KL ablation (authors' ``use_kl``: ``-E_beta log pi``, threshold -2).
+    ===================== ======================= ============================ ============================
+    setting               ``authors`` (2019)      ``d4rl`` (D4RL evaluations)   ``d3rlpy`` (2.8.1 script)
+    ===================== ======================= ============================ ============================
+    actor / critics       400-300                 256-256                      256-256
+    VAE                   750-750                 750-750                      750-750
+    lr actor/critic/VAE   1e-3 / 1e-3 / 1e-3      1e-4 / 3e-4 / 3e-4           1e-4 / 3e-4 / 3e-4
+    dual lr (log alpha)   1e-3                    1e-3                         1e-4 (see BEAR_PRESETS)
+    batch                 100                     256                          256
+    MMD samples           5 (noise clipped 0.5)   4 (not clipped)              4 (not clipped)
+    kernel, sigma         laplacian 10 (Hopper,   gaussian 20 on HalfCheetah,  gaussian 20 on HalfCheetah,
+                          HalfCheetah), gaussian  laplacian 20 elsewhere       laplacian 20 elsewhere
+                          20 (Walker2d, Ant)
+    epsilon               0.05                    0.05                         0.05
+    initial log alpha     N(0, 1)                 0                            0
+    warm start            20k, dual step in it    40k, dual step in it         40k, no dual step in it
+    target actions        target actor            current policy               current policy - T log pi
+    entropy term          none                    none                         off (T = 1e-20, lr 0)
+    evaluation            best of 10 by Q1        best of 100 by Q1            best of 100 by Q1
+    ===================== ======================= ============================ ============================
+
+    ``d4rl``: rail-berkeley/d4rl_evaluations ``bear/`` (rlkit ``BEARTrainer`` and its README's settings for the
+    D4RL table; its example script's defaults are sigma 50 and 3M updates, the README's are used here). Its actor's
+    Q term uses one of the 4 samples, ours their mean (same expectation). ``warmup_steps`` scaled by a scale
+    preset keeps each preset's ratio to the authors' 20k (training.make_agent).
+    Settings that differ from the paper's algorithm (target_policy, entropy_temperature, dual_in_warmup,
+    actor_noise_clip=None) select :class:`BEARVariant`; the paper's :class:`BEAR` has none of them in its update.
     """
     actor_hidden: Sequence[int] = (400, 300)
     critic_hidden: Sequence[int] = (400, 300)
@@ -100,6 +127,7 @@ class BEARConfig:
     log_alpha_bounds: tuple[float, float] = (-5.0, 10.0)   # clamp, upper = lagrange_thresh
     warmup_steps: int = 20_000         # MMD-only actor updates (20 "epochs" of 1000 iterations)
     actor_noise_clip: float | None = 0.5   # authors clip the actor's Gaussian noise in sample_multiple
+    # variants (d3rlpy / D4RL evaluations); the defaults are the paper's
     entropy_temperature: float | None = None  # d3rlpy adds a SAC entropy term; None = off (authors)
     temperature_lr: float = 1e-4       # 0 keeps the temperature fixed
     target_policy: str = "target"      # "target": target actor at s' (authors); "current": the current policy,
@@ -125,15 +153,26 @@ class BEARConfig:
             return self.epsilon
         return 0.05 if self.constraint == "mmd" else -2.0
 
+    @property
+    def is_paper_algorithm(self) -> bool:
+        """True when no setting departs from the paper's update (the variant flags at their defaults)."""
+        return (self.target_policy == "target" and self.entropy_temperature is None and self.dual_in_warmup
+                and self.actor_noise_clip is not None)
 
-# "d3rlpy": d3rlpy 2.8.1's BEAR as its reproduction script (reproductions/offline/bear.py) runs it: BEARConfig
-# defaults (256-256 actor/critics, batch 256, 4 MMD samples, best of 100, warm start 40k, initial alpha 1) with
-# lrs actor 1e-4 / critic 3e-4 / VAE 3e-4, a 750-750 VAE, sigma 20 (gaussian kernel on HalfCheetah, laplacian
-# elsewhere: set by the caller), the entropy term off (initial temperature 1e-20, lr 0), the Bellman target
-# from the current policy, and no dual step during the warm start. The dual lr is 1e-4 because d3rlpy 2.8.1
+
+# "d4rl": rail-berkeley/d4rl_evaluations bear/ as its README runs it for the D4RL table (kernel set by the caller:
+# gaussian on HalfCheetah, laplacian elsewhere, sigma 20). "d3rlpy": d3rlpy 2.8.1's BEAR as its reproduction
+# script (reproductions/offline/bear.py) runs it: BEARConfig defaults (256-256 actor/critics, batch 256, 4 MMD
+# samples, best of 100, warm start 40k, initial alpha 1) with lrs actor 1e-4 / critic 3e-4 / VAE 3e-4, a 750-750
+# VAE, sigma 20 (kernel set by the caller), the entropy term off (initial temperature 1e-20, lr 0), the Bellman
+# target from the current policy, and no dual step during the warm start. Its dual lr is 1e-4 because d3rlpy 2.8.1
 # builds the alpha optimiser with actor_learning_rate (its alpha_learning_rate=1e-3 is never read).
 BEAR_PRESETS: dict[str, dict] = {
     "authors": {},
+    "d4rl": dict(actor_hidden=(256, 256), critic_hidden=(256, 256), vae_hidden=(750, 750),
+                 actor_lr=1e-4, critic_lr=3e-4, vae_lr=3e-4, lagrange_lr=1e-3, batch_size=256, n_mmd_samples=4,
+                 n_eval_samples=100, kernel="laplacian", mmd_sigma=20.0, epsilon=0.05, initial_log_alpha=0.0,
+                 warmup_steps=40_000, actor_noise_clip=None, target_policy="current", dual_in_warmup=True),
     "d3rlpy": dict(actor_hidden=(256, 256), critic_hidden=(256, 256), vae_hidden=(750, 750),
                    actor_lr=1e-4, critic_lr=3e-4, vae_lr=3e-4, lagrange_lr=1e-4, temperature_lr=0.0,
                    batch_size=256, n_mmd_samples=4, n_eval_samples=100, kernel="laplacian", mmd_sigma=20.0,
@@ -148,9 +187,20 @@ def bear_config(preset: str = "authors", **overrides) -> BEARConfig:
     return BEARConfig(**{**BEAR_PRESETS[preset], **overrides})
 
 
+def make_bear(obs_dim: int, act_dim: int, cfg: BEARConfig = BEARConfig(), device: str = "cpu") -> "BEAR":
+    """The paper's BEAR, or :class:`BEARVariant` when ``cfg`` departs from the paper's update."""
+    return (BEAR if cfg.is_paper_algorithm else BEARVariant)(obs_dim, act_dim, cfg, device)
+
+
 class BEAR(torch.nn.Module):
+    """BEAR as the paper and the authors' code define it (section 5, algorithm 1). The steps that variants change
+    (:class:`BEARVariant`) are methods: ``_target_actions``, ``_actor_samples``, ``_actor_loss``, ``_dual_step``."""
+
     def __init__(self, obs_dim: int, act_dim: int, cfg: BEARConfig = BEARConfig(), device: str = "cpu"):
         super().__init__()
+        if type(self) is BEAR and not cfg.is_paper_algorithm:
+            raise ValueError("this BEARConfig departs from the paper's update (target_policy, entropy_temperature, "
+                             "dual_in_warmup or actor_noise_clip=None): build it with make_bear or BEARVariant")
         self.cfg, self.device, self.obs_dim = cfg, device, obs_dim
         self.actor = TanhGaussianPolicy(obs_dim, act_dim, cfg.actor_hidden)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
@@ -159,48 +209,47 @@ class BEAR(torch.nn.Module):
         self.vae = BehaviourVAE(obs_dim, act_dim, cfg.vae_hidden)
         init = float(torch.randn(())) if cfg.initial_log_alpha is None else cfg.initial_log_alpha
         self.log_alpha = torch.nn.Parameter(torch.tensor(init))
-        self.log_temperature = torch.nn.Parameter(torch.tensor(math.log(cfg.entropy_temperature or 1.0)))
         self.to(device)
         self.actor_opt = make_adam(self.actor.parameters(), cfg.actor_lr)
         self.critic_opt = make_adam(self.critic.parameters(), cfg.critic_lr)
         self.vae_opt = make_adam(self.vae.parameters(), cfg.vae_lr)
         self.alpha_opt = make_adam([self.log_alpha], cfg.lagrange_lr)
-        self.temperature_opt = make_adam([self.log_temperature], cfg.temperature_lr)
-        self.target_entropy = -float(act_dim)
         self.steps = 0
 
-    def _actor_samples(self, actor: TanhGaussianPolicy, obs: torch.Tensor, n: int, with_density: bool = False):
-        """``n`` samples per state ``(B, n, |A|)`` with the authors' clipped Gaussian noise; ``with_density``
-        adds their tanh-corrected ``log pi`` ``(B, n)`` from the same forward (no second actor pass)."""
-        mean, log_std = actor(obs)
+    def _actor_samples(self, obs: torch.Tensor, n: int):
+        """``n`` samples per state ``(B, n, |A|)`` with the authors' clipped Gaussian noise: (actions, pre-tanh,
+        None); the third entry is the variants' ``log pi``."""
+        mean, log_std = self.actor(obs)
         noise = torch.randn(obs.shape[0], n, mean.shape[-1], device=obs.device)
-        if self.cfg.actor_noise_clip is not None:
-            noise = noise.clamp(-self.cfg.actor_noise_clip, self.cfg.actor_noise_clip)
-        mean, log_std = mean.unsqueeze(1), log_std.unsqueeze(1)
-        pre_tanh = mean + log_std.exp() * noise
-        if not with_density:
-            return torch.tanh(pre_tanh), pre_tanh
-        log_prob = gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
-        return torch.tanh(pre_tanh), pre_tanh, log_prob
+        noise = noise.clamp(-self.cfg.actor_noise_clip, self.cfg.actor_noise_clip)
+        pre_tanh = mean.unsqueeze(1) + log_std.exp().unsqueeze(1) * noise
+        return torch.tanh(pre_tanh), pre_tanh, None
 
     def q_values(self, obs: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.critic(obs, actions)
 
     def _target_actions(self, next_obs: torch.Tensor):
-        """``n_target_samples`` actions per next state, ``(B * n, |A|)`` in repeat_interleave order, from the target
-        actor (authors) or the current policy with the penalty ``temperature * log pi`` (d3rlpy). The actor runs
-        once per state (not once per repeated row); the noise draws equal sampling the repeats."""
-        n, act_dim = self.cfg.n_target_samples, self.actor.act_dim
-        if self.cfg.target_policy == "current":
-            actions, log_prob, _ = self.actor.sample_n(next_obs, n)
-            penalty = None if self.cfg.entropy_temperature is None else self.log_temperature.exp() * log_prob
-            return actions.reshape(-1, act_dim), None if penalty is None else penalty.reshape(-1)
-        return self.actor_target.sample_n(next_obs, n)[0].reshape(-1, act_dim)
+        """``n_target_samples`` target-actor actions per next state, ``(B * n, |A|)`` in repeat_interleave order.
+        The actor runs once per state (not once per repeated row); the noise draws equal sampling the repeats."""
+        return self.actor_target.sample_n(next_obs, self.cfg.n_target_samples)[0].reshape(-1, self.actor.act_dim)
 
     def constraint_value(self, obs: torch.Tensor, behaviour_raw: torch.Tensor, actor_raw: torch.Tensor):
         if self.cfg.constraint == "kl":
             return behaviour_cross_entropy(self.actor, obs, behaviour_raw)
         return mmd(behaviour_raw, actor_raw, self.cfg.kernel, self.cfg.mmd_sigma)
+
+    def _actor_loss(self, q_pi: torch.Tensor, divergence: torch.Tensor, warm: bool, log_prob) -> torch.Tensor:
+        """Lagrangian of eq. 5, ``-min_k Q + alpha * divergence``; the divergence term alone while warming up."""
+        alpha = self.log_alpha.exp().detach()
+        return (alpha * divergence).mean() if warm else (-q_pi + alpha * divergence).mean()
+
+    def _dual_step(self, divergence: torch.Tensor, warm: bool, log_prob) -> None:
+        """Gradient ascent on log alpha (also while warming up, as the authors do): alpha grows while the
+        constraint is violated (divergence > eps); clamped to ``log_alpha_bounds``."""
+        lagrange_loss = -(self.log_alpha.exp() * (divergence.detach() - self.cfg.threshold)).mean()
+        gradient_step(self.alpha_opt, lagrange_loss)
+        with torch.no_grad():
+            self.log_alpha.clamp_(*self.cfg.log_alpha_bounds)
 
     def update(self, batch: Batch) -> dict[str, float]:
         cfg = self.cfg
@@ -216,8 +265,7 @@ class BEAR(torch.nn.Module):
         # 3. Actor: max_pi E[min_k Q_k(s, a)] s.t. constraint(beta, pi) <= eps, Lagrangian form (eq. 5).
         with torch.no_grad():
             _, behaviour_raw = self.vae.sample_n(batch.obs, cfg.n_mmd_samples)
-        entropy = cfg.entropy_temperature is not None
-        actor_a, actor_raw, *log_prob = self._actor_samples(self.actor, batch.obs, cfg.n_mmd_samples, entropy)
+        actor_a, actor_raw, log_prob = self._actor_samples(batch.obs, cfg.n_mmd_samples)
         divergence = self.constraint_value(batch.obs, behaviour_raw, actor_raw)           # (B,)
         obs_rep = batch.obs.unsqueeze(1).expand(b, cfg.n_mmd_samples, batch.obs.shape[-1])
         warm = self.steps < cfg.warmup_steps
@@ -226,21 +274,11 @@ class BEAR(torch.nn.Module):
             q_pi = self.critic(obs_rep.reshape(-1, obs_rep.shape[-1]), actor_a.reshape(-1, actor_a.shape[-1]))
         q_pi = q_pi.view(cfg.n_critics, b, cfg.n_mmd_samples).mean(2).min(0).values         # min over ensemble
         alpha = self.log_alpha.exp().detach()
-        actor_loss = (alpha * divergence).mean() if warm else (-q_pi + alpha * divergence).mean()
-        if entropy:
-            log_prob = log_prob[0].mean(1)
-            actor_loss = actor_loss + (self.log_temperature.exp().detach() * log_prob).mean()
+        actor_loss = self._actor_loss(q_pi, divergence, warm, log_prob)
         gradient_step(self.actor_opt, actor_loss)
 
-        # 4. Dual gradient ascent on log alpha: alpha grows while the constraint is violated (div > eps).
-        if cfg.dual_in_warmup or not warm:
-            lagrange_loss = -(self.log_alpha.exp() * (divergence.detach() - cfg.threshold)).mean()
-            gradient_step(self.alpha_opt, lagrange_loss)
-            with torch.no_grad():
-                self.log_alpha.clamp_(*cfg.log_alpha_bounds)
-        if cfg.entropy_temperature is not None:
-            temp_loss = -(self.log_temperature * (log_prob.detach() + self.target_entropy)).mean()
-            gradient_step(self.temperature_opt, temp_loss)
+        # 4. Dual variable(s).
+        self._dual_step(divergence, warm, log_prob)
 
         soft_update(self.critic_target, self.critic, cfg.tau)
         soft_update(self.actor_target, self.actor, cfg.tau)
@@ -253,6 +291,58 @@ class BEAR(torch.nn.Module):
         o = one_observation(obs, self.obs_dim, "BEAR.act", self.device)
         candidates = self.actor.sample_n(o, self.cfg.n_eval_samples)[0][0]
         return best_of_n_action(self.critic, o, candidates).cpu().numpy()
+
+
+class BEARVariant(BEAR):
+    """BEAR as later code runs it (d3rlpy 2.8.1, rail-berkeley/d4rl_evaluations), each difference a config flag:
+
+    - ``target_policy="current"``: Bellman target actions from the current policy, not the target actor, minus
+      ``temperature * log pi`` of the chosen action when the entropy term is on (d3rlpy ``compute_target``);
+    - ``entropy_temperature``: a SAC entropy term in the actor loss with a learned temperature (d3rlpy);
+    - ``dual_in_warmup=False``: no dual step on log alpha during the warm start (d3rlpy ``warmup_actor``);
+    - ``actor_noise_clip=None``: the actor's Gaussian noise is not clipped.
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int, cfg: BEARConfig = BEARConfig(), device: str = "cpu"):
+        super().__init__(obs_dim, act_dim, cfg, device)
+        init = math.log(cfg.entropy_temperature or 1.0)
+        self.log_temperature = torch.nn.Parameter(torch.tensor(init, device=device))
+        self.temperature_opt = make_adam([self.log_temperature], cfg.temperature_lr)
+        self.target_entropy = -float(act_dim)
+
+    def _actor_samples(self, obs: torch.Tensor, n: int):
+        mean, log_std = self.actor(obs)
+        noise = torch.randn(obs.shape[0], n, mean.shape[-1], device=obs.device)
+        if self.cfg.actor_noise_clip is not None:
+            noise = noise.clamp(-self.cfg.actor_noise_clip, self.cfg.actor_noise_clip)
+        mean, log_std = mean.unsqueeze(1), log_std.unsqueeze(1)
+        pre_tanh = mean + log_std.exp() * noise
+        if self.cfg.entropy_temperature is None:
+            return torch.tanh(pre_tanh), pre_tanh, None
+        log_prob = gaussian_log_prob(pre_tanh, mean, log_std) - tanh_log_det_jacobian(pre_tanh)
+        return torch.tanh(pre_tanh), pre_tanh, log_prob.mean(1)
+
+    def _target_actions(self, next_obs: torch.Tensor):
+        if self.cfg.target_policy == "target":
+            return super()._target_actions(next_obs)
+        actions, log_prob, _ = self.actor.sample_n(next_obs, self.cfg.n_target_samples)
+        actions = actions.reshape(-1, self.actor.act_dim)
+        if self.cfg.entropy_temperature is None:
+            return actions
+        return actions, (self.log_temperature.exp() * log_prob).reshape(-1)
+
+    def _actor_loss(self, q_pi, divergence, warm, log_prob):
+        loss = super()._actor_loss(q_pi, divergence, warm, log_prob)
+        if log_prob is None:
+            return loss
+        return loss + (self.log_temperature.exp().detach() * log_prob).mean()
+
+    def _dual_step(self, divergence, warm, log_prob):
+        if self.cfg.dual_in_warmup or not warm:
+            super()._dual_step(divergence, warm, log_prob)
+        if log_prob is not None:
+            temp_loss = -(self.log_temperature * (log_prob.detach() + self.target_entropy)).mean()
+            gradient_step(self.temperature_opt, temp_loss)
 
 
 @dataclass

@@ -15,16 +15,21 @@ import torch
 
 from paperlab.core.precision import autocast
 from paperlab.core.runs import write_atomic
-from paperlab.rl.bear.agents import BCConfig, BCQ, BCQConfig, BEAR, BehaviourCloning, bear_config
+from paperlab.rl.bear.agents import BEAR_PRESETS, BCConfig, BCQ, BCQConfig, BEARConfig, BehaviourCloning, \
+    bear_config, make_bear
 from paperlab.rl.bear.datasets import OfflineDataset
+from paperlab.rl.bear.kl_control import KLControl, KLControlConfig
 from paperlab.rl.common.envs import discounted_returns, env_dims, evaluate, make_env
 from paperlab.rl.common.replay import ReplayBuffer
 from paperlab.rl.common.sac import SAC, SACConfig
 
-METHODS = ("bear", "bear-laplacian", "bear-gaussian", "bear-kl", "bear-d3rlpy", "bcq", "bc", "sac")
+AUTHORS_WARMUP = BEARConfig.warmup_steps
+METHODS = ("bear", "bear-laplacian", "bear-gaussian", "bear-kl", "bear-d3rlpy", "bear-d4rl", "bcq", "bc", "sac",
+           "kl-control")
 METHOD_LABELS = {"bear": "BEAR (MMD)", "bear-laplacian": "BEAR (MMD, laplacian)", "bear-gaussian":
                  "BEAR (MMD, gaussian)", "bear-kl": "BEAR-KL", "bear-d3rlpy": "BEAR (d3rlpy preset)",
-                 "bcq": "BCQ", "bc": "BC", "sac": "naive offline SAC"}
+                 "bear-d4rl": "BEAR (D4RL-evaluation preset)", "bcq": "BCQ", "bc": "BC", "sac": "naive offline SAC",
+                 "kl-control": "KL-control"}
 
 
 def default_kernel(env_id: str) -> tuple[str, float]:
@@ -67,14 +72,19 @@ def make_agent(method: str, env_id: str, obs_dim: int, act_dim: int, s: ArmSetti
             extra = {"kernel": "gaussian", "mmd_sigma": 20.0}
         elif method == "bear-kl":
             extra["constraint"] = "kl"
-        preset = "d3rlpy" if method == "bear-d3rlpy" else s.bear_preset
-        if preset == "d3rlpy":   # d3rlpy's reproduction script: gaussian on HalfCheetah, laplacian elsewhere, sigma 20
+        preset = {"bear-d3rlpy": "d3rlpy", "bear-d4rl": "d4rl"}.get(method, s.bear_preset)
+        if preset in ("d3rlpy", "d4rl"):   # both scripts: gaussian on HalfCheetah, laplacian elsewhere, sigma 20
             extra = {"kernel": "gaussian" if env_id.lower().startswith("halfcheetah") else "laplacian",
                      **({"constraint": "kl"} if method == "bear-kl" else {})}
-        warm = {"warmup_steps": s.warmup_steps} if s.warmup_steps is not None else {}
+        # s.warmup_steps scales the authors' 20k warm start; a preset with a longer one keeps its ratio (40k -> 2x)
+        ratio = BEAR_PRESETS[preset].get("warmup_steps", AUTHORS_WARMUP) / AUTHORS_WARMUP
+        warm = {"warmup_steps": round(s.warmup_steps * ratio)} if s.warmup_steps is not None else {}
         if s.lagrange_lr is not None:
             warm["lagrange_lr"] = s.lagrange_lr
-        return BEAR(obs_dim, act_dim, bear_config(preset, gamma=s.gamma, tau=s.tau, **net, **batch, **extra, **warm), device)
+        return make_bear(obs_dim, act_dim, bear_config(preset, gamma=s.gamma, tau=s.tau, **net, **batch, **extra, **warm), device)
+    if method == "kl-control":   # its own gamma 0.98 (the authors'), as its own batch and networks unless overridden
+        net = {"actor_hidden": s.hidden, "critic_hidden": s.hidden, "behaviour_hidden": s.hidden} if s.hidden else {}
+        return KLControl(obs_dim, act_dim, KLControlConfig(tau=s.tau, **net, **batch), device)
     if method == "bcq":
         return BCQ(obs_dim, act_dim, replace(BCQConfig(gamma=s.gamma, tau=s.tau), **net, **batch), device)
     if method == "bc":
@@ -143,7 +153,8 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
     agent = make_agent(method, env_id, obs_dim, act_dim, s, device)
     buffer = ReplayBuffer.from_arrays(dataset.observations, dataset.actions, dataset.rewards,
                                       dataset.next_observations, dataset.terminals, device=device, seed=seed)
-    mc = discounted_returns(dataset.rewards, dataset.episode_ends, s.gamma)
+    gamma = getattr(agent.cfg, "gamma", s.gamma)   # KL-control keeps its own 0.98: its Q estimates that return
+    mc = discounted_returns(dataset.rewards, dataset.episode_ends, gamma)
     probe = np.random.default_rng(seed).choice(len(dataset), size=min(s.n_probe, len(dataset)), replace=False)
     probe_obs = torch.as_tensor(dataset.observations[probe], device=device)
     probe_act = torch.as_tensor(dataset.actions[probe], device=device)
@@ -187,7 +198,8 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
             write_atomic(checkpoint, lambda fh: torch.save(state, fh))   # a kill while saving keeps the previous one
     final = curves["eval_curve"][-1]
     result = {"method": method, "final_return": float(final[1]), "normalized_score": float(final[2]),
-              **curves, "mc_return": mc_mean, "updates": s.updates, "gamma": s.gamma, "tau": s.tau,
+              **curves, "mc_return": mc_mean, "updates": s.updates, "eval_episodes": s.eval_episodes,
+              "gamma": gamma, "tau": s.tau,
               "dataset_return": float(dataset.episode_returns().mean()),
               "dataset_score": float(dataset.normalized_score(dataset.episode_returns().mean()))}
     if checkpoint is not None:
