@@ -35,7 +35,10 @@ def test_image_fit_records_every_method(tiny_runs):
     results = json.loads((tiny_runs["image-fit"] / "results.json").read_text())
     assert set(results["methods"]) == {"siren", "relu", "tanh", "relu_pe", "rbf_relu"}
     for row in results["methods"].values():
-        assert {"psnr_image", "psnr_gradient", "psnr_laplacian"} <= set(row)
+        assert {"psnr_image", "psnr_gradient_bandlimited", "psnr_laplacian_bandlimited", "psnr_gradient_sobel",
+                "psnr_laplacian_filter"} <= set(row)
+    assert set(results["zero_floor"]) == {"gradient_bandlimited", "laplacian_bandlimited", "gradient_sobel",
+                                          "laplacian_filter"}
 
 
 def test_resume_skips_finished_arms(tiny_runs):

@@ -97,6 +97,35 @@ def laplace_filter(image: np.ndarray) -> np.ndarray:
     return ndimage.laplace(image) / pixel_spacing(image.shape[0]) ** 2
 
 
+def bandlimited_derivatives(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact gradient [H, W, 2] and Laplacian [H, W] at the pixel centres of the image's band-limited
+    interpolant, in units of the [-1, 1] grid (axis order as `sobel_gradient`).
+
+    The interpolant is the cosine series of the half-sample mirrored image (its DCT-II), i.e. the
+    trigonometric interpolant of the image reflected at each border, so the border adds no jump (the
+    plain periodic FFT would). Its derivatives are the series' own, computed by FFT: multiply by
+    i xi (gradient) or -|xi|^2 (Laplacian). Unlike Sobel and the 5-point stencil, which damp every
+    frequency by their transfer functions, this is exact for every image that is such a series
+    (tested on sums of cosines) and converges spectrally for smooth images. The mirror makes the
+    normal derivative vanish half a pixel outside the border; on the 128^2 cameraman leaving 2-8
+    border pixels out of a score moves it by under 0.4 dB, so scores use the whole grid.
+    """
+    image = _as_2d_float(image)
+    rows, cols = image.shape
+    mirrored = np.concatenate([image, image[::-1]], axis=0)
+    mirrored = np.concatenate([mirrored, mirrored[:, ::-1]], axis=1)
+    spectrum = np.fft.fft2(mirrored)
+    xi_r = 2 * np.pi * np.fft.fftfreq(2 * rows, d=pixel_spacing(rows))
+    xi_c = 2 * np.pi * np.fft.fftfreq(2 * cols, d=pixel_spacing(cols))
+    # the Nyquist coefficient of a half-sample mirrored signal is zero; zero it for odd derivatives anyway
+    odd_r, odd_c = xi_r.copy(), xi_c.copy()
+    odd_r[rows], odd_c[cols] = 0.0, 0.0
+    grad_r = np.fft.ifft2(spectrum * (1j * odd_r)[:, None]).real[:rows, :cols]
+    grad_c = np.fft.ifft2(spectrum * (1j * odd_c)[None, :]).real[:rows, :cols]
+    lap = np.fft.ifft2(spectrum * -(xi_r[:, None] ** 2 + xi_c[None, :] ** 2)).real[:rows, :cols]
+    return np.stack([grad_r, grad_c], axis=-1), lap
+
+
 def _as_2d_float(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 2:

@@ -9,23 +9,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from paperlab.core.models import save_model
 from paperlab.core.plots import new_figure
 from paperlab.core.constraints import Check, Interval, Options, POSITIVE, Unique
 from paperlab.siren.data import BUNDLED_IMAGES, coordinate_grid, load_image
-from paperlab.siren.derivatives import laplace_filter, sobel_gradient
+from paperlab.siren.derivatives import bandlimited_derivatives, laplace_filter, sobel_gradient
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, psnr, supervision_objective
 
 
 @dataclass
 class ImageSignal:
-    """An image on the [-1, 1]^2 grid with its Sobel gradient and Laplace-filter Laplacian as tensors."""
+    """An image on the [-1, 1]^2 grid with its Sobel gradient and Laplace-filter Laplacian as tensors
+    (the authors' supervision targets) and the exact derivatives of its band-limited interpolant (what
+    a fitted function's derivatives are scored against)."""
 
     image: np.ndarray            # [side, side] in [-1, 1]
     coords: torch.Tensor         # [N, 2]
     value: torch.Tensor          # [N, 1]
-    gradient: torch.Tensor       # [N, 1, 2]
-    laplacian: torch.Tensor      # [N, 1]
+    gradient: torch.Tensor       # [N, 1, 2] Sobel
+    laplacian: torch.Tensor      # [N, 1] 5-point Laplace filter
+    bl_gradient: torch.Tensor    # [N, 1, 2] band-limited interpolant's gradient at the pixel centres
+    bl_laplacian: torch.Tensor   # [N, 1] band-limited interpolant's Laplacian at the pixel centres
 
     @property
     def side(self) -> int:
@@ -35,10 +40,13 @@ class ImageSignal:
     def from_array(cls, image: np.ndarray, device: str = "cpu") -> "ImageSignal":
         side = image.shape[0]
         as_tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)  # noqa: E731
+        bl_gradient, bl_laplacian = bandlimited_derivatives(image)
         return cls(image=image, coords=coordinate_grid(side, side).to(device),
                    value=as_tensor(image).reshape(-1, 1),
                    gradient=as_tensor(sobel_gradient(image)).reshape(-1, 1, 2),
-                   laplacian=as_tensor(laplace_filter(image)).reshape(-1, 1))
+                   laplacian=as_tensor(laplace_filter(image)).reshape(-1, 1),
+                   bl_gradient=as_tensor(bl_gradient).reshape(-1, 1, 2),
+                   bl_laplacian=as_tensor(bl_laplacian).reshape(-1, 1))
 
     @classmethod
     def load(cls, source: str, side: int, device: str = "cpu") -> "ImageSignal":
@@ -66,17 +74,41 @@ IMAGE = Check(lambda v, c: v in BUNDLED_IMAGES or Path(v).is_file(),
               f"a bundled image ({', '.join(BUNDLED_IMAGES)}) or an existing image file")
 
 
+def network_spec(method: str, cfg, in_features: int, out_features: int, samples_per_axis: int) -> dict:
+    """`build_model`'s arguments for `method` under `cfg` (saved with the trained weights: `paperlab.load`)."""
+    return {"method": method, "in_features": in_features, "out_features": out_features,
+            "hidden_features": cfg.hidden_features, "hidden_layers": cfg.hidden_layers,
+            "first_omega_0": cfg.first_omega_0, "hidden_omega_0": cfg.hidden_omega_0,
+            "samples_per_axis": samples_per_axis, "rbf_centres": cfg.rbf_centres}
+
+
 def make_network(method: str, cfg, in_features: int, out_features: int, samples_per_axis: int, device: str):
-    model = build_model(method, in_features, out_features, cfg.hidden_features, cfg.hidden_layers,
-                        cfg.first_omega_0, cfg.hidden_omega_0, samples_per_axis, cfg.rbf_centres)
-    return model.to(device)
+    return build_model(**network_spec(method, cfg, in_features, out_features, samples_per_axis)).to(device)
 
 
 def field_psnrs(fields: dict[str, torch.Tensor], signal: ImageSignal) -> dict[str, float]:
-    """PSNR of the fitted image, gradient and Laplacian against the image, Sobel and Laplace filter."""
+    """PSNR of the fitted image (range 2) and of its exact gradient and Laplacian at the pixel centres
+    against the band-limited interpolant's (range: the ground truth's peak-to-peak), the judged scores.
+    Also, reported only: the same derivatives against Sobel / the Laplace filter of the pixels (the
+    old score, which rewards blur: the filters damp high frequencies), and Sobel applied to the
+    network's own samples against Sobel of the image."""
+    side = signal.side
+    samples = fields["value"].cpu().numpy().reshape(side, side)
+    own_sobel = torch.as_tensor(sobel_gradient(samples), dtype=torch.float32).reshape(-1, 1, 2)
     return {"psnr_image": psnr(fields["value"], signal.value, 2.0),
-            "psnr_gradient": psnr(fields["gradient"], signal.gradient),
-            "psnr_laplacian": psnr(fields["laplacian"], signal.laplacian)}
+            "psnr_gradient_bandlimited": psnr(fields["gradient"], signal.bl_gradient),
+            "psnr_laplacian_bandlimited": psnr(fields["laplacian"], signal.bl_laplacian),
+            "psnr_gradient_sobel": psnr(fields["gradient"], signal.gradient),
+            "psnr_laplacian_filter": psnr(fields["laplacian"], signal.laplacian),
+            "psnr_sobel_of_samples_vs_sobel": psnr(own_sobel, signal.gradient)}
+
+
+def zero_floor(signal: ImageSignal) -> dict[str, float]:
+    """What predicting zero scores on each derivative score: the floor every number is read against."""
+    return {"gradient_bandlimited": psnr(torch.zeros_like(signal.bl_gradient), signal.bl_gradient),
+            "laplacian_bandlimited": psnr(torch.zeros_like(signal.bl_laplacian), signal.bl_laplacian),
+            "gradient_sobel": psnr(torch.zeros_like(signal.gradient), signal.gradient),
+            "laplacian_filter": psnr(torch.zeros_like(signal.laplacian), signal.laplacian)}
 
 
 def save_fields(run, name: str, fields: dict[str, torch.Tensor], side: int) -> None:
@@ -121,6 +153,8 @@ def image_fit(run, cfg: ImageFitConfig) -> dict:
                       checkpoint_every=cfg.checkpoint_every)
         fields = evaluate_fields(model, signal.coords, order=2)
         save_fields(run, method, fields, cfg.side)
+        save_model(run, method, "network", network_spec(method, cfg, 2, 1, cfg.side), model.state_dict(),
+                   default=method == "siren")
         step_seconds = float(np.median([r["step_seconds"] for r in history])) if history else float("nan")
         return {**field_psnrs(fields, signal), "curve": psnr_curve(history, "psnr_value"),
                 "median_step_seconds": step_seconds}
@@ -130,7 +164,7 @@ def image_fit(run, cfg: ImageFitConfig) -> dict:
     plot_psnr_curves(run, cfg.methods, "PSNR vs step (image fitting)")
     plot_field_grid(run, signal, cfg.methods, "image_gradient_laplacian")
     return {"methods": {m: {k: v for k, v in run.partial[m].items()} for m in cfg.methods},
-            "image": cfg.image, "side": cfg.side, "steps": cfg.steps}
+            "zero_floor": zero_floor(signal), "image": cfg.image, "side": cfg.side, "steps": cfg.steps}
 
 
 def plot_psnr_curves(run, keys, title: str) -> None:
@@ -146,10 +180,12 @@ def plot_psnr_curves(run, keys, title: str) -> None:
 
 
 def plot_field_grid(run, signal: ImageSignal, methods, name: str) -> None:
-    """Figure 1 of the paper: image, gradient magnitude and Laplacian, ground truth first, one row per method."""
+    """Figure 1 of the paper: image, gradient magnitude and Laplacian, ground truth (the band-limited
+    interpolant's derivatives) first, one row per method; titles: PSNR against that ground truth."""
     side = signal.side
-    rows = [("ground truth", signal.image, np.linalg.norm(signal.gradient.cpu().numpy().reshape(side, side, 2), axis=-1),
-             signal.laplacian.cpu().numpy().reshape(side, side))]
+    rows = [("ground truth", signal.image,
+             np.linalg.norm(signal.bl_gradient.cpu().numpy().reshape(side, side, 2), axis=-1),
+             signal.bl_laplacian.cpu().numpy().reshape(side, side))]
     for method in methods:
         f = load_fields(run, method)
         rows.append((method, f["value"][..., 0], np.linalg.norm(f["gradient"].reshape(side, side, 2), axis=-1),
@@ -164,8 +200,9 @@ def plot_field_grid(run, signal: ImageSignal, methods, name: str) -> None:
         axes[r, 0].set_ylabel(label)
         if r > 0 and label in run.partial:
             p = run.partial[label]
-            for c, key in enumerate(("psnr_image", "psnr_gradient", "psnr_laplacian")):
-                axes[r, c].set_title(f"{p[key]:.1f} dB", fontsize=9)
+            for c, key in enumerate(("psnr_image", "psnr_gradient_bandlimited", "psnr_laplacian_bandlimited")):
+                if key in p:
+                    axes[r, c].set_title(f"{p[key]:.1f} dB", fontsize=9)
     for c, title in enumerate(("image", "|gradient|", "Laplacian")):
         axes[0, c].set_title(title)
     for ax in axes.ravel():
