@@ -80,3 +80,64 @@ def test_frozen_q_in_step_two_changes_nothing(monkeypatch):
     for name, params in states[0].items():
         assert all(torch.equal(params[k], states[1][name][k]) for k in params), name
     assert all(p.requires_grad for p in learner.qf.parameters())
+
+
+class _PolicyForwardInStepOne(PEARLLearner):
+    """The update before issue 31: the policy and V forward ran inside critic_losses, before step 1's optimiser
+    step (a straight copy of that program, kept here only to pin the refactor's numbers)."""
+
+    def critic_losses(self, batch, context, noise):
+        from paperlab.rl.common.networks import gaussian_log_prob, tanh_log_det_jacobian
+        from paperlab.rl.pearl.encoder import kl_to_standard_normal, sample_latent
+
+        s = self.s
+        obs, act = batch["obs"], batch["actions"]
+        T, B = obs.shape[:2]
+        mean, var = self.encoder(context)
+        z_b = sample_latent(mean, var, noise["z"])[:, None, :].expand(T, B, self.latent_dim)
+        z_d = z_b.detach()
+        p_mean, p_log_std = self.policy(torch.cat([obs, z_d], dim=-1))
+        pre_tanh = p_mean + noise["action"] * p_log_std.exp()
+        log_pi = gaussian_log_prob(pre_tanh, p_mean, p_log_std) - tanh_log_det_jacobian(pre_tanh)
+        q_pred = self.qf(torch.cat([obs, act, z_b], dim=-1).reshape(T * B, -1)).view(2, T, B)
+        v_pred = self.vf(torch.cat([obs, z_d], dim=-1)).squeeze(-1)
+        with torch.no_grad():
+            target_v = self.target_vf(torch.cat([batch["next_obs"], z_b], dim=-1)).squeeze(-1)
+            q_target = (s.reward_scale * batch["rewards"].squeeze(-1)
+                        + (1.0 - batch["terminals"].squeeze(-1)) * s.discount * target_v)
+        qf_loss = ((q_pred - q_target) ** 2).mean(dim=(1, 2)).sum()
+        kl = kl_to_standard_normal(mean, var) if s.probabilistic else torch.zeros(())
+        return {"qf_loss": qf_loss, "kl": kl, "z": z_d, "obs": obs, "new_actions": torch.tanh(pre_tanh),
+                "log_pi": log_pi, "p_mean": p_mean, "p_log_std": p_log_std, "v_pred": v_pred}
+
+    def actor_losses(self, t):
+        s = self.s
+        T, B = t["obs"].shape[:2]
+        x = torch.cat([t["obs"], t["new_actions"], t["z"]], dim=-1).reshape(T * B, -1)
+        min_q = self.qf(x).view(2, T, B).min(dim=0).values
+        vf_loss = ((t["v_pred"] - (min_q - t["log_pi"]).detach()) ** 2).mean()
+        policy_loss = ((t["log_pi"] - min_q).mean() + s.policy_mean_reg * t["p_mean"].pow(2).mean()
+                       + s.policy_std_reg * t["p_log_std"].pow(2).mean())
+        return {"vf_loss": vf_loss, "policy_loss": policy_loss}
+
+
+@pytest.mark.parametrize("probabilistic", [True, False])
+def test_critic_loss_computes_no_actor_terms_and_the_update_is_unchanged(probabilistic):
+    states, losses = [], []
+    for cls in (PEARLLearner, _PolicyForwardInStepOne):
+        torch.manual_seed(0)
+        learner = cls(3, 2, 6, LearnerSettings(hidden=(16, 16), encoder_hidden=(8,), probabilistic=probabilistic))
+        g = torch.Generator().manual_seed(0)
+        batch, context = _batch(2, 8, 3, 2, g), torch.randn(2, 5, 6, generator=g)
+        for _ in range(3):
+            losses.append(learner.update(batch, context, learner.make_noise(2, 8, generator=g)))
+        states.append(learner.state_dict()["nets"])
+    for name, params in states[0].items():  # bit for bit: the refactor moved code, not arithmetic
+        assert all(torch.equal(params[k], states[1][name][k]) for k in params), name
+    assert losses[:3] == losses[3:]
+    # the critic loss runs neither the policy nor V
+    calls = []
+    for net in (learner.policy, learner.vf):
+        net.register_forward_hook(lambda *args: calls.append(1))
+    PEARLLearner.critic_losses(learner, batch, context, learner.make_noise(2, 8, generator=g))
+    assert calls == []

@@ -87,40 +87,40 @@ class PEARLLearner:
     # ------------------------------------------------------------------ losses
     def critic_losses(self, batch: dict[str, torch.Tensor], context: torch.Tensor,
                       noise: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Step-1 losses and the policy/V forward for a group of tasks; tensors are (T, B, dim)."""
+        """Step-1 losses (Bellman error of the Q ensemble, KL of q(z | c)) for a group of tasks; tensors are
+        (T, B, dim). Returns also what step 2 reads: z (detached), the observations and the action noise."""
         s = self.s
-        z_noise, a_noise = noise["z"], noise["action"]
         obs, act = batch["obs"], batch["actions"]
         T, B = obs.shape[:2]
         mean, var = self.encoder(context)                       # q_phi(z | c), (T, L)
-        z = sample_latent(mean, var, z_noise)
+        z = sample_latent(mean, var, noise["z"])
         z_b = z[:, None, :].expand(T, B, self.latent_dim)
-        z_d = z_b.detach()
-        # policy sees z detached (encoder is trained by the critic only)
-        p_mean, p_log_std = self.policy(torch.cat([obs, z_d], dim=-1))
-        pre_tanh = p_mean + a_noise * p_log_std.exp()
-        log_pi = gaussian_log_prob(pre_tanh, p_mean, p_log_std) - tanh_log_det_jacobian(pre_tanh)
         q_pred = self.qf(torch.cat([obs, act, z_b], dim=-1).reshape(T * B, -1)).view(2, T, B)
-        v_pred = self.vf(torch.cat([obs, z_d], dim=-1)).squeeze(-1)
         with torch.no_grad():
             target_v = self.target_vf(torch.cat([batch["next_obs"], z_b], dim=-1)).squeeze(-1)
             q_target = (s.reward_scale * batch["rewards"].squeeze(-1)
                         + (1.0 - batch["terminals"].squeeze(-1)) * s.discount * target_v)
         qf_loss = ((q_pred - q_target) ** 2).mean(dim=(1, 2)).sum()   # mean per Q net, summed (oyster)
         kl = kl_to_standard_normal(mean, var) if s.probabilistic else torch.zeros((), device=obs.device)
-        return {"qf_loss": qf_loss, "kl": kl, "z": z_d, "obs": obs, "new_actions": torch.tanh(pre_tanh),
-                "log_pi": log_pi, "p_mean": p_mean, "p_log_std": p_log_std, "v_pred": v_pred,
+        # policy and V see z detached (the encoder is trained by the critic only)
+        return {"qf_loss": qf_loss, "kl": kl, "z": z_b.detach(), "obs": obs, "action_noise": noise["action"],
                 "q_pred": q_pred.detach()}
 
     def actor_losses(self, t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Step-2 losses, evaluated with the (already updated) Q networks."""
+        """Step-2 losses (V regression and the policy), evaluated with the (already updated) Q networks; the
+        policy and V weights are untouched by step 1, so their forward here equals one before it."""
         s = self.s
-        T, B = t["obs"].shape[:2]
-        x = torch.cat([t["obs"], t["new_actions"], t["z"]], dim=-1).reshape(T * B, -1)
+        obs, z = t["obs"], t["z"]
+        T, B = obs.shape[:2]
+        p_mean, p_log_std = self.policy(torch.cat([obs, z], dim=-1))
+        pre_tanh = p_mean + t["action_noise"] * p_log_std.exp()
+        log_pi = gaussian_log_prob(pre_tanh, p_mean, p_log_std) - tanh_log_det_jacobian(pre_tanh)
+        v_pred = self.vf(torch.cat([obs, z], dim=-1)).squeeze(-1)
+        x = torch.cat([obs, torch.tanh(pre_tanh), z], dim=-1).reshape(T * B, -1)
         min_q = self.qf(x).view(2, T, B).min(dim=0).values
-        vf_loss = ((t["v_pred"] - (min_q - t["log_pi"]).detach()) ** 2).mean()
-        policy_loss = ((t["log_pi"] - min_q).mean() + s.policy_mean_reg * t["p_mean"].pow(2).mean()
-                       + s.policy_std_reg * t["p_log_std"].pow(2).mean())
+        vf_loss = ((v_pred - (min_q - log_pi).detach()) ** 2).mean()
+        policy_loss = ((log_pi - min_q).mean() + s.policy_mean_reg * p_mean.pow(2).mean()
+                       + s.policy_std_reg * p_log_std.pow(2).mean())
         return {"vf_loss": vf_loss, "policy_loss": policy_loss}
 
     def make_noise(self, n_tasks: int, batch_size: int, generator: torch.Generator | None = None) -> dict:

@@ -1,4 +1,8 @@
-"""PEARL (Rakelly et al. 2019): the judges and the `CLAIMS` list."""
+"""PEARL (Rakelly et al. 2019): the judges and the `CLAIMS` list.
+
+The rules' numbers (how many evaluations a judged score averages, tolerances, margins) are constants in
+`paperlab.rl.pearl.results`, fixed before the runs that judge them (issue 31).
+"""
 
 from __future__ import annotations
 
@@ -8,42 +12,18 @@ import numpy as np
 
 from paperlab.core.claims import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, check_preconditions, combine,
                                   mean_ci, paired_difference, summarize, verdict_from_difference)
-from paperlab.rl.pearl.experiments import BASELINES
+from paperlab.rl.pearl.results import (ABLATION_LAST, ASYMPTOTE_LAST, ASYMPTOTE_TOLERANCE, BASELINES,
+                                       EFFICIENCY_TARGET, LEARNED_FRACTION, PLATEAU_RISE, SPARSE_LAST, SPARSE_MARGIN,
+                                       first_reach, judged_score, previous_score)
 
 
-def _smoothed(curve: list[dict], key: str = "final_return", window: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    steps = np.array([p["env_steps"] for p in curve], dtype=float)
-    values = np.array([p[key] for p in curve], dtype=float)
-    kernel = [values[max(0, i - window + 1): i + 1].mean() for i in range(len(values))]
-    return steps, np.array(kernel)
-
-
-def _first_crossing(curve: list[dict], threshold: float) -> float | None:
-    steps, values = _smoothed(curve)
-    hits = np.flatnonzero(values >= threshold)
-    return float(steps[hits[0]]) if len(hits) else None
-
-
-def _final(res: dict, key: str = "final_return") -> float:
-    return float(np.mean([p[key] for p in res["curve"][-3:]]))
-
-
-# Fixed before the small-scale run (issue 12). A method "learned" when its plateau (mean of its last 3
-# evaluations) is at least LEARNED_FRACTION of |start| above its first evaluation. Thresholds are levels
-# between the common start (the higher of the two methods' first evaluations) and the common plateau (the
-# lower of the two plateaus); the verdict uses PRIMARY_FRACTION, the others are reported, as are levels on
-# the way to PEARL's own plateau ("pearl-0.8": the paper's "steps to reach PEARL's performance"), which a
-# baseline with a lower plateau may never reach (censored: the ratio is then a lower bound).
-LEARNED_FRACTION = 0.1
-FRACTIONS = (0.25, 0.5, 0.8)
-PEARL_FRACTIONS = (0.5, 0.8)
-PRIMARY_FRACTION = 0.8
-EFFICIENCY_TARGET = 20.0
-
-
+# ----------------------------------------------------------------------------------------------------
+# sample efficiency, as the paper states it: env steps PEARL needs to reach a baseline's asymptotic return,
+# against the env steps the baseline itself needs to reach it
+# ----------------------------------------------------------------------------------------------------
 def _steps_to(res: dict, level: float) -> dict:
     """First env steps where the (trailing 3-point mean) test return reaches `level`; censored at the budget."""
-    steps = _first_crossing(res["curve"], level)
+    steps = first_reach(res["curve"], level)
     budget = float(res.get("env_steps", res["curve"][-1]["env_steps"]))
     return {"steps": steps, "censored": steps is None, "budget": budget}
 
@@ -62,65 +42,94 @@ def _ratio(pearl: dict, base: dict) -> dict:
     return {"ratio": base_steps / pearl["budget"], "kind": "upper bound"}
 
 
+def _previous_eval(curve: list[dict], steps: float | None) -> float:
+    """Env steps of the evaluation before the one at `steps` (0 for the first): the crossing lies in between."""
+    before = [p["env_steps"] for p in curve if p["env_steps"] < (steps if steps is not None else -1)]
+    return float(before[-1]) if before else 0.0
+
+
+def efficiency_seed(pearl: dict, base: dict) -> dict:
+    """One seed's comparison with one baseline: its asymptote (mean of its last ASYMPTOTE_LAST evaluations),
+    the level that counts as reaching it (ASYMPTOTE_TOLERANCE of its learning span below), both methods' env
+    steps to that level, their ratio (with its kind under censoring and its bracket from the evaluation
+    spacing), whether the baseline learned and had stopped rising, and the largest ratio the schedule can show."""
+    curve = base["curve"]
+    start = float(curve[0]["final_return"])
+    asymptote = judged_score(curve, ASYMPTOTE_LAST)
+    span = asymptote - start
+    level = asymptote - ASYMPTOTE_TOLERANCE * abs(span)
+    rise = asymptote - previous_score(curve, ASYMPTOTE_LAST)
+    sb, sp = _steps_to(base, level), _steps_to(pearl, level)
+    ratio = _ratio(sp, sb)
+    base_steps = sb["steps"] if sb["steps"] is not None else sb["budget"]
+    first_pearl = float(pearl["curve"][0]["env_steps"])
+    out = {"start": start, "asymptote": asymptote, "level": level, "last_rise": rise,
+           "learned": bool(span >= LEARNED_FRACTION * abs(start)),
+           "at_plateau": bool(not math.isnan(rise) and rise <= PLATEAU_RISE * abs(span)),
+           "baseline_steps": sb["steps"], "pearl_steps": sp["steps"], "pearl_budget": sp["budget"], **ratio,
+           "pearl_first_eval": first_pearl, "max_measurable_ratio": max(base_steps, 1.0) / max(first_pearl, 1.0)}
+    if ratio["kind"] == "exact":  # the crossings lie between the previous evaluation and the crossing one
+        out["ratio_bracket"] = [_previous_eval(curve, sb["steps"]) / max(sp["steps"], 1.0),
+                                max(sb["steps"], 1.0) / max(_previous_eval(pearl["curve"], sp["steps"]), 1.0)]
+    return out
+
+
 def _compare_to_baseline(runs: list[dict], base: str, target: float) -> Verdict:
-    per_seed, learned = [], {}
-    for seed, res in enumerate(runs):
-        p, b = res["pearl"], res[base]
-        starts = {m: float(r["curve"][0]["final_return"]) for m, r in (("pearl", p), (base, b))}
-        finals = {m: _final(r) for m, r in (("pearl", p), (base, b))}
-        for m in starts:
-            learned.setdefault(m, []).append(finals[m] - starts[m] >= LEARNED_FRACTION * abs(starts[m]))
-        start, plateau = max(starts.values()), min(finals.values())
-        levels = {}
-        for key, f, top in ([(f"{f:g}", f, plateau) for f in FRACTIONS]
-                            + [(f"pearl-{f:g}", f, finals["pearl"]) for f in PEARL_FRACTIONS]):
-            level = start + f * (top - start)
-            sp, sb = _steps_to(p, level), _steps_to(b, level)
-            levels[key] = {"level": level, "pearl_steps": sp["steps"], f"{base}_steps": sb["steps"],
-                                **_ratio(sp, sb)}
-        # still rising? the plateau minus the mean of the 3 evaluations before it (reported, not gated)
-        rise = {m: finals[m] - float(np.mean([q["final_return"] for q in r["curve"][-6:-3]] or [np.nan]))
-                for m, r in (("pearl", p), (base, b))}
-        per_seed.append({"seed": seed, "start": starts, "plateau": finals, "last_rise": rise, "levels": levels})
-    primary = [s["levels"][f"{PRIMARY_FRACTION:g}"] for s in per_seed]
-    known = [r["ratio"] for r in primary if r["ratio"] is not None]
-    measured = {"baseline": base, "ratio_kind_per_seed": [r["kind"] for r in primary],
-                "ratio_per_seed": [r["ratio"] for r in primary],
-                "pearl_final_return": summarize([s["plateau"]["pearl"] for s in per_seed]),
-                f"{base}_final_return": summarize([s["plateau"][base] for s in per_seed]),
-                "learned_per_seed": learned, "per_seed": per_seed}
-    if known:
-        mean, lo, hi = mean_ci([math.log10(r) for r in known])
+    seeds = [efficiency_seed(r["pearl"], r[base]) for r in runs]
+    kinds = [s["kind"] for s in seeds]
+    ratios = [s["ratio"] for s in seeds if s["ratio"] is not None]
+    measured = {"baseline": base, "ratio_per_seed": [s["ratio"] for s in seeds], "ratio_kind_per_seed": kinds,
+                f"{base}_asymptote": summarize([s["asymptote"] for s in seeds]),
+                "pearl_final_return": summarize([judged_score(r["pearl"]["curve"], ASYMPTOTE_LAST) for r in runs]),
+                "per_seed": seeds}
+    if len(ratios) >= 1:
+        mean, lo, hi = mean_ci([math.log10(r) for r in ratios])
         measured.update(ratio_geomean=10 ** mean, ratio_ci=[10 ** lo, 10 ** hi])
-    for key in per_seed[0]["levels"]:  # several thresholds: geometric mean of the ratios, and how many are bounds
-        ratios = [s["levels"][key] for s in per_seed if s["levels"][key]["ratio"] is not None]
-        measured[f"ratio_at_{key}"] = {
-            "geomean": 10 ** float(np.mean(np.log10([r["ratio"] for r in ratios]))) if ratios else None,
-            "kinds": [s["levels"][key]["kind"] for s in per_seed]}
-    threshold = (f"{base}/PEARL env steps to {PRIMARY_FRACTION:.0%} of the way from the common start to the "
-                 f"common plateau >= {target:g}x (95% CI of the geometric mean over seeds; paper: 20-100x)")
-    gate = check_preconditions({f"{m} learned in every seed (plateau - start >= {LEARNED_FRACTION:g}*|start|)": all(v)
-                                for m, v in learned.items()}, measured, threshold)
+    threshold = (f"{base} env steps to its own asymptote (mean of its last {ASYMPTOTE_LAST} evaluations, within "
+                 f"{ASYMPTOTE_TOLERANCE:g} of its learning span) / PEARL's env steps to the same level >= {target:g}x "
+                 f"(95% CI of the geometric mean over seeds; paper: 20-100x)")
+    gate = check_preconditions({
+        f"{base} learned in every seed (asymptote - start >= {LEARNED_FRACTION:g}*|start|)": all(s["learned"] for s in seeds),
+        f"{base} trained to its plateau in every seed (its last {ASYMPTOTE_LAST} evaluations <= {PLATEAU_RISE:g} of "
+        f"its span above the {ASYMPTOTE_LAST} before; if not, give it more env steps)": all(s["at_plateau"] for s in seeds),
+    }, measured, threshold)
     if gate:
         return gate
-    kinds = {r["kind"] for r in primary}
-    if kinds & {"unknown", "upper bound"}:
-        return Verdict(INCONCLUSIVE, measured, threshold,
-                       "PEARL did not reach the common level within its budget in some seeds")
-    if len(known) < 2:
-        return Verdict(INCONCLUSIVE, measured, threshold, "one seed: no interval")
-    if "lower bound" in kinds:  # the true ratios are at least these
-        if 10 ** lo >= target:
-            return Verdict(REPRODUCED, measured, threshold,
-                           f"{base} never reached the level in some seeds: those ratios are lower bounds, already >= target")
-        return Verdict(INCONCLUSIVE, measured, threshold,
-                       f"{base} never reached the level within its budget in some seeds (the ratio there is only a "
-                       f"lower bound) and the interval is not above the target")
-    if 10 ** lo >= target:
-        return Verdict(REPRODUCED, measured, threshold)
-    if 10 ** hi < target:
-        return Verdict(NOT_REPRODUCED, measured, threshold)
-    return Verdict(INCONCLUSIVE, measured, threshold, "the interval of the ratio straddles the target")
+    if all(s["max_measurable_ratio"] < target for s in seeds):
+        worst = max(seeds, key=lambda s: s["max_measurable_ratio"])
+        return Verdict(NOT_REPRODUCED, measured, threshold,
+                       f"by arithmetic: {base} reaches its asymptote within {worst['baseline_steps'] or 0:.3g} env "
+                       f"steps, so {target:g}x would need PEARL there by {(worst['baseline_steps'] or 0) / target:.3g}, "
+                       f"before its first evaluation ({worst['pearl_first_eval']:.3g} env steps, after its initial "
+                       "collection); the paper's 20-100x is on MuJoCo tasks against baselines run for 1e7-1e8 steps")
+    if len(ratios) < 2 or "unknown" in kinds:
+        return Verdict(INCONCLUSIVE, measured, threshold, "fewer than 2 seeds with a ratio: no interval")
+    bounds = set(kinds) - {"exact"}
+    if bounds == {"lower bound", "upper bound"}:
+        return Verdict(INCONCLUSIVE, measured, threshold, "censored both ways across seeds")
+    if 10 ** hi < target and "lower bound" not in bounds:
+        return Verdict(NOT_REPRODUCED, measured, threshold,
+                       "PEARL never reached the level within its budget in some seeds: those ratios are upper bounds, "
+                       "already below the target" if bounds else "")
+    if 10 ** lo >= target and "upper bound" not in bounds:
+        return Verdict(REPRODUCED, measured, threshold,
+                       f"{base} never reached the level in some seeds: those ratios are lower bounds" if bounds else "")
+    return Verdict(INCONCLUSIVE, measured, threshold,
+                   "the interval of the ratio straddles the target" if not bounds else
+                   f"some ratios are only {bounds.pop()}s and the interval does not settle it")
+
+
+def _pearl_arms(runs: list[dict]) -> dict:
+    """Every PEARL arm's judged score and end-of-training context probe (reported beside the verdict)."""
+    out = {}
+    for arm in [k for k in runs[0] if k.startswith("pearl")]:
+        out[arm] = {"final_return": summarize([judged_score(r[arm]["curve"], ASYMPTOTE_LAST) for r in runs]),
+                    "best_return": summarize([max(p["final_return"] for p in r[arm]["curve"]) for r in runs])}
+        probes = [r[arm]["context_probe"] for r in runs if "context_probe" in r[arm]]
+        if probes:
+            out[arm]["probe_return_by_context_trajs"] = {
+                str(k): summarize([p["return"][i] for p in probes]) for i, k in enumerate(probes[0]["n_context_trajs"])}
+    return out
 
 
 def judge_sample_efficiency(results: dict[str, list[dict]], target: float = EFFICIENCY_TARGET) -> Verdict:
@@ -132,7 +141,7 @@ def judge_sample_efficiency(results: dict[str, list[dict]], target: float = EFFI
     # a readable head (what the claims table shows first), then every comparison in full
     head = {b: {"ratio": v.measured.get("ratio_geomean"), "ci": v.measured.get("ratio_ci"), "verdict": v.verdict}
             for b, v in verdicts.items()}
-    measured = {"task": runs[0]["task"], "ratio_geomean_by_baseline": head,
+    measured = {"task": runs[0]["task"], "ratio_geomean_by_baseline": head, "pearl_arms": _pearl_arms(runs),
                 **{b: {**v.measured, "verdict": v.verdict, "note": v.note} for b, v in verdicts.items()}}
     threshold = {b: v.threshold for b, v in verdicts.items()}
     if not verdicts:
@@ -142,71 +151,126 @@ def judge_sample_efficiency(results: dict[str, list[dict]], target: float = EFFI
     return Verdict(verdict, measured, threshold, note)
 
 
-def _success(results, arm: str) -> np.ndarray:
-    return np.array([r[arm]["final_success_by_traj"] for r in results["sparse-exploration"]])
+# ----------------------------------------------------------------------------------------------------
+# sparse point robot: each seed's score is the mean of its last SPARSE_LAST evaluations
+# ----------------------------------------------------------------------------------------------------
+def sparse_scores(runs: list[dict], arm: str) -> dict[str, list[float]]:
+    """Per seed: success after exploration (last trajectory) and of the first, prior-z trajectory, each the mean
+    of the seed's last SPARSE_LAST evaluations."""
+    return {"after": [judged_score(r[arm]["curve"], SPARSE_LAST, "success_last") for r in runs],
+            "before": [judged_score(r[arm]["curve"], SPARSE_LAST, "success_first") for r in runs]}
+
+
+def _authors_protocol(runs: list[dict], arm: str) -> dict | None:
+    """The same scores under the authors' evaluation protocol (reported, not judged), where the runs have it."""
+    curves = [[p["authors"] for p in r[arm]["curve"] if "authors" in p] for r in runs]
+    if not all(curves):
+        return None
+    return {"after": summarize([judged_score(c, SPARSE_LAST, "success_last") for c in curves]),
+            "before": summarize([judged_score(c, SPARSE_LAST, "success_first") for c in curves])}
+
+
+def _sparse_gate(prob: dict, measured: dict, threshold: str) -> Verdict | None:
+    """Inconclusive unless the probabilistic agent learned the sparse task as the claims need it: success after
+    exploration clearly above success of the first (prior-z) trajectory; otherwise the comparison says nothing
+    about the claim (train longer: a larger --scale)."""
+    gain = paired_difference(prob["after"], prob["before"])
+    measured["prob_gain_over_first_traj"] = gain
+    learned = gain["mean"] >= SPARSE_MARGIN and gain["ci_low"] > 0
+    return check_preconditions({
+        f"the probabilistic agent learned the sparse task (success after exploration - success of the first "
+        f"trajectory >= {SPARSE_MARGIN:g} on the mean over seeds, paired 95% interval above 0; each seed's mean of its "
+        f"last {SPARSE_LAST} evaluations; if not, train longer: a larger --scale)": learned}, measured, threshold)
+
+
+def _sparse_measured(results: dict) -> tuple[dict, dict, dict]:
+    runs = results["sparse-exploration"]
+    prob, det = sparse_scores(runs, "probabilistic"), sparse_scores(runs, "deterministic")
+    measured = {"prob_success_after_exploration": summarize(prob["after"]),
+                "prob_success_first_traj": summarize(prob["before"]),
+                "det_success_after_exploration": summarize(det["after"]),
+                "det_success_first_traj": summarize(det["before"]),
+                "prob_minus_det": paired_difference(prob["after"], det["after"]),
+                "judged_on": f"each seed's mean of its last {SPARSE_LAST} evaluations"}
+    authors = {arm: _authors_protocol(runs, arm) for arm in ("probabilistic", "deterministic")}
+    if all(authors.values()):
+        measured["authors_protocol"] = authors
+    return prob, det, measured
 
 
 def judge_posterior_sampling(results: dict[str, list[dict]]) -> Verdict:
-    """Probabilistic z: success after the last exploration trajectory > success with the prior z, and > deterministic."""
-    prob, det = _success(results, "probabilistic"), _success(results, "deterministic")
-    gain = paired_difference(list(prob[:, -1]), list(prob[:, 0]))
-    vs_det = paired_difference(list(prob[:, -1]), list(det[:, -1]))
-    measured = {"prob_success_by_k": [summarize(prob[:, k]) for k in range(prob.shape[1])],
-                "det_success_by_k": [summarize(det[:, k]) for k in range(det.shape[1])],
-                "prob_gain_over_prior_traj": gain, "prob_minus_det_after_exploration": vs_det}
-    threshold = "paired 95% intervals: success(k=K) - success(k=0) > 0 and prob - det at k=K > 0"
-    # the weaker of the two differences decides
-    worst, what = min(((gain, "success(k=K) - success(k=0)"), (vs_det, "prob - det at k=K")),
-                      key=lambda pair: pair[0]["ci_low"])
-    return _sparse_gate(prob, measured, threshold) or verdict_from_difference(worst, measured, threshold, what)
-
-
-SPARSE_SOLVED = 0.25  # mean success after exploration needed before the comparison means anything
-
-
-def _sparse_gate(prob: np.ndarray, measured: dict, threshold: str) -> Verdict | None:
-    """Inconclusive unless the probabilistic agent learned the sparse task: otherwise the comparison says nothing
-    about the claim (train longer: a larger --scale)."""
-    solved = float(prob[:, -1].mean()) >= SPARSE_SOLVED
-    return check_preconditions({f"the probabilistic agent learned the sparse task (mean success after exploration "
-                                f">= {SPARSE_SOLVED}; if not, train longer: a larger --scale)": solved}, measured, threshold)
+    """Given that the probabilistic agent learned to explore (the gate), posterior sampling beats the point
+    estimate after exploration: prob - det success after exploration > 0 (paired 95% interval)."""
+    prob, det, measured = _sparse_measured(results)
+    threshold = (f"gate: success after exploration - success of the first trajectory >= {SPARSE_MARGIN:g} (probabilistic z); "
+                 "then prob - det success after exploration > 0 (paired 95% interval)")
+    return _sparse_gate(prob, measured, threshold) or verdict_from_difference(
+        measured["prob_minus_det"], measured, threshold, "prob - det after exploration")
 
 
 def judge_deterministic_fails(results: dict[str, list[dict]]) -> Verdict:
     """Deterministic z: success after exploration well below the probabilistic agent (less than half of it)."""
-    prob, det = _success(results, "probabilistic"), _success(results, "deterministic")
-    vs_det = paired_difference(list(prob[:, -1]), list(det[:, -1]))
-    measured = {"det_success_after_exploration": summarize(det[:, -1]),
-                "prob_success_after_exploration": summarize(prob[:, -1]), "prob_minus_det": vs_det}
-    threshold = "prob - det > 0 (paired 95% interval) and det success < half of prob success"
+    prob, det, measured = _sparse_measured(results)
+    threshold = (f"gate as posterior-sampling-exploration; then prob - det > 0 (paired 95% interval) and det success "
+                 "< half of prob success")
     gate = _sparse_gate(prob, measured, threshold)
     if gate:
         return gate
-    verdict = verdict_from_difference(vs_det, measured, threshold, "prob - det")
-    if verdict.verdict == REPRODUCED and det[:, -1].mean() >= 0.5 * prob[:, -1].mean():
+    verdict = verdict_from_difference(measured["prob_minus_det"], measured, threshold, "prob - det")
+    if verdict.verdict == REPRODUCED and np.mean(det["after"]) >= 0.5 * np.mean(prob["after"]):
         return Verdict(NOT_REPRODUCED, measured, threshold, "deterministic z is worse but still solves a large share")
     return verdict
 
 
+# ----------------------------------------------------------------------------------------------------
+# ablations: each seed's score is the mean of its last ABLATION_LAST evaluations (on the sparse robot, of
+# SPARSE_LAST evaluations of success after exploration)
+# ----------------------------------------------------------------------------------------------------
+def _ablation_score(res: dict, sparse: bool) -> float:
+    if sparse:
+        return judged_score(res["curve"], SPARSE_LAST, "success_last")
+    return judged_score(res["curve"], ABLATION_LAST)
+
+
 def judge_rnn_transitions(results: dict[str, list[dict]]) -> Verdict:
     runs = results["encoder-ablation"]
-    finals = {arm: [_final(r[arm]) for r in runs] for arm in ("mlp", "rnn-transitions", "rnn-trajectories")}
+    sparse = runs[0]["task"] == "sparse-point-robot"
+    finals = {arm: [_ablation_score(r[arm], sparse) for r in runs] for arm in ("mlp", "rnn-transitions", "rnn-trajectories")}
     diff = paired_difference(finals["rnn-transitions"], finals["rnn-trajectories"])
-    measured = {f"{arm}_final_return": summarize(v) for arm, v in finals.items()}
-    measured["transitions_minus_trajectories"] = diff
-    measured["task"] = runs[0]["task"]
-    return verdict_from_difference(diff, measured, "RNN(transitions) - RNN(trajectories) final test return > 0 "
-                                   "(paired 95% CI)", "RNN(transitions) - RNN(trajectories)")
+    what = "success after exploration" if sparse else "test return"
+    measured = {f"{arm}_final": summarize(v) for arm, v in finals.items()}
+    measured.update(transitions_minus_trajectories=diff, task=runs[0]["task"],
+                    judged_on=f"each seed's mean of its last {SPARSE_LAST if sparse else ABLATION_LAST} evaluations")
+    return verdict_from_difference(diff, measured, f"RNN(transitions) - RNN(trajectories) {what} > 0 (paired 95% CI)",
+                                   "RNN(transitions) - RNN(trajectories)")
+
+
+def _same_config_but(a: dict, b: dict, differ: set[str]) -> bool:
+    return {k: v for k, v in a.items() if k not in differ} == {k: v for k, v in b.items() if k not in differ}
 
 
 def judge_recent_context(results: dict[str, list[dict]]) -> Verdict:
+    """recent - whole-buffer context. Where the context-sampling runs have no recent arm (small: sparse robot),
+    it is sparse-exploration's probabilistic arm of the same seed, used only if its config is the same but for
+    where the context comes from."""
     runs = results["context-sampling"]
-    finals = {arm: [_final(r[arm]) for r in runs] for arm in ("recent", "whole-buffer")}
+    recent = [r.get("recent") for r in runs]
+    if not all(recent):
+        sparse_runs = results.get("sparse-exploration") or []
+        recent = [s.get("probabilistic") for s in sparse_runs[:len(runs)]]
+        if len(recent) < len(runs) or not all(r and _same_config_but(r["config"], c["whole-buffer"]["config"],
+                                                                      {"context_source"}) for r, c in zip(recent, runs)):
+            return Verdict(INCONCLUSIVE, {}, None, "no recent-context arm: neither in the context-sampling runs nor a "
+                                                   "sparse-exploration probabilistic arm with the same config and seeds")
+    sparse = runs[0]["task"] == "sparse-point-robot"
+    finals = {"recent": [_ablation_score(r, sparse) for r in recent],
+              "whole-buffer": [_ablation_score(r["whole-buffer"], sparse) for r in runs]}
     diff = paired_difference(finals["recent"], finals["whole-buffer"])
-    measured = {f"{arm}_final_return": summarize(v) for arm, v in finals.items()}
-    measured["recent_minus_whole_buffer"] = diff
-    measured["task"] = runs[0]["task"]
-    return verdict_from_difference(diff, measured, "recent - whole-buffer final test return > 0 (paired 95% CI)",
+    what = "success after exploration" if sparse else "test return"
+    measured = {f"{arm}_final": summarize(v) for arm, v in finals.items()}
+    measured.update(recent_minus_whole_buffer=diff, task=runs[0]["task"],
+                    judged_on=f"each seed's mean of its last {SPARSE_LAST if sparse else ABLATION_LAST} evaluations")
+    return verdict_from_difference(diff, measured, f"recent - whole-buffer {what} > 0 (paired 95% CI)",
                                    "recent - whole-buffer")
 
 
@@ -228,5 +292,5 @@ CLAIMS = [
     Claim(id="recent-context-sampling",
           text="the task inference is done on samples according to a sampling strategy sampling more recent "
                "transitions",
-          experiments=["context-sampling"], judge=judge_recent_context, seeds=3),
+          experiments=["context-sampling", "sparse-exploration"], judge=judge_recent_context, seeds=3),
 ]

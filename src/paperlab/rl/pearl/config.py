@@ -99,7 +99,9 @@ class PEARLConfig:
                     "num_tasks_sample": Interval(1), "batch_size": Interval(1), "embedding_batch_size": Interval(1),
                     "discount": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"), "lr": POSITIVE,
                     "reward_scale": POSITIVE, "kl_lambda": Interval(0), "kl_weight": Interval(0), "num_exp_traj_eval": Interval(0),
-                    "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1)}
+                    "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1),
+                    "eval_seeds": Interval(1), "context_shape": Options("transitions", "trajectories"),
+                    "context_max_trajs": Interval(1), "context_probe": Interval(1)}
 
     task: str = "point-robot"               # task family (paperlab.rl.pearl.tasks)
     preset: str = "authors"                 # "authors" (oyster configs) | "cpu"
@@ -108,6 +110,9 @@ class PEARLConfig:
     encoder: str = "mlp"                    # "mlp" (product of Gaussians) | "rnn" (LSTM)
     rnn_context: str = "transitions"        # RNN fed "transitions" (decorrelated) or "trajectories"
     context_source: str = "recent"          # "recent" (encoder buffer) | "whole-buffer" (RL buffer)
+    context_shape: str = "transitions"      # MLP encoder's training context: "transitions" (embedding_batch_size
+                                            #   random ones) | "trajectories" (1..context_max_trajs whole ones)
+    context_max_trajs: int = 3              # most whole trajectories per task in a "trajectories" context batch
     # sizes and schedule (None -> preset table)
     n_train_tasks: int | None = None        # meta-training tasks
     n_test_tasks: int | None = None         # held-out meta-test tasks
@@ -130,11 +135,15 @@ class PEARLConfig:
     reward_scale: float | None = None       # rewards' scale in the Q target (SAC v1's inverse temperature)
     kl_lambda: float | None = None          # KL weight beta at the authors' meta-batch (see kl_weight)
     kl_weight: float | None = None          # weight on the summed KL; None: kl_lambda * authors meta-batch / meta-batch
-    num_exp_traj_eval: int | None = None    # oyster's num_exp_traj_eval; not read here (meta-test resamples z after every trajectory)
+    num_exp_traj_eval: int | None = None    # oyster's num_exp_traj_eval: prior-z trajectories before the posterior in
+                                            #   the authors' evaluation protocol (reported beside the paper's Alg. 2)
     eval_trajs: int | None = None           # trajectories per test task at meta-test
     use_next_obs_in_context: bool | None = None  # context transitions carry s' too
     replay_buffer_size: int | None = None   # per-task capacity of the RL and encoder buffers (capped at what the run collects)
     eval_every: int = 1                     # iterations between evaluations on the test tasks
+    eval_seeds: int = 1                     # evaluation passes over the test tasks (own seeds) averaged per curve point
+    context_probe: tuple[int, ...] = (1, 2, 5, 10)  # end of training: test return with the posterior from this
+                                            #   many prior-z trajectories (trainer.context_probe)
     eval_deterministic: bool = True         # oyster eval_deterministic
 
 
@@ -148,7 +157,7 @@ def resolve(cfg) -> PEARLConfig:
     if cfg.preset not in ("authors", "cpu"):
         raise ValueError(f"preset must be 'authors' or 'cpu', got {cfg.preset!r}")
     for name, valid in (("encoder", ("mlp", "rnn")), ("rnn_context", ("transitions", "trajectories")),
-                        ("context_source", ("recent", "whole-buffer"))):
+                        ("context_source", ("recent", "whole-buffer")), ("context_shape", ("transitions", "trajectories"))):
         if getattr(cfg, name) not in valid:
             raise ValueError(f"{name} must be one of {valid}, got {getattr(cfg, name)!r}")
     table = dict(AUTHORS_DEFAULTS, **AUTHORS_TASKS.get(cfg.task, {}))

@@ -18,6 +18,7 @@ from paperlab.core.experiment import Experiment
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.config import PEARLConfig
 from paperlab.rl.pearl.plots import plot_by_traj, plot_curves
+from paperlab.rl.pearl.results import BASELINES
 from paperlab.rl.pearl.maml import MAMLSettings, MAMLTrainer, ProMPSettings
 from paperlab.rl.pearl.rl2 import RL2Settings, RL2Trainer
 from paperlab.rl.pearl.trainer import PEARLTrainer
@@ -44,10 +45,12 @@ def train_pearl_arm(run: Run, arm: str, cfg: PEARLConfig) -> dict:
     curve = trainer.train(on_iteration)
     bar.close()
     final = trainer.evaluate(n_trajs=trainer.cfg.eval_trajs, seed=999)
+    # the final weights with the context the encoder is trained on (k prior-z trajectories; issue 31)
+    probe = trainer.context_probe(seeds=tuple(range(trainer.cfg.eval_seeds)))
     return {"curve": curve, "env_steps": trainer.env_steps, "grad_steps": trainer.grad_steps,
             "final_return_by_traj": [float(x) for x in final["returns"].mean(axis=0)],
             "final_success_by_traj": [float(x) for x in final["success"].mean(axis=0)],
-            "config": dataclasses.asdict(trainer.cfg)}
+            "context_probe": probe, "config": dataclasses.asdict(trainer.cfg)}
 
 
 def _arm_config(cfg, overrides: dict) -> PEARLConfig:
@@ -62,7 +65,9 @@ def _run_arms(run: Run, cfg, arms: dict[str, dict]) -> dict:
 # ----------------------------------------------------------------------------------------------------
 # 1. sample efficiency: PEARL vs RL^2, MAML-TRPO and ProMP
 # ----------------------------------------------------------------------------------------------------
-BASELINES = ("rl2", "maml-trpo", "promp")
+# PEARL arms of the sample-efficiency run: the judged one, and the whole-trajectory-context variant (issue 31:
+# the encoder trained on 1-3 whole trajectories, the context it gets at meta-test), reported beside it
+PEARL_ARMS = {"pearl": {}, "pearl-trajectory-context": {"context_shape": "trajectories"}}
 
 
 @dataclass
@@ -72,7 +77,7 @@ class SampleEfficiencyConfig(PEARLConfig):
 
     _constraints = {"rl2_env_steps": Interval(1), "rl2_hidden": Interval(1), "rl2_trials_per_batch": Interval(1),
                     "rl2_lr": POSITIVE, "rl2_eval_points": Interval(1),
-                    "baselines": [Options(*BASELINES), Unique()],
+                    "baselines": [Options(*BASELINES), Unique()], "pearl_arms": [Options(*PEARL_ARMS), Unique()],
                     "maml_env_steps": Interval(1), "maml_hidden": Interval(1), "maml_fast_lr": POSITIVE,
                     "maml_fast_batch_size": Interval(1), "maml_meta_batch_size": Interval(1),
                     "maml_max_kl": POSITIVE, "maml_fisher_task_stride": Interval(1, "maml_meta_batch_size"),
@@ -82,6 +87,7 @@ class SampleEfficiencyConfig(PEARLConfig):
                     "promp_eval_points": Interval(1)}
     task: str = "cheetah-vel"
     baselines: tuple[str, ...] = BASELINES  # on-policy meta-RL baselines run: rl2, maml-trpo, promp
+    pearl_arms: tuple[str, ...] = ("pearl",)  # PEARL arms: pearl (judged) | pearl-trajectory-context (reported)
     rl2_env_steps: int = 100_000_000  # RL^2: env steps it trains for
     rl2_hidden: int = 64            # RL^2: GRU width
     rl2_trials_per_batch: int = 100  # RL^2: tasks per PPO batch, one trial each
@@ -125,7 +131,7 @@ def _train_baseline(run: Run, arm: str, trainer, total_steps: int, eval_points: 
 
 
 def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
-    out = _run_arms(run, cfg, {"pearl": {}})
+    out = _run_arms(run, cfg, {"pearl": PEARL_ARMS["pearl"]})
     pearl_cfg = out["pearl"]["config"]
     n_train, n_test = pearl_cfg["n_train_tasks"], pearl_cfg["n_test_tasks"]
 
@@ -149,6 +155,8 @@ def sample_efficiency(run: Run, cfg: SampleEfficiencyConfig) -> dict:
     trained = {name: run.piece(name, train) for name, train in trainers.items() if name in cfg.baselines}
     for name in cfg.baselines:
         out[name] = trained[name]
+    # after the baselines, so that switching this arm on leaves their RNG streams as they were
+    out.update(_run_arms(run, cfg, {arm: PEARL_ARMS[arm] for arm in cfg.pearl_arms if arm != "pearl"}))
     plot_curves(run, out, "return_vs_env_steps", log_x=True)
     return {"task": cfg.task, **out}
 
@@ -197,7 +205,10 @@ class ContextSamplingConfig(PEARLConfig):
 def context_sampling(run: Run, cfg: ContextSamplingConfig) -> dict:
     known = {"recent": {"context_source": "recent"}, "whole-buffer": {"context_source": "whole-buffer"}}
     arms = _run_arms(run, cfg, {a: known[a] for a in cfg.arms})
-    plot_curves(run, arms, "return_vs_env_steps")
+    if cfg.task == "sparse-point-robot":
+        plot_curves(run, arms, "success_vs_env_steps", key="success_last", ylabel="success after exploration")
+    else:
+        plot_curves(run, arms, "return_vs_env_steps")
     return {"task": cfg.task, **arms}
 
 
@@ -214,33 +225,34 @@ QUICK_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=20)
 # MAML-TRPO with the authors' point-robot settings (40 tasks x 20 trajectories per meta-batch); the Fisher-vector
 # products of TRPO's conjugate gradient use every 8th task of the meta-batch (5 tasks) to fit the CPU budget
 MAML_CPU = dict(maml_fisher_task_stride=8)
-# small (issue 12): every claim decided on the point robots within ~3 h wall on 2 cores
-# (`--executor processes --workers 2`); each arm and each baseline checkpoints, finished runs are reused.
-#  - sparse-point-robot: 3 seeds x {probabilistic, deterministic} z, 500 iterations (150k gradient steps),
-#    evaluated every 5 iterations so the curve shows when the task starts to be solved; at 250 iterations the
-#    probabilistic agent was still rising (mean success after exploration 0.18 < the 0.25 gate), docs/pearl.md;
-#    500 is what fits one 3-hour session on 2 cores (~120 min for the 6 arms at ~7 s per iteration, 3 processes).
-#  - sample efficiency on point-robot: PEARL 100 iterations, RL^2 6M, MAML-TRPO and ProMP 3M env steps, each
-#    set from the single-seed curves (RL^2 still rising at 2.3M, MAML-TRPO flat from ~1M; docs/pearl.md);
-#  - encoder / context-sampling ablations on the dense point robot (the paper used cheetah-vel, which
-#    does not fit the budget), 80 iterations, where the quick scale's 20 iterations were within noise.
-# Estimated from single-iteration timings on the loaded VM (divided by its ~3x load): ~12,000 process-seconds,
-# ~1.7 h wall with 2 workers.
-SMALL_POINT = dict(task="point-robot", preset="cpu", num_iterations=80, eval_every=2)
-SMALL_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=500, eval_every=5)
+# small (issues 12 and 31): the point robots, CPU preset, 3 seeds, `--executor processes --workers 2`; each arm
+# and each baseline checkpoints and finished runs are reused. Every curve point averages 4 evaluation seeds.
+#  - sparse-point-robot: {probabilistic, deterministic} z, 600 iterations (180k gradient steps), evaluated every
+#    5 iterations; judged on each seed's mean of its last 20 evaluations (results.SPARSE_LAST).
+#  - context-sampling on the sparse robot too (task inference is the difficulty there): only the whole-buffer arm
+#    runs; the recent-context arm is sparse-exploration's probabilistic arm (same config and seed), paired by seed.
+#  - sample efficiency on point-robot: PEARL 250 iterations (~500k env steps: a PEARL that never reaches a
+#    baseline's asymptote then bounds the ratio below 20 for a baseline that needs up to 10M), plus the
+#    whole-trajectory-context arm; RL^2 15M env steps (at 6M it was still rising: last 5 evaluations 10-13% of
+#    its range above the 5 before), MAML-TRPO and ProMP 3M (flat from ~1M).
+#  - encoder ablation on the dense point robot, 80 iterations: the RNN arms on the sparse robot cost 6.4-6.7 s per
+#    iteration against 2.55 s for the MLP (1024-transition LSTM context; 1 thread, unloaded), 3 seeds x 2 arms x
+#    600 iterations = ~23,700 process-seconds, more than the rest of small together.
+SMALL_POINT = dict(task="point-robot", preset="cpu", num_iterations=80, eval_every=2, eval_seeds=4)
+SMALL_SPARSE = dict(task="sparse-point-robot", preset="cpu", num_iterations=600, eval_every=5, eval_seeds=4)
 
 SAMPLE_EFFICIENCY = Experiment(
     name="sample-efficiency",
     description="Env steps PEARL, RL^2 (PPO, GRU over trials), MAML-TRPO and ProMP need to reach the same test return.",
     config=SampleEfficiencyConfig, run=sample_efficiency,
-    scales={"tiny": dict(TINY, task="point-robot", rl2_env_steps=640, rl2_trials_per_batch=4, rl2_eval_points=2,
+    scales={"tiny": dict(TINY, task="point-robot", eval_seeds=2, pearl_arms=tuple(PEARL_ARMS), rl2_env_steps=640, rl2_trials_per_batch=4, rl2_eval_points=2,
                          maml_env_steps=640, maml_hidden=(8,), maml_meta_batch_size=2, maml_fast_batch_size=2,
                          maml_eval_points=2, promp_env_steps=640, promp_hidden=(8,), promp_meta_batch_size=2,
                          promp_fast_batch_size=2, promp_eval_points=2),
             "quick": dict(QUICK_POINT, rl2_env_steps=800_000, rl2_trials_per_batch=64, maml_env_steps=800_000,
                           promp_env_steps=800_000, **MAML_CPU),
-            "small": dict(SMALL_POINT, num_iterations=100, rl2_env_steps=6_000_000, rl2_trials_per_batch=64,
-                          maml_env_steps=3_000_000, promp_env_steps=3_000_000, **MAML_CPU),
+            "small": dict(SMALL_POINT, num_iterations=250, pearl_arms=tuple(PEARL_ARMS), rl2_env_steps=15_000_000,
+                          rl2_trials_per_batch=64, maml_env_steps=3_000_000, promp_env_steps=3_000_000, **MAML_CPU),
             "paper": {}},
 )
 SPARSE_EXPLORATION = Experiment(
@@ -260,5 +272,6 @@ CONTEXT_SAMPLING = Experiment(
     name="context-sampling",
     description="Context batch from recent data (encoder buffer) vs from the whole replay buffer.",
     config=ContextSamplingConfig, run=context_sampling,
-    scales={"tiny": dict(TINY, task="point-robot"), "quick": QUICK_POINT, "small": SMALL_POINT, "paper": {}},
+    scales={"tiny": dict(TINY, task="point-robot"), "quick": QUICK_POINT,
+            "small": dict(SMALL_SPARSE, arms=("whole-buffer",)), "paper": {}},
 )

@@ -9,6 +9,10 @@ Per iteration (oyster `MetaRLAlgorithm.train`):
     buffer, context batch from the encoder buffer (recent data) or, as an ablation, the whole buffer.
 Meta-test: on each test task start from the prior, roll out, infer the posterior from all context seen
 so far and resample z after every trajectory (posterior sampling); returns are recorded per trajectory.
+The authors' code (oyster `collect_paths`) instead keeps z ~ prior for the first `num_exp_traj_eval`
+trajectories and only then switches to the posterior; `evaluate(prior_trajs=...)` runs either protocol.
+A curve point averages `eval_seeds` evaluation passes, each with its own environment and z-noise seed
+(a generator of its own, so evaluating never moves the training RNG).
 All tasks of a collection or an evaluation run in lockstep: the policy is called once per time step.
 """
 
@@ -26,6 +30,21 @@ from paperlab.rl.pearl.buffers import MultiTaskReplayBuffer
 from paperlab.rl.pearl.config import PEARLConfig, resolve
 from paperlab.rl.pearl.encoder import sample_latent
 from paperlab.rl.pearl.tasks import TaskBatch, get_family
+
+
+EVAL_SEED_STRIDE = 100_000  # evaluation seed j of a curve point: iteration + j * stride (j = 0 is the old single seed)
+
+
+def summarize_evaluations(evals: list[dict]) -> dict:
+    """One curve point's numbers from several evaluation passes (each: returns and success (tasks, trajs)):
+    means over tasks and passes, and each pass's own final return and success after exploration."""
+    returns = np.stack([e["returns"] for e in evals])            # (passes, tasks, trajs)
+    success = np.stack([e["success"] for e in evals]).astype(float)
+    return {"final_return": float(returns[:, :, -1].mean()),
+            "return_by_traj": [float(x) for x in returns.mean(axis=(0, 1))],
+            "success_by_traj": [float(x) for x in success.mean(axis=(0, 1))],
+            "final_return_by_eval_seed": [float(x) for x in returns[:, :, -1].mean(axis=1)],
+            "success_last_by_eval_seed": [float(x) for x in success[:, :, -1].mean(axis=1)]}
 
 
 class PEARLTrainer:
@@ -68,6 +87,11 @@ class PEARLTrainer:
         buffer = self.enc_buffer if cfg.context_source == "recent" else self.rl_buffer
         if cfg.encoder == "rnn" and cfg.rnn_context == "trajectories":
             data = buffer.sample_trajectories(tasks, cfg.embedding_batch_size, self.rng)
+        elif cfg.encoder == "mlp" and cfg.context_shape == "trajectories":
+            # 1..context_max_trajs whole trajectories (the same count for every task keeps the batch a tensor):
+            # the kind of context the agent has at meta-test, instead of transitions from ~10 trajectories
+            n_trajs = int(self.rng.integers(1, cfg.context_max_trajs + 1))
+            data = buffer.sample_trajectories(tasks, n_trajs * self.horizon, self.rng)
         else:
             data = buffer.sample(tasks, cfg.embedding_batch_size, self.rng)
         return self._context(data)
@@ -116,32 +140,91 @@ class PEARLTrainer:
             self.env_steps += int(valid.sum())
 
     # ------------------------------------------------------------------ meta-test
+    def _posterior_from(self, contexts: list[torch.Tensor], valids: list[np.ndarray]):
+        """q(z | c) per task from its collected trajectories' real transitions."""
+        context, all_valid = torch.cat(contexts, dim=1), np.concatenate(valids, axis=1)
+        if all_valid.all():
+            return self.learner.posterior(context)
+        # early terminations: each task's posterior from its real transitions only
+        stats = [self.learner.posterior(context[i:i + 1, all_valid[i]]) for i in range(context.shape[0])]
+        return torch.cat([m for m, _ in stats]), torch.cat([v for _, v in stats])
+
+    def _latent(self, mean: torch.Tensor, var: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return sample_latent(mean, var, torch.randn(mean.shape, generator=generator).to(mean.device))
+
+    def _returns(self, traj: dict, valid: np.ndarray) -> np.ndarray:
+        # sparse tasks report the sparse reward, as in the authors' eval
+        reward = traj["ctx_rewards"] if self.family.sparse else traj["rewards"]
+        return (reward[..., 0] * valid).sum(axis=1)
+
     @torch.no_grad()
-    def evaluate(self, tasks: list[dict] | None = None, n_trajs: int | None = None, seed: int = 0) -> dict:
-        """Posterior sampling on each task: per-trajectory returns (T, n_trajs) and successes (T, n_trajs)."""
+    def evaluate(self, tasks: list[dict] | None = None, n_trajs: int | None = None, seed: int = 0,
+                 prior_trajs: int = 1) -> dict:
+        """Meta-test on each task: per-trajectory returns (T, n_trajs) and successes (T, n_trajs).
+
+        The first `prior_trajs` trajectories use z ~ prior (resampled per trajectory), every later one z ~ the
+        posterior from all context seen on the task so far. prior_trajs=1 is the paper's posterior sampling
+        (Alg. 2, the project's protocol); prior_trajs=num_exp_traj_eval is the authors' code."""
         tasks = self.test_tasks if tasks is None else tasks
         n_trajs = n_trajs or self.cfg.eval_trajs
         env = self.family.make(tasks, seed=10_000 + seed)
+        noise = torch.Generator().manual_seed(seed)
         returns = np.zeros((len(tasks), n_trajs))
         success = np.zeros((len(tasks), n_trajs), dtype=bool)
-        mean, var = self.learner.prior(len(tasks))
         contexts: list[torch.Tensor] = []
         valids: list[np.ndarray] = []
         for k in range(n_trajs):
-            traj, valid, succ = self.rollout(env, sample_latent(mean, var), self.cfg.eval_deterministic)
-            # sparse tasks report the sparse reward, as in the authors' eval
-            reward = traj["ctx_rewards"] if self.family.sparse else traj["rewards"]
-            returns[:, k] = (reward[..., 0] * valid).sum(axis=1)
+            if k < max(prior_trajs, 1):
+                mean, var = self.learner.prior(len(tasks))
+            else:
+                mean, var = self._posterior_from(contexts, valids)
+            traj, valid, succ = self.rollout(env, self._latent(mean, var, noise), self.cfg.eval_deterministic)
+            returns[:, k] = self._returns(traj, valid)
             success[:, k] = succ.any(axis=1)
             contexts.append(self._context(traj))
             valids.append(valid)
-            context, all_valid = torch.cat(contexts, dim=1), np.concatenate(valids, axis=1)
-            if all_valid.all():
-                mean, var = self.learner.posterior(context)
-            else:  # early terminations: each task's posterior from its real transitions only
-                stats = [self.learner.posterior(context[i:i + 1, all_valid[i]]) for i in range(len(tasks))]
-                mean, var = torch.cat([m for m, _ in stats]), torch.cat([v for _, v in stats])
         return {"returns": returns, "success": success}
+
+    def evaluation_seeds(self) -> list[int]:
+        return [self.iteration + EVAL_SEED_STRIDE * j for j in range(self.cfg.eval_seeds)]
+
+    def evaluate_point(self) -> dict:
+        """One curve point: the project's protocol averaged over `eval_seeds` passes, and beside it the
+        authors' (z ~ prior for num_exp_traj_eval trajectories, then the posterior) where that differs."""
+        cfg = self.cfg
+        point = {"iteration": self.iteration, "env_steps": self.env_steps, "grad_steps": self.grad_steps,
+                 **summarize_evaluations([self.evaluate(seed=s) for s in self.evaluation_seeds()])}
+        if 1 < cfg.num_exp_traj_eval < cfg.eval_trajs:  # with 1 prior trajectory both protocols are the same
+            point["authors"] = summarize_evaluations([self.evaluate(seed=s, prior_trajs=cfg.num_exp_traj_eval)
+                                                      for s in self.evaluation_seeds()])
+        return point
+
+    @torch.no_grad()
+    def context_probe(self, n_context_trajs: tuple[int, ...] | None = None, seeds: tuple[int, ...] = (0,)) -> dict:
+        """Test return when the encoder sees the context it is trained on: for each k, the posterior from k
+        prior-z trajectories (stochastic actions, as collected for the encoder buffer), then one trajectory
+        with z from that posterior (deterministic actions). Means over test tasks and seeds."""
+        ks = sorted(set(n_context_trajs or self.cfg.context_probe))
+        tasks = self.test_tasks
+        by_k = {k: {"return": [], "success": []} for k in ks}
+        for seed in seeds:
+            env = self.family.make(tasks, seed=20_000 + seed)
+            noise = torch.Generator().manual_seed(20_000 + seed)
+            contexts, valids = [], []
+            with torch.random.fork_rng(devices=[]):  # the stochastic actions: seeded, training RNG untouched
+                torch.manual_seed(20_000 + seed)
+                for _ in range(max(ks)):
+                    traj, valid, _ = self.rollout(env, self._latent(*self.learner.prior(len(tasks)), noise),
+                                                  deterministic=False)
+                    contexts.append(self._context(traj))
+                    valids.append(valid)
+            for k in ks:
+                mean, var = self._posterior_from(contexts[:k], valids[:k])
+                traj, valid, succ = self.rollout(env, self._latent(mean, var, noise), self.cfg.eval_deterministic)
+                by_k[k]["return"].append(float(self._returns(traj, valid).mean()))
+                by_k[k]["success"].append(float(succ.any(axis=1).mean()))
+        return {"n_context_trajs": ks, "return": [float(np.mean(by_k[k]["return"])) for k in ks],
+                "success": [float(np.mean(by_k[k]["success"])) for k in ks], "seeds": list(seeds)}
 
     # ------------------------------------------------------------------ meta-train
     def train_iteration(self) -> None:
@@ -165,18 +248,11 @@ class PEARLTrainer:
             self.train_iteration()
             point = None
             if self.iteration % self.cfg.eval_every == 0 or self.iteration == self.cfg.num_iterations:
-                point = self.curve_point(self.evaluate(seed=self.iteration))
+                point = self.evaluate_point()
                 self.curve.append(point)
             if on_iteration is not None:
                 on_iteration(self, point)
         return self.curve
-
-    def curve_point(self, ev: dict) -> dict:
-        returns, success = ev["returns"], ev["success"]
-        return {"iteration": self.iteration, "env_steps": self.env_steps, "grad_steps": self.grad_steps,
-                "final_return": float(returns[:, -1].mean()),
-                "return_by_traj": [float(x) for x in returns.mean(axis=0)],
-                "success_by_traj": [float(x) for x in success.mean(axis=0)]}
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
