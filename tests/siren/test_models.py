@@ -81,3 +81,21 @@ def test_bad_arguments_raise_clear_errors():
         build_model("gelu", 2, 1)
     with pytest.raises(ValueError, match="hidden_features"):
         Siren(2, 1, hidden_features=0)
+
+
+def test_rbf_layer_matches_the_broadcast_distance_form_in_value_and_gradients():
+    """The matmul form of |x - c|^2 gives the outputs and the gradients (coordinates, centres, widths) of the
+    direct [N, K, d] difference form."""
+    from paperlab.siren.models import RBFLayer
+
+    torch.manual_seed(0)
+    layer = RBFLayer(2, 64).double()
+    x = (torch.rand(500, 2, dtype=torch.float64) * 2 - 1).requires_grad_(True)
+    direct = torch.exp(-(x.unsqueeze(-2) - layer.centres).square().sum(-1) * layer.sigmas.square())
+    fast = layer(x)
+    torch.testing.assert_close(fast, direct, atol=1e-12, rtol=1e-10)
+    weights = torch.rand_like(direct)
+    g_direct = torch.autograd.grad((direct * weights).sum(), [x, layer.centres, layer.sigmas])
+    g_fast = torch.autograd.grad((fast * weights).sum(), [x, layer.centres, layer.sigmas])
+    for a, b in zip(g_fast, g_direct):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-8)

