@@ -61,6 +61,9 @@ class Paper:
     # folders under src/paperlab that the paper's code uses besides core/, datasets/ and its own package
     # (e.g. "rl/common"): part of the code fingerprint that decides whether a finished run is still valid
     code: tuple[str, ...] = ()
+    # the kinds of trained model its runs save (core.models.save_model), each rebuilt for `paperlab.load` by
+    # restore(spec, state, device) -> a ready model (a network, a policy that acts, an encoder, an estimator)
+    models: dict[str, Callable[[dict, dict, str], Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [e.name for e in self.experiments]

@@ -13,8 +13,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from paperlab.core.experiment import Experiment
+from paperlab.core.models import save_model
 from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
 from paperlab.core.plots import new_figure
 from paperlab.core.runs import Run
@@ -384,6 +386,7 @@ def parts(run: Run, cfg: PartsConfig) -> dict:
                 random_state=run.seed)
     W = model.fit_transform(X)
     nmf_components = model.components_
+    save_model(run, "nmf", "nmf", model.get_params(), {"components": torch.as_tensor(nmf_components)}, default=True)
     pca = PCA(cfg.n_components, random_state=run.seed).fit(X)
     _, S, Vt = np.linalg.svd(X, full_matrices=False)     # uncentred SVD: the unconstrained rank-r optimum
     svd_components = Vt[: cfg.n_components]

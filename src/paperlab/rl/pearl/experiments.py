@@ -15,6 +15,7 @@ import torch
 from paperlab.core.config import settings_from
 from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
 from paperlab.core.experiment import Experiment
+from paperlab.core.models import save_model
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.config import PEARLConfig
 from paperlab.rl.pearl.plots import plot_by_traj, plot_curves
@@ -44,6 +45,11 @@ def train_pearl_arm(run: Run, arm: str, cfg: PEARLConfig) -> dict:
 
     curve = trainer.train(on_iteration)
     bar.close()
+    learner = trainer.learner   # what acts at meta-test: the context encoder and the policy
+    save_model(run, arm, "agent", {"task": trainer.cfg.task, "obs_dim": trainer.obs_dim, "act_dim": trainer.act_dim,
+                                   "context_dim": learner.encoder.context_dim,
+                                   "settings": dataclasses.asdict(learner.s)},
+               {"encoder": learner.encoder.state_dict(), "policy": learner.policy.state_dict()}, default=arm == "pearl")
     final = trainer.evaluate(n_trajs=trainer.cfg.eval_trajs, seed=999)
     # the final weights with the context the encoder is trained on (k prior-z trajectories; issue 31)
     probe = trainer.context_probe(seeds=tuple(range(trainer.cfg.eval_seeds)))
