@@ -116,8 +116,12 @@ def code_fingerprint(paper: str) -> str:
 
 def artifact_key(paper: str, payload: dict[str, Any]) -> str:
     """Key for an artifact shared between a paper's experiments (a pre-trained encoder, a trained arm):
-    the payload plus the paper's code fingerprint, so an artifact made by older code is never reused."""
-    return config_hash({"payload": payload, "code": code_fingerprint(paper)})
+    the payload plus the paper's code fingerprint, so an artifact made by older code is never reused; and the
+    running precision when it is not fp32, so a bf16-mixed run never reuses an fp32 artifact or the reverse."""
+    from paperlab.core.precision import current_precision
+
+    extra = {} if current_precision() == "fp32" else {"precision": current_precision()}
+    return config_hash({"payload": payload, "code": code_fingerprint(paper), **extra})
 
 
 def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dict[str, Any],
