@@ -28,7 +28,7 @@ SCALE_ORDER = {"tiny": 0, "quick": 1, "small": 2, "paper": 3}
 SCALE_NOTES = {"tiny": "tiny is a smoke-test scale: its verdicts check that the code runs, not the paper's claims",
                "quick": "quick scale: minutes on a laptop; verdicts are indicative (see each paper's docs)"}
 FILES_DIR = "report-files"   # figures beside report.md / report.html
-COMPRESS_ABOVE = 100_000     # bytes: larger PNGs are stored with a 256-colour palette (about 4x smaller)
+COMPRESS_ABOVE = 30_000      # bytes: larger PNGs are stored with a 256-colour palette (about 4x smaller)
 INTERVAL = {"mean", "ci_low", "ci_high"}
 # measured keys that usually hold the number a claim is decided on
 HEADLINE_WORDS = ("minus", "difference", "margin", "ratio", "gap", "_over_", "advantage")
@@ -134,6 +134,11 @@ def _shown_path(path: str | Path, base: Path) -> str:
     return str(Path(*path.parts[-3:])) if path.is_absolute() else str(path)
 
 
+def _folder_label(folder: Path) -> str:
+    """A folder as given when relative, else its name (no absolute path in the report)."""
+    return str(folder) if not folder.is_absolute() else folder.name
+
+
 def _run_meta(run_dir: Path) -> dict[str, Any]:
     try:
         return read_json(run_dir / "config.json")
@@ -192,6 +197,18 @@ def _anchor(*parts: str) -> str:
     return "-".join("".join(c if c.isalnum() else "-" for c in p.lower()) for p in parts)
 
 
+def _palette_png(image: Image.Image) -> Image.Image:
+    """The image with a 256-colour palette: exact when it has at most 256 colours, else median cut (fast
+    octree quantisation bands smooth fields, which would misrepresent a fit)."""
+    colours = image.getcolors(256)
+    if colours is None:
+        return image.quantize(256, method=Image.Quantize.MEDIANCUT)
+    palette = Image.new("P", (1, 1))
+    flat = [c for _, rgb in colours for c in rgb]
+    palette.putpalette(flat + [0] * (768 - len(flat)))
+    return image.quantize(palette=palette, dither=Image.Dither.NONE)
+
+
 class _Figures:
     """Copies figures into `out/report-files/` once each (large ones palette-compressed) and gives their
     relative source and a caption that says what is shown."""
@@ -209,7 +226,7 @@ class _Figures:
             target.parent.mkdir(parents=True, exist_ok=True)
             if png.stat().st_size > COMPRESS_ABOVE:
                 with Image.open(png) as image:
-                    image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(target, "PNG")
+                    _palette_png(image.convert("RGB")).save(target, "PNG")
             else:
                 shutil.copyfile(png, target)
             self.done[png] = target.relative_to(self.out_dir).as_posix()
@@ -323,10 +340,10 @@ def collect(runs_dir: Path, out_dir: Path, committed: Path | None = None) -> dic
                      for doc in docs if (paper_dir.name, doc["scale"]) not in judged_here]
             if views:
                 elsewhere.append({"name": paper_dir.name, "docs": views, "single_runs": []})
-    committed_name = _shown_path(committed, out_dir) if committed is not None else ""
-    return {"runs_dir": _shown_path(runs_dir, Path.cwd()), "committed_dir": committed_name,
+    committed_name = _folder_label(committed) if committed is not None else ""
+    return {"runs_dir": _folder_label(runs_dir), "committed_dir": committed_name,
             "sections": [s for s in (
-                {"id": "here", "title": f"Run here ({_shown_path(runs_dir, Path.cwd())})", "papers": here,
+                {"id": "here", "title": f"Run here ({_folder_label(runs_dir)})", "papers": here,
                  "note": ""},
                 {"id": "committed", "title": f"Committed results ({committed_name}), not re-run by this command",
                  "papers": elsewhere,
