@@ -159,3 +159,29 @@ def test_save_figure_marks_short_curves_and_writes_a_caption(tmp_path):
     assert read_caption(save_figure(fig, tmp_path / "g.png")) == "PSNR (dB) vs step"
     fig, ax = new_figure()
     assert read_caption(save_figure(fig, tmp_path / "h.png", caption="given")) == "given"
+    fig, axes = new_figure(3, 3)
+    for i, ax in enumerate(axes.flat):
+        ax.imshow([[i]])
+        ax.set_title(f"panel {i}")
+    assert read_caption(save_figure(fig, tmp_path / "grid.png")) == "panel 0; panel 1; panel 2; … (9 panels)"
+
+
+def test_large_figures_are_stored_smaller_without_visible_change(tmp_path):
+    import numpy as np
+    from PIL import Image, ImageChops
+
+    from paperlab.core.report import COMPRESS_ABOVE, write_report
+
+    committed = _committed(tmp_path, folder_png=False)
+    plots = committed / "other" / "plots-quick"
+    plots.mkdir()
+    pixels = np.random.default_rng(0).integers(0, 200, size=(300, 400)).astype(np.uint8)  # 200 grey levels
+    Image.fromarray(pixels).convert("RGB").save(plots / "e--noise.png")
+    assert (plots / "e--noise.png").stat().st_size > COMPRESS_ABOVE
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    write_report(runs, committed=committed)
+    copy = runs / "report-files" / "committed" / "other" / "quick" / "e--noise.png"
+    assert copy.stat().st_size < (plots / "e--noise.png").stat().st_size
+    with Image.open(plots / "e--noise.png") as a, Image.open(copy) as b:
+        assert max(high for _, high in ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getextrema()) <= 3

@@ -54,6 +54,8 @@ def figure_caption(fig) -> str:
         part = ax.get_title() or (f"{y} vs {x}" if y and x else y or x)
         if part and part not in parts:
             parts.append(part)
+    if len(parts) > 4:  # a grid of panels: name the first ones, count the rest
+        return "; ".join(parts[:3]) + f"; … ({len(fig.axes)} panels)"
     return "; ".join(parts)
 
 

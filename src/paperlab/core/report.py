@@ -12,6 +12,7 @@ Three steps, one function each: `collect` (what to show, figures copied), `rende
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -295,7 +296,9 @@ def _single_run_view(run_dir: Path, paper: str, base: Path, figures: _Figures) -
     except (OSError, ValueError):
         results = {}
     seconds = (results.get("_meta") or {}).get("seconds") if isinstance(results.get("_meta"), dict) else None
-    metrics = measured_lines({k: v for k, v in results.items() if k != "_meta"}) if results else []
+    # curves (lists longer than a few values) are in the plots and results.json, not in the list of metrics
+    metrics = [line for line in measured_lines({k: v for k, v in results.items() if k != "_meta"})
+               if not re.search(r": \[([^,\]]*, ){3,}", line)] if results else []
     folder = f"runs/{paper}/{run_dir.parent.name}/{run_dir.name}"
     return {"experiment": run_dir.parent.name, "scale": meta.get("scale", "?"), "seed": meta.get("seed", "?"),
             "folder": _shown_path(run_dir, base), "started": _when(meta.get("started", "?")),
