@@ -241,7 +241,8 @@ class Run:
 
         label = f"{self.paper}/{self.experiment}" + (f" {desc}" if desc else "")
         disable = not self.show_progress or os.environ.get("PAPERLAB_NO_PROGRESS") == "1"
-        return tqdm(iterable, total=total, desc=label, disable=disable, leave=False, dynamic_ncols=True, **kw)
+        # bars stay once finished: a long run's log shows each part's time (the CLI prints the expected total)
+        return tqdm(iterable, total=total, desc=label, disable=disable, leave=True, dynamic_ncols=True, **kw)
 
 
 def check_out_dir(out: str | Path, what: str = "--out") -> Path:
