@@ -211,3 +211,73 @@ def test_cifar_unpickler_refuses_code(tmp_path):
     with pytest.raises(ValueError, match="refusing"):
         load_cifar(tmp_path, "cifar10", "train")
     assert not (tmp_path / "pwned").exists()
+
+
+# ---- issue 29: a far domain, explicit corruption strengths, matched severities, nested label levels ----------
+def test_natural_patches_shapes_ranges_and_determinism():
+    from paperlab.datasets import NATURAL_PHOTOS, load_natural_patches, natural_photos
+
+    photos = natural_photos()
+    assert len(photos) == len(NATURAL_PHOTOS) and all(p.dtype == np.uint8 and p.ndim == 2 for p in photos)
+    patches = load_natural_patches(300, size=28, seed=5)
+    assert patches.shape == (300, 28, 28) and patches.dtype == np.uint8
+    assert patches.min() < 30 and patches.max() > 225            # real photographs: the full grey range
+    assert (patches.reshape(300, -1).std(axis=1) > 1).mean() > 0.9   # textured, not blank
+    np.testing.assert_array_equal(patches, load_natural_patches(300, size=28, seed=5))
+    assert not np.array_equal(patches, load_natural_patches(300, size=28, seed=6))
+    assert load_natural_patches(4, size=16, seed=0).shape == (4, 16, 16)
+    with pytest.raises(ValueError, match="min_crop"):
+        load_natural_patches(4, min_crop=50, max_crop=40)
+
+
+def test_lower_resolution_and_explicit_strengths():
+    from paperlab.datasets import corrupt_with, lower_resolution
+
+    images = _smooth_images()
+    np.testing.assert_array_equal(lower_resolution(images, 28), images)
+    errors = [np.abs(lower_resolution(images, side).astype(float) - images).mean() for side in (14, 7, 4)]
+    assert errors == sorted(errors) and errors[0] > 0
+    np.testing.assert_array_equal(downsample_upsample(images, 4), lower_resolution(images, 7))
+    np.testing.assert_array_equal(corrupt_with(images, "resolution", 7), lower_resolution(images, 7))
+    np.testing.assert_array_equal(corrupt_with(images, "salt_pepper", 0.2, seed=4), salt_and_pepper(images, 0.2, 4))
+    with pytest.raises(ValueError, match="side must be in"):
+        lower_resolution(images, 0)
+    with pytest.raises(ValueError, match="unknown corruption"):
+        corrupt_with(images, "blur", 1)
+
+
+def test_match_severity_finds_the_strength_with_the_target_loss():
+    """The calibration search on synthetic loss curves whose answer is known."""
+    from paperlab.datasets import match_severity
+
+    # continuous: loss = value^2 on [0, 1]; a loss of 0.25 is at 0.5
+    found = match_severity(lambda v: v * v, 0.0, 1.0, 0.25, tolerance=1e-4, max_evaluations=40)
+    assert found["value"] == pytest.approx(0.5, abs=1e-3) and found["loss"] == pytest.approx(0.25, abs=1e-4)
+    assert len(found["evaluations"]) <= 40 and found["target"] == 0.25
+    # integer, decreasing in the side: search over -side; loss = 1 / side, target 0.2 -> side 5
+    side = match_severity(lambda v: 1.0 / -v, -14, -3, 0.2, integer=True)
+    assert side["value"] == -5 and len(side["evaluations"]) <= 6          # bisection, not a scan of 12 sides
+    # a target beyond the range gives the nearer end
+    assert match_severity(lambda v: v, 0.0, 0.1, 0.5)["value"] == 0.1
+    # a step function: the closest of the two bracketing values
+    step = match_severity(lambda v: 0.0 if v < 0.3 else 1.0, 0.0, 1.0, 0.4, max_evaluations=20)
+    assert step["loss"] == 0.0 and 0.25 < step["value"] < 0.3
+    with pytest.raises(ValueError, match="low <= high"):
+        match_severity(lambda v: v, 1.0, 0.0, 0.5)
+
+
+def test_fashion_label_levels_are_nested():
+    from paperlab.datasets import FASHION_LEVEL_GROUPS, fashion_labels_at
+
+    fine = np.arange(10)
+    for classes in FASHION_LEVEL_GROUPS:
+        mapped = fashion_labels_at(fine, classes)
+        assert sorted(set(mapped.tolist())) == list(range(classes))
+    np.testing.assert_array_equal(fashion_labels_at(fine, 10), fine)
+    for coarse, finer in ((2, 5), (5, 10), (2, 4)):
+        # every finer class lies inside one coarser class
+        pairs = set(zip(fashion_labels_at(fine, finer).tolist(), fashion_labels_at(fine, coarse).tolist()))
+        assert len({f for f, _ in pairs}) == len(pairs)
+    np.testing.assert_array_equal(fashion_labels_at(fine, 4), FASHION_FINE_TO_COARSE)
+    with pytest.raises(ValueError, match="no Fashion-MNIST label level with 3"):
+        fashion_labels_at(fine, 3)

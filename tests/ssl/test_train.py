@@ -135,3 +135,43 @@ def test_random_init_reference_uses_recomputed_bn():
     encoder, _ = random_init_encoder(StudyConfig(encoder="small_cnn", width=4), data, seed=0, device="cpu")
     bn = encoder.features[1]
     assert int(bn.num_batches_tracked) == 1 and not torch.equal(bn.running_var, torch.ones(4))
+
+
+# ---- issue 29: the convergence criterion of every classifier, in one place ------------------------------------
+def test_plateau_stops_after_patience_checks_without_improvement():
+    from paperlab.ssl.train import Plateau
+
+    plateau = Plateau(patience=3, min_delta=0.01)
+    curve = [0.50, 0.70, 0.80, 0.805, 0.79, 0.809, 0.81]     # rises, then improvements under min_delta
+    stops = [plateau.update(acc, step) for step, acc in enumerate(curve)]
+    assert stops == [False, False, False, False, False, True, True]
+    assert plateau.best == 0.80 and plateau.best_step == 2
+    plateau.restart()                                         # after an lr drop: wait for the next plateau
+    assert not plateau.update(0.83, 7) and plateau.best_step == 7
+    assert [Plateau(patience=1).update(a, 0) for a in (0.5,)] == [False]
+    with pytest.raises(ValueError, match="patience"):
+        Plateau(patience=0)
+
+
+def test_fit_classifier_trains_to_a_validation_plateau_and_restores_the_best():
+    from paperlab.ssl.train import fit_classifier
+
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(64) % 2
+    images = torch.randint(0, 40, (64, 1, 28, 28), dtype=torch.uint8, generator=gen)
+    images[labels == 1, :, :, :8] += 200                      # a learnable stripe
+    cfg = ClassifierSettings(epochs=50, min_steps=10, batch_size=16, lr=3e-3, weight_decay=0.0, patience=2,
+                             eval_steps=4, lr_drops=1)
+    normalize = Normalizer(*channel_stats(images))
+    model, info = fit_classifier(build_encoder("small_cnn", 1, 4), normalize, images[:48], labels[:48], cfg,
+                                 seed=0, validation=(images[48:], labels[48:]))
+    assert info["converged"] and info["steps"] < cfg.steps_for(48)        # stopped by the plateau, not the cap
+    checks = info["val_checks"]
+    assert checks and all(step % cfg.eval_every(48) == 0 for step, _ in checks)
+    assert info["val_best"] == max(acc for _, acc in checks)
+    # the weights returned are the best check's: their validation accuracy is the best one
+    assert classifier_accuracy(model, normalize, images[48:], labels[48:]) == pytest.approx(info["val_best"])
+    capped = ClassifierSettings(epochs=1, min_steps=3, batch_size=16, lr=3e-3, weight_decay=0.0, patience=50)
+    _, info = fit_classifier(build_encoder("small_cnn", 1, 4), normalize, images[:48], labels[:48], capped,
+                             seed=0, validation=(images[48:], labels[48:]))
+    assert not info["converged"] and info["steps"] == capped.steps_for(48)   # the cap came first: reported

@@ -42,6 +42,29 @@ FASHION_FINE_TO_COARSE = np.zeros(10, dtype=np.int64)
 for _coarse_id, _fine_ids in enumerate(FASHION_COARSE_GROUPS.values()):
     FASHION_FINE_TO_COARSE[list(_fine_ids)] = _coarse_id
 
+# Nested label levels for the granularity experiment (our hierarchy; the paper uses iNat21's taxonomy levels):
+# 2 classes > 5 > 10, each coarser class a union of finer ones.
+#   2: garments = T-shirt, Trouser, Pullover, Dress, Coat, Shirt; footwear+bags = Sandal, Sneaker, Bag, Ankle boot
+#   5: light tops = T-shirt, Shirt; warm tops = Pullover, Coat; trousers+dresses; footwear; bags
+FASHION_LEVEL_GROUPS = {
+    2: {"garments": (0, 1, 2, 3, 4, 6), "footwear+bags": (5, 7, 8, 9)},
+    4: FASHION_COARSE_GROUPS,
+    5: {"light tops": (0, 6), "warm tops": (2, 4), "trousers+dresses": (1, 3), "footwear": (5, 7, 9), "bags": (8,)},
+    10: {name: (i,) for i, name in enumerate(FASHION_MNIST_CLASSES)},
+}
+
+
+def fashion_labels_at(labels: np.ndarray, classes: int) -> np.ndarray:
+    """Fine Fashion-MNIST labels (0-9) mapped to the level with ``classes`` classes (FASHION_LEVEL_GROUPS)."""
+    if classes not in FASHION_LEVEL_GROUPS:
+        raise ValueError(f"no Fashion-MNIST label level with {classes} classes; valid: "
+                         f"{', '.join(map(str, FASHION_LEVEL_GROUPS))}")
+    table = np.zeros(10, dtype=np.int64)
+    for group, fine in enumerate(FASHION_LEVEL_GROUPS[classes].values()):
+        table[list(fine)] = group
+    return table[np.asarray(labels)]
+
+
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),

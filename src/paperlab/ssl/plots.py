@@ -66,12 +66,13 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
                           "tab:blue"), "domain")
     if "granularity" in results:
         runs = results["granularity"]
+        levels = runs[0]["levels"]
         fig, ax = new_figure()
-        levels = ["coarse", "fine"]
         for key, label in (("ssl", f"SimCLR {metric_of(runs)}"), ("supervised", "supervised from scratch")):
-            plot_mean_ci(ax, [0, 1], [[r[lv][key] for r in runs] for lv in levels], label)
-        ax.set_xticks([0, 1], ["coarse (4 groups)", "fine (10 classes)"])
-        ax.set(ylabel="test accuracy", title=f"Label granularity ({len(runs)} seeds, 95% CI)")
+            plot_mean_ci(ax, levels, [[r["by_level"][str(lv)][key] for r in runs] for lv in levels], label)
+        ax.set(xscale="log", xlabel="classes (nested Fashion-MNIST levels)", ylabel="test accuracy",
+               title=f"Label granularity ({len(runs)} seeds, 95% CI)")
+        ax.set_xticks(levels, [str(lv) for lv in levels])
         ax.legend()
         save(fig, "granularity")
     if "corruption" in results:

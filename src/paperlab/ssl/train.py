@@ -5,6 +5,7 @@ float in [0, 1], augmented on the device, then normalised with the pre-training 
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -45,18 +46,59 @@ class PretrainSettings:
 
 @dataclass
 class ClassifierSettings:
-    """Supervised training of encoder + linear layer (from scratch, or fine-tuning), by epochs:
-    ``epochs`` passes over the labelled set, but never fewer than ``min_steps`` steps, so a
-    100-label arm still gets enough updates and a 60K-label arm is not cut to a fraction of an epoch."""
+    """Supervised training of encoder + linear layer (from scratch, or fine-tuning).
+
+    With ``patience`` set (every scale here), training runs until validation accuracy reaches a plateau
+    (``Plateau``, on a held-out labelled split): Adam at constant ``lr``; at each plateau the best weights
+    are restored and, ``lr_drops`` times, the lr is divided by 10 and training goes on to the next plateau.
+    ``epochs`` passes over the labelled set (but at least ``min_steps`` steps) is then only a cap, reported
+    when hit. With ``patience`` None: exactly that many steps with a cosine schedule (the older rule)."""
     epochs: float
     min_steps: int
     batch_size: int
     lr: float
     weight_decay: float
+    patience: int | None = None     # validation checks without improvement that make a plateau; None: no early stop
+    min_delta: float = 0.0          # an improvement of validation accuracy must exceed this to count
+    eval_steps: int = 100           # validation every epoch, but at most every this many steps
+    lr_drops: int = 0               # plateaus after which the lr is divided by 10 and training continues
 
     def steps_for(self, n_labels: int) -> int:
+        """The step budget: ``epochs`` passes over the labels, at least ``min_steps`` (a cap with ``patience``)."""
         batch = min(self.batch_size, n_labels)
         return max(self.min_steps, math.ceil(self.epochs * n_labels / batch))
+
+    def eval_every(self, n_labels: int) -> int:
+        """Steps between validation checks: one epoch, but at least ``eval_steps``."""
+        return max(self.eval_steps, math.ceil(n_labels / min(self.batch_size, n_labels)))
+
+
+@dataclass
+class Plateau:
+    """The convergence criterion of every classifier in this study, in one place: training has converged
+    when validation accuracy has not beaten its best by more than ``min_delta`` for ``patience`` checks in
+    a row. ``best`` and ``best_step`` are the check to restore."""
+    patience: int
+    min_delta: float = 0.0
+    best: float = -math.inf
+    best_step: int = -1
+    waited: int = 0
+
+    def __post_init__(self) -> None:
+        if self.patience < 1:
+            raise ValueError(f"patience must be >= 1, got {self.patience}")
+
+    def update(self, accuracy: float, step: int) -> bool:
+        """Record one validation accuracy at ``step``; True once the plateau is reached."""
+        if accuracy > self.best + self.min_delta:
+            self.best, self.best_step, self.waited = float(accuracy), step, 0
+        else:
+            self.waited += 1
+        return self.waited >= self.patience
+
+    def restart(self) -> None:
+        """Wait for the next plateau from the current best (after a learning-rate drop)."""
+        self.waited = 0
 
 
 class Normalizer(nn.Module):
@@ -264,28 +306,60 @@ def knn_accuracy(train_features: torch.Tensor, train_labels: torch.Tensor, test_
 def train_classifier(encoder: nn.Module, normalize: Normalizer, images: torch.Tensor, labels: torch.Tensor,
                      cfg: ClassifierSettings, seed: int, progress=_progress_passthrough,
                      desc: str = "classifier") -> nn.Module:
-    """Train encoder + linear layer end to end with cross-entropy (crop + flip augmentation,
-    Adam, cosine schedule). A freshly built encoder gives the supervised-from-scratch baseline;
-    a pre-trained one gives SimCLR fine-tuning. Returns the classifier (encoder + head)."""
+    """``fit_classifier`` without validation (a fixed budget: ``cfg.steps_for``); returns the classifier."""
+    return fit_classifier(encoder, normalize, images, labels, cfg, seed, progress=progress, desc=desc)[0]
+
+
+def fit_classifier(encoder: nn.Module, normalize: Normalizer, images: torch.Tensor, labels: torch.Tensor,
+                   cfg: ClassifierSettings, seed: int, validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+                   progress=_progress_passthrough, desc: str = "classifier") -> tuple[nn.Module, dict]:
+    """Train encoder + linear layer end to end with cross-entropy (crop + flip augmentation, Adam).
+    A freshly built encoder gives the supervised-from-scratch baseline; a pre-trained one gives SimCLR
+    fine-tuning. With ``cfg.patience`` and a ``validation`` split it trains to a plateau of validation
+    accuracy (``ClassifierSettings``); otherwise for ``cfg.steps_for`` steps on a cosine schedule.
+    Returns the classifier (encoder + head, eval mode) and {"steps", "converged", "val_best", "val_checks"}."""
     device = images.device
     torch.manual_seed(seed)
     n_classes = int(labels.max()) + 1
+    if validation is not None:
+        n_classes = max(n_classes, int(validation[1].max()) + 1)
     model = nn.Sequential(encoder, Linear(encoder.feature_dim, n_classes)).to(device)
     optimizer = build_optimizer(model, "adam", cfg.lr, cfg.weight_decay)
     augment = BatchAugment(weak_augment_config(images.shape[-1]), seed=seed)
     gen = torch.Generator().manual_seed(seed + 2)
     batch_size = min(cfg.batch_size, len(images))
     steps = cfg.steps_for(len(images))
+    early = cfg.patience is not None and validation is not None
+    plateau = Plateau(cfg.patience, cfg.min_delta) if early else None
+    every, drops, lr, best_state, checks, converged = cfg.eval_every(len(images)), 0, cfg.lr, None, [], not early
     model.train()
+    step = 0
     for step in progress(range(steps), desc=desc):
         index = torch.randint(len(images), (batch_size,), generator=gen).to(device)
-        set_lr(optimizer, cfg.lr * warmup_cosine(step, steps, 0))
+        set_lr(optimizer, lr if early else cfg.lr * warmup_cosine(step, steps, 0))
         loss = F.cross_entropy(model(normalize(augment(to_unit(images[index])))), labels[index])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if early and ((step + 1) % every == 0 or step + 1 == steps):
+            accuracy = classifier_accuracy(model, normalize, *validation)
+            model.train()
+            checks.append((step + 1, accuracy))
+            if accuracy > plateau.best + plateau.min_delta:
+                best_state = copy.deepcopy(model.state_dict())
+            if plateau.update(accuracy, step + 1):
+                model.load_state_dict(best_state)
+                if drops == cfg.lr_drops:
+                    converged = True
+                    break
+                drops, lr = drops + 1, lr / 10
+                plateau.restart()
+    if early and not converged and best_state is not None:   # the cap came first: keep the best weights seen
+        model.load_state_dict(best_state)
     model.eval()
-    return model
+    info = {"steps": step + 1, "converged": converged, "val_best": plateau.best if early else None,
+            "val_checks": checks}
+    return model, info
 
 
 @torch.no_grad()
