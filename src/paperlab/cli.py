@@ -252,11 +252,11 @@ def results_summary(results: dict, limit: int = 12) -> str:
 
 
 def _numbers(value, key: str = ""):
-    """(dotted key, formatted number) for each number in nested results; lists of up to 6 numbers shown as one,
-    longer lists (curves), strings and the run's _meta left out."""
+    """(dotted key, formatted number) for each number in nested results; lists of up to 6 numbers shown as one;
+    longer lists, curves, echoed configs, strings and the run's _meta left out."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if k != "_meta":
+            if k != "_meta" and not any(word in str(k) for word in ("curve", "config")):
                 yield from _numbers(v, f"{key}.{k}" if key else str(k))
     elif isinstance(value, bool) or value is None or isinstance(value, str):
         return
