@@ -29,6 +29,8 @@ def test_experiment_runs_at_tiny_scale(tiny_reproduction, experiment):
         if arm.startswith("pearl") or experiment != "sample-efficiency":  # every PEARL arm: 2 eval seeds at tiny,
             assert "context_probe" in data[arm]                            # the probe of its final weights
             assert len(curve[-1]["final_return_by_eval_seed"]) == (2 if experiment == "sample-efficiency" else 1)
+        # sparse: the authors' protocol (2 prior-z trajectories at tiny, then the posterior) beside the paper's
+        assert ("authors" in curve[-1]) == (experiment == "sparse-exploration")
     assert list((run_dir / "plots").glob("*.png"))
 
 
@@ -187,3 +189,16 @@ def test_sparse_summary_plot_cuts_the_seeds_to_their_common_schedule(tmp_path):
     assert [p.name for p in paths] == ["sparse_success_seeds.png"]
     assert paths[0].stat().st_size > 1000
     assert summary_plots({}, tmp_path / "none") == []
+
+
+def test_context_probe_summary_plot(tmp_path):
+    from paperlab.rl.pearl.plots import summary_plots
+
+    def arm(probe):
+        return {"curve": [{"env_steps": 1000, "final_return": -12.0}],
+                "context_probe": {"n_context_trajs": [1, 2, 5, 10], "return": probe, "success": [0.0] * 4}}
+    runs = [{"task": "point-robot", "pearl": arm([-15.0, -11.0, -8.0, -7.0]),
+             "pearl-trajectory-context": arm([-12.0, -10.0, -9.0, -9.0])} for _ in range(3)]
+    paths = summary_plots({"sample-efficiency": runs}, tmp_path)
+    assert [p.name for p in paths] == ["sample_efficiency_seeds.png", "context_probe.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)

@@ -6,10 +6,10 @@ import pytest
 from paperlab.core.testing import check_exact_resume
 
 
-@pytest.mark.parametrize("kill_after,arms", [(3, "recent"), (5, "recent,whole-buffer")])
-def test_context_sampling_resumes_exactly(tmp_path, monkeypatch, kill_after, arms):
+@pytest.mark.parametrize("kill_after,arms,eval_seeds", [(3, "recent", "1"), (5, "recent,whole-buffer", "2")])
+def test_context_sampling_resumes_exactly(tmp_path, monkeypatch, kill_after, arms, eval_seeds):
     import paperlab.rl.pearl.experiments as experiments
 
     monkeypatch.setattr(experiments, "CHECKPOINT_EVERY", 1)
     check_exact_resume("pearl", "context-sampling", tmp_path, kill_after,
-                       overrides={"num_iterations": "4", "arms": arms})
+                       overrides={"num_iterations": "4", "arms": arms, "eval_seeds": eval_seeds})

@@ -53,7 +53,35 @@ def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
         paths.append(_sample_efficiency_seeds(results["sample-efficiency"], out_dir))
     if results.get("sparse-exploration"):
         paths.append(_sparse_success_seeds(results["sparse-exploration"], out_dir))
+    probed = results.get("sample-efficiency") or []
+    if probed and any("context_probe" in arm for arm in probed[0].values() if isinstance(arm, dict)):
+        paths.append(_context_probe(probed, out_dir))
     return paths
+
+
+def _context_probe(runs: list[dict], out_dir):
+    """Final weights' test return by how many prior-z trajectories the encoder saw, per PEARL arm (mean over
+    seeds, each seed faint), beside the same weights' return under the meta-test protocol (final evaluation)."""
+    from paperlab.core.plots import new_figure, save_figure
+
+    fig, ax = new_figure(size=(5.5, 3.8))
+    arms = [a for a, v in runs[0].items() if isinstance(v, dict) and "context_probe" in v]
+    for c, arm in enumerate(arms):
+        ks = runs[0][arm]["context_probe"]["n_context_trajs"]
+        rows = np.array([r[arm]["context_probe"]["return"] for r in runs])
+        for row in rows:
+            ax.plot(ks, row, color=f"C{c}", alpha=0.25, linewidth=0.8)
+        ax.plot(ks, rows.mean(axis=0), color=f"C{c}", marker="o", linewidth=2, label=arm)
+        last = np.mean([r[arm]["curve"][-1]["final_return"] for r in runs])
+        ax.axhline(last, color=f"C{c}", linestyle=":", linewidth=1, label=f"{arm}: meta-test protocol (last point)")
+    ax.set_xscale("log")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("prior-z trajectories in the encoder's context")
+    ax.set_ylabel("test return with that posterior")
+    ax.set_title(f"{runs[0]['task']}: final weights, context probe")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, out_dir / "context_probe.png")
 
 
 def _sample_efficiency_seeds(runs: list[dict], out_dir):
@@ -91,6 +119,11 @@ def _sparse_success_seeds(runs: list[dict], out_dir):
     first = np.array([[p["success_by_traj"][0] for p in r["probabilistic"]["curve"][:len(steps)]] for r in runs])
     ax.plot(steps, first.mean(axis=0), color="C0", linestyle="--", linewidth=1,
             label="probabilistic z, first (prior-z) trajectory")
+    authors = [[p["authors"]["success_by_traj"][-1] for p in r["probabilistic"]["curve"][:len(steps)] if "authors" in p]
+               for r in runs]
+    if all(len(a) == len(steps) for a in authors):  # the authors' protocol: prior-z exploration, then the posterior
+        ax.plot(steps, np.mean(authors, axis=0), color="C0", linestyle=":", linewidth=1.5,
+                label="probabilistic z, authors' protocol")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("success after exploration")
     ax.set_ylim(-0.02, 1.02)
