@@ -136,6 +136,10 @@ def test_headline_picks_the_deciding_number_with_its_interval():
     assert headline({"env": {"status": "worse", "bear": interval, "bcq": {**interval, "mean": 0.6}}}) == \
         "env: bear 0.5 [0.25, 0.75] vs bcq 0.6 [0.25, 0.75] (worse)"
     assert headline({"ratio": {"rl2": {"ratio": 7.0, "ci": [5.0, 9.0]}}}) == "ratio rl2: 7 [5, 9]"
+    # the intervals the threshold names win over a ratio it does not speak of
+    assert headline({"error_ratio_nmf_over_svd": interval, "hoyer_nmf": interval, "hoyer_pca": interval},
+                    "NMF Hoyer sparsity above PCA's") == \
+        "hoyer_nmf 0.5 [0.25, 0.75] vs hoyer_pca 0.5 [0.25, 0.75] vs error_ratio_nmf_over_svd 0.5 [0.25, 0.75]"
     assert headline({"x": 1, "y": 2.5}) == "x 1, y 2.5"
     assert headline({}) == "nothing measured"
     assert len(headline({f"k{i}": float(i) for i in range(100)})) <= 180

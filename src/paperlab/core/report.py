@@ -33,6 +33,7 @@ COMPRESS_ABOVE = 30_000      # bytes: larger PNGs are stored with a 256-colour p
 INTERVAL = {"mean", "ci_low", "ci_high"}
 # measured keys that usually hold the number a claim is decided on
 HEADLINE_WORDS = ("minus", "difference", "margin", "ratio", "gap", "_over_", "advantage")
+HEADLINE_STOP_WORDS = {"the", "and", "for", "mean", "over", "per", "all", "with", "from", "minus", "best"}
 HEADLINE_CHARS = 180
 SHORT_THRESHOLD_CHARS = 140
 
@@ -92,34 +93,49 @@ def _leaves(measured: Any, path: tuple[str, ...] = ()):
                 yield from _leaves(value, path + (str(key),))
 
 
-def headline(measured: Any) -> str:
-    """The key number of a claim's measurements, with its interval where there is one: a difference,
-    margin or ratio if one is measured, else the first interval (with its sibling intervals: the arms it
-    is compared with), else the first numbers."""
+def _threshold_share(path: tuple[str, ...], threshold: str) -> float:
+    """The share of the words of the last key of `path` (3+ letters or digits) that the threshold names."""
+    words = set(re.findall(r"[a-z0-9]{3,}", path[-1].lower())) - HEADLINE_STOP_WORDS
+    return sum(bool(re.search(rf"\b{re.escape(w)}", threshold)) for w in words) / len(words) if words else 0.0
+
+
+def headline(measured: Any, threshold: Any = "") -> str:
+    """The key number of a claim's measurements, with its interval where there is one: of the intervals, the
+    one the threshold names most (a measured difference, margin or ratio counts extra; otherwise shown with
+    the arms it is compared with); without intervals, a difference, margin or ratio, else the first numbers."""
     leaves = list(_leaves(measured))
     if not leaves:
         return shorten(format_number(measured), HEADLINE_CHARS) if measured not in ({}, None) else "nothing measured"
+    threshold = format_number(threshold).lower()
 
     def named(path):
         return any(w in f"_{'_'.join(path).lower().replace(' ', '_')}_" for w in HEADLINE_WORDS)
 
-    def text(path, value):
-        return f"{' '.join(path)}: {_interval_text(value) if _is_interval(value) else format_number(value)}"
+    def value_text(value):
+        return _interval_text(value) if _is_interval(value) else format_number(value)
+
+    def group(leaf, kind):
+        """The leaf with up to two siblings of the same kind (the arms it is compared with)."""
+        path, parent, value = leaf
+        others = sorted(((k, v) for k, v in parent.items() if k != path[-1] and kind(v)),
+                        key=lambda kv: -_threshold_share((str(kv[0]),), threshold))  # stable: ties keep order
+        siblings = [(path[-1], value)] + others[:2]
+        if len(siblings) == 1:
+            return shorten(f"{' '.join(path)}: {value_text(value)}", HEADLINE_CHARS)
+        status = parent.get("status") if isinstance(parent.get("status"), str) else None
+        body = (" vs " if kind is _is_interval else ", ").join(f"{k} {value_text(v)}" for k, v in siblings)
+        prefix = " ".join(path[:-1])
+        return shorten(f"{prefix + ': ' if prefix else ''}{body}{f' ({status})' if status else ''}", HEADLINE_CHARS)
+
+    def single(leaf):
+        return shorten(f"{' '.join(leaf[0])}: {value_text(leaf[2])}", HEADLINE_CHARS)
 
     intervals = [leaf for leaf in leaves if _is_interval(leaf[2])]
-    for group in (intervals, leaves):
-        best = next((leaf for leaf in group if named(leaf[0])), None)
-        if best is not None:
-            return shorten(text(best[0], best[2]), HEADLINE_CHARS)
-    path, parent, _ = (intervals or leaves)[0]
-    siblings = [(k, v) for k, v in parent.items() if (_is_interval(v) if intervals else _is_number(v))][:3]
-    if len(siblings) == 1:
-        return shorten(text(path, siblings[0][1]), HEADLINE_CHARS)
-    status = parent.get("status") if isinstance(parent.get("status"), str) else None
-    body = (" vs " if intervals else ", ").join(
-        f"{k} {_interval_text(v) if _is_interval(v) else format_number(v)}" for k, v in siblings)
-    prefix = " ".join(path[:-1])
-    return shorten(f"{prefix + ': ' if prefix else ''}{body}{f' ({status})' if status else ''}", HEADLINE_CHARS)
+    if intervals:  # the interval the threshold speaks of most, a measured difference first; ties: the first
+        best = max(intervals, key=lambda leaf: _threshold_share(leaf[0], threshold) + 0.5 * named(leaf[0]))
+        return single(best) if named(best[0]) else group(best, _is_interval)
+    best = next((leaf for leaf in leaves if named(leaf[0])), None)
+    return single(best) if best is not None else group(leaves[0], _is_number)
 
 
 # --- collect -------------------------------------------------------------------------------------------
@@ -277,7 +293,7 @@ def _claims_view(doc: dict[str, Any], paper: str, base: Path, doc_figures: list[
         claims.append({
             "id": row["id"], "text": row["text"], "verdict": row["verdict"],
             "css": {"reproduced": "ok", "not reproduced": "no"}.get(row["verdict"], "maybe"),
-            "headline": headline(row["measured"]),
+            "headline": headline(row["measured"], row["threshold"]),
             "threshold": format_number(row["threshold"]),
             "threshold_short": shorten(format_number(row["threshold"]), SHORT_THRESHOLD_CHARS),
             "measured": measured_lines(row["measured"]), "note": row.get("note") or "",
