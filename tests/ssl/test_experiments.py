@@ -359,3 +359,13 @@ def test_gpu_preset_is_a_valid_paper_scale_override():
         assert cfg.encoder == "resnet18" and cfg.pretrain_steps == 2000 and cfg.batch_size == 512
     command = gpu_command()
     assert "--device cuda" in command and "--scale paper" in command and ",".join(GPU_CLAIMS) in command
+
+
+def test_supervised_baselines_are_shared_between_experiments(data_env):
+    """labeled-size's 40 fine labels (draw 0) and granularity's 10-class level at 40 labels are one baseline."""
+    labeled, _ = _results(data_env, "labeled-size")
+    gran, _ = _results(data_env, "granularity")
+    assert labeled["label_sizes"][-1] == 40 and gran["levels"][-1] == 10
+    assert gran["by_level"]["10"]["supervised"] == labeled["supervised"][-1]
+    cached = list((data_env / "ssl" / "supervised").glob("*.json"))
+    assert len(cached) == 3 + 3 - 1      # 20 x 2 draws + 40 (labeled-size), 3 levels (granularity), one shared

