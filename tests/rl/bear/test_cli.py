@@ -23,7 +23,8 @@ def test_make_datasets_tiny(tmp_path, data_dir):
     assert main(["run", "bear", "make-datasets", "--scale", "tiny", "--out", str(tmp_path),
                  "--set", f"data_dir={data_dir}"]) == 0
     info = _results(tmp_path, "make-datasets")["datasets"]["Pendulum-v1"]
-    assert set(info) == {"random", "medium", "medium-replay", "expert"}
+    assert set(info) == {"random", "medium", "medium-replay", "expert", "random-uniform"}
+    assert info["random"]["mean_episode_return"] != info["random-uniform"]["mean_episode_return"]
     assert info["random"]["transitions"] == 300
     for kind in info.values():
         assert Path(kind["path"]).exists()

@@ -100,3 +100,34 @@ def test_normalized_score_uses_d4rl_reference_returns():
     data = make_data()
     data.metadata = {"env": "Pendulum-v1", "reference_returns": [-1000.0, 0.0]}
     assert data.normalized_score(-500.0) == pytest.approx(50.0)
+
+
+def test_random_dataset_is_rollouts_of_a_fixed_random_init_policy():
+    """D4RL's `random`: a freshly initialised behaviour policy's stochastic rollouts, determined by dataset_seed."""
+    import torch
+
+    from paperlab.rl.bear.dataset_builder import RANDOM_POLICY, DatasetBuildConfig, random_init_policy, \
+        random_rollouts
+    from paperlab.rl.bear.kl_control import pre_tanh
+
+    cfg = DatasetBuildConfig(env="Pendulum-v1", sac_hidden=(16, 16), transitions=400, dataset_seed=3)
+    arrays, label = random_rollouts(cfg, "random")
+    assert label == RANDOM_POLICY
+    assert arrays["observations"].shape == (400, 3) and arrays["actions"].shape == (400, 1)
+    assert arrays["next_observations"].shape == (400, 3) and arrays["rewards"].shape == (400,)
+    again, _ = random_rollouts(cfg, "random")
+    assert all(np.array_equal(arrays[k], again[k]) for k in arrays)                    # determined by the seed
+    other, _ = random_rollouts(DatasetBuildConfig(**{**cfg.__dict__, "dataset_seed": 4}), "random")
+    assert not np.array_equal(arrays["actions"], other["actions"])
+
+    obs, actions = torch.as_tensor(arrays["observations"]), torch.as_tensor(arrays["actions"])
+
+    def mean_log_likelihood(seed: int) -> float:
+        with torch.no_grad():
+            return random_init_policy(cfg.env, cfg.sac_hidden, seed).log_prob(obs, pre_tanh(actions)).mean().item()
+    # the generating policy explains the actions better than another random init and than uniform actions
+    assert mean_log_likelihood(3) > mean_log_likelihood(4) + 0.05
+    assert mean_log_likelihood(3) > -np.log(2.0) + 0.05
+    uniform, label = random_rollouts(cfg, "random-uniform")
+    assert label == "uniform" and np.abs(uniform["actions"]).max() <= 1.0
+    assert not np.array_equal(uniform["actions"], arrays["actions"])

@@ -114,20 +114,30 @@ def test_arm_locks_exclude_a_second_owner_and_take_over_stale_ones(tmp_path):
     assert json.loads(other.path.read_text())["pid"] != int(dead.stdout)
 
 
-def test_small_scale_experiments_reuse_the_benchmark_arms():
-    """The small plan (~3 h on 2 cores) trains only offline-benchmark's arms: every other claim's arms are the
-    same arms (same key), read from the arm cache."""
-    from paperlab.rl.bear.experiments import _arm_key, arm_settings, build_config
+def test_small_scale_grid_shares_arms_and_adds_seeds_only_where_planned():
+    """The small plan (issue 30): the benchmark trains random + medium x 6 methods x 3 seeds, plus BEAR and BC on
+    medium for seeds 3-5; the other claims reuse those arms (same key) and add only medium-replay's."""
+    from paperlab.rl.bear.experiments import _arm_key, arm_settings, build_config, seed_grid
     from paperlab.rl.bear.paper import PAPER
 
-    def keys(name):
+    def keys(name, seeds):
         cfg = PAPER.experiment(name).make_config("small")
-        return {_arm_key(build_config(cfg, env), kind, m, arm_settings(cfg), seed, "cpu")
-                for env in cfg.envs for kind in cfg.datasets for m in cfg.methods for seed in range(3)}
-    benchmark = keys("offline-benchmark")
-    assert len(benchmark) == 2 * 5 * 3                    # HalfCheetah random/medium x 5 methods x 3 seeds
+        out = set()
+        for seed in range(seeds):
+            kinds, methods = seed_grid(cfg, seed)
+            out |= {(kind, _arm_key(build_config(cfg, env), kind, m, arm_settings(cfg), seed, "cpu"))
+                    for env in cfg.envs for kind in kinds for m in methods}
+        return out
+    seeds = {claim.experiments[0]: claim.seeds for claim in PAPER.claims}
+    assert seeds == {"offline-benchmark": 6, "q-divergence": 3, "mmd-vs-kl": 3, "support-vs-distribution": 6}
+    benchmark = keys("offline-benchmark", 6)
+    assert len(benchmark) == 2 * 6 * 3 + 3 * 2          # (random, medium) x 6 methods x 3 seeds + medium BEAR/BC x 3
+    extra = set()
     for name in ("q-divergence", "mmd-vs-kl", "support-vs-distribution"):
-        assert keys(name) <= benchmark, name
+        arms = keys(name, seeds[name])
+        assert {a for a in arms if a[0] != "medium-replay"} <= benchmark, name
+        extra |= arms - benchmark
+    assert {kind for kind, _ in extra} == {"medium-replay"} and len(extra) == 3 * 3   # BEAR, BEAR-KL, BC x 3 seeds
 
 
 def test_none_keeps_each_agents_default_and_zero_is_a_value():

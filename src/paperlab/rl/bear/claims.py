@@ -3,18 +3,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, combine, compare_samples, \
-    mean_ci, never_worse_sometimes_better, summarize
+from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, Claim, Verdict, combine, mean_ci, \
+    summarize
+from paperlab.rl.bear.scoring import DIFFERENCE, RULE, ScoringRule, arm_score, compare_arms
+from paperlab.rl.bear.scoring import never_worse_sometimes_better as scored_never_worse_sometimes_better
 from paperlab.rl.bear.training import default_kernel
 
 
 def seed_scores(runs: list[dict], env: str, kind: str, method: str) -> list[float]:
-    """Every seed's normalized score of `method` on one (env, dataset)."""
-    return [r["scores"][env][kind][method] for r in runs]
+    """The final normalized score of `method` on one (env, dataset), for every seed that trained that arm."""
+    return [r["scores"][env][kind][method] for r in runs if method in r["scores"].get(env, {}).get(kind, {})]
+
+
+def seed_arms(runs: list[dict], env: str, kind: str, method: str) -> list[dict]:
+    """The arm results of `method` on one (env, dataset), for every seed that trained that arm."""
+    return [r["arms"][f"{env}/{kind}/{method}"] for r in runs if f"{env}/{kind}/{method}" in r["arms"]]
 
 
 def dataset_cells(runs: list[dict]):
-    """The (env, dataset) pairs the runs scored, in run order."""
+    """The (env, dataset) pairs the runs scored, in run order (the first seed trains the whole grid)."""
     for env, by_kind in runs[0]["scores"].items():
         for kind in by_kind:
             yield env, kind
@@ -23,33 +30,42 @@ def dataset_cells(runs: list[dict]):
 def _scale_note(runs: list[dict]) -> str:
     arm = next(iter(runs[0]["arms"].values()))
     envs = ", ".join(runs[0]["scores"])
-    return f"Measured on {envs} after {arm['eval_curve'][-1][0]} updates per arm, {len(runs)} seeds."
+    return f"Measured on {envs} after {arm['eval_curve'][-1][0]} updates per arm, up to {len(runs)} seeds."
 
 
-def _compare(runs: list[dict], method: str, baselines: list[str]) -> dict:
-    """Per (env, dataset): method vs the best baseline (by mean); 'better' / 'on par' / 'worse' by 95% CIs."""
-    out = {}
-    for env, kind in dataset_cells(runs):
-        scores = {m: seed_scores(runs, env, kind, m) for m in [method, *baselines]}
-        best = max(baselines, key=lambda m: float(np.mean(scores[m])))
-        out[f"{env}/{kind}"] = {"status": compare_samples(scores[method], scores[best]),
-                                method: summarize(scores[method]), f"best baseline ({best})": summarize(scores[best])}
+def _summary(arms: list[dict], rule: ScoringRule) -> dict | None:
+    values = [v for v, _ in (arm_score(a, rule) for a in arms) if v is not None]
+    return summarize(values) if values else None
+
+
+def _comparison(runs: list[dict], env: str, kind: str, method: str, baselines: list[str], label: str,
+                other: str = "best baseline", rule: ScoringRule = RULE) -> dict:
+    """One (env, dataset): `method` against the best of `baselines` (by mean per-seed score) under the rule."""
+    arms = {m: seed_arms(runs, env, kind, m) for m in [method, *baselines]}
+    summaries = {m: _summary(a, rule) for m, a in arms.items()}
+    best = max(baselines, key=lambda m: summaries[m]["mean"] if summaries[m] else -np.inf)
+    cell = compare_arms(arms[method], arms[best], runs[0]["dataset_scores"][env][kind], rule)
+    out = {"status": cell["status"], label: summaries[method], f"{other} ({best})": summaries[best]}
+    if DIFFERENCE in cell:
+        out[DIFFERENCE] = {k: cell[DIFFERENCE][k] for k in ("mean", "ci_low", "ci_high")}
+    if cell.get("precondition"):
+        out["precondition"] = cell["precondition"]
     return out
 
 
-def _status_verdict(cells: dict, threshold: str, note: str, **rule) -> Verdict:
-    """`never_worse_sometimes_better` over the cells' statuses, the scale note after its reason."""
-    verdict, reason = never_worse_sometimes_better({k: c["status"] for k, c in cells.items()}, **rule)
-    return Verdict(verdict, cells, threshold, " ".join(filter(None, (reason, note))))
+def _rule_verdict(cells: dict, threshold: str, note: str, rule: ScoringRule = RULE, **kw) -> Verdict:
+    verdict, reason = scored_never_worse_sometimes_better(cells, rule=rule, **kw)
+    return Verdict(verdict, cells, f"{threshold}; {rule.describe()}", ". ".join(filter(None, (reason, note))))
 
 
 def judge_bear_beats_baselines(results: dict[str, list[dict]]) -> Verdict:
     runs = results["offline-benchmark"]
-    env, kind = next(dataset_cells(runs))
-    baselines = [m for m in runs[0]["scores"][env][kind] if m != "bear"]
-    cells = _compare(runs, "bear", baselines)
-    return _status_verdict(cells, "BEAR's 95% CI never below the best baseline's (BCQ, BC, naive SAC, BEAR-KL) "
-                           "in any dataset, and above it in at least one", _scale_note(runs))
+    cells = {}
+    for env, kind in dataset_cells(runs):
+        baselines = [m for m in runs[0]["scores"][env][kind] if m != "bear"]
+        cells[f"{env}/{kind}"] = _comparison(runs, env, kind, "bear", baselines, "bear")
+    return _rule_verdict(cells, "BEAR never worse than the best baseline (BCQ, BC, naive SAC, BEAR-KL, KL-control) "
+                         "on any dataset and better on at least one", _scale_note(runs))
 
 
 # Set before any small-scale run (the quick-scale judge used |Q-G|/(|G|+1) > 1 for SAC, < 1 for BEAR):
@@ -124,27 +140,25 @@ def judge_mmd_vs_kl(results: dict[str, list[dict]]) -> Verdict:
     cells = {}
     for env, kind in dataset_cells(runs):
         kernel = default_kernel(env)[0]
-        mmd_method = f"bear-{kernel}"
-        mmd_scores, kl_scores = seed_scores(runs, env, kind, mmd_method), seed_scores(runs, env, kind, "bear-kl")
-        cells[f"{env}/{kind}"] = {"status": compare_samples(mmd_scores, kl_scores),
-                                  f"MMD ({kernel})": summarize(mmd_scores), "KL": summarize(kl_scores)}
-    return _status_verdict(cells, "MMD (the authors' kernel for the env) never below KL by 95% CI and "
-                           "above it in at least one dataset ('sometimes on par, sometimes better')",
-                           _scale_note(runs))
+        cells[f"{env}/{kind}"] = _comparison(runs, env, kind, f"bear-{kernel}", ["bear-kl"], f"MMD ({kernel})",
+                                             other="KL")
+    return _rule_verdict(cells, "MMD (the authors' kernel for the env) never worse than KL (BEAR-KL) on any dataset "
+                         "and better on at least one ('sometimes on par, sometimes better')", _scale_note(runs))
 
 
 def judge_support_vs_distribution(results: dict[str, list[dict]]) -> Verdict:
     runs = results["support-vs-distribution"]
-    cells = _compare(runs, "bear", ["bc", "bear-kl"])
-    return _status_verdict(cells, "BEAR never below the best policy-matching method (BC, BEAR-KL) by 95% CI, and "
-                           "above it on at least one non-expert dataset", _scale_note(runs),
-                           better_in=[k for k in cells if not k.endswith("/expert")],
-                           undecided="BEAR is not separated from policy matching on any non-expert dataset.")
+    cells = {f"{env}/{kind}": _comparison(runs, env, kind, "bear", ["bc", "bear-kl"], "bear",
+                                          other="best policy matching")
+             for env, kind in dataset_cells(runs)}
+    return _rule_verdict(cells, "BEAR never worse than the best policy-matching method (BC, BEAR-KL) on any dataset "
+                         "and better on at least one non-expert dataset", _scale_note(runs),
+                         better_in=[k for k in cells if not k.endswith("/expert")])
 
 
 CLAIMS = [
     Claim("bear-beats-baselines", "The experiments confirm that BEAR outperforms other off-policy methods "
-          "like BCQ or KL-control.", ["offline-benchmark"], judge_bear_beats_baselines, seeds=3),
+          "like BCQ or KL-control.", ["offline-benchmark"], judge_bear_beats_baselines, seeds=6),
     Claim("naive-q-diverges", "Naive off-policy Q-learning on static data diverges (Q estimates explode "
           "versus the true returns) while BEAR's stay bounded.", ["q-divergence"], judge_q_divergence,
           seeds=3, source="issue"),
@@ -153,5 +167,5 @@ CLAIMS = [
           judge_mmd_vs_kl, seeds=3),
     Claim("support-vs-distribution", "A support constraint works across dataset qualities, while policy "
           "matching (BC, KL) works only where the data is near-optimal.", ["support-vs-distribution"],
-          judge_support_vs_distribution, seeds=3, source="issue"),
+          judge_support_vs_distribution, seeds=6, source="issue"),
 ]

@@ -1,6 +1,10 @@
 """Build D4RL-style datasets locally (no download is possible): train a behaviour SAC, then roll out.
 
-- ``random``: uniform random actions.
+- ``random``: rollouts of a randomly initialised behaviour policy, as D4RL builds its ``random`` datasets: a
+  tanh-Gaussian policy with the behaviour SAC's architecture, initialised from ``dataset_seed`` and sampled
+  stochastically (its actions depend on the state and are not uniform).
+- ``random-uniform``: uniform random actions, a stress case (what ``random`` was before issue 30): the behaviour
+  VAE collapses to a ~ 0 on it, and MMD holds BEAR's actor there.
 - ``medium``: the learned (after ``start_steps``) behaviour snapshot whose return is closest to ``random + 1/3 (expert - random)``
   ("a policy at roughly a third of the expert return").
 - ``medium-replay``: the behaviour run's replay buffer up to the medium snapshot.
@@ -24,6 +28,7 @@ import torch
 
 from paperlab.rl.bear.datasets import DATASET_KINDS, D4RL_REFERENCE_RETURNS, OfflineDataset, env_family, \
     load_dataset, save_dataset
+from paperlab.rl.common.networks import TanhGaussianPolicy
 from paperlab.core.runs import RunLock
 from paperlab.rl.common.envs import env_dims, evaluate, make_env
 from paperlab.rl.common.replay import ReplayBuffer
@@ -80,6 +85,44 @@ def rollout(env_id: str, policy: Callable[[np.ndarray], np.ndarray], transitions
     return {k: np.asarray(v, dtype=np.float32) for k, v in rows.items()}
 
 
+RANDOM_KINDS = ("random", "random-uniform")   # built without the behaviour SAC's snapshots
+# env reset seeds of each kind's rollouts: random-uniform keeps the seed `random` had when it was uniform, so it is
+# the same file as before issue 30, and medium/expert keep theirs
+ROLLOUT_SEEDS = {"random-uniform": 30_000, "medium": 31_000, "expert": 33_000, "random": 35_000}
+RANDOM_POLICY = "random-init policy"          # metadata "actions" of the D4RL-style random dataset
+
+
+def random_init_policy(env_id: str, hidden: Sequence[int], seed: int) -> TanhGaussianPolicy:
+    """The behaviour SAC's actor architecture, freshly initialised from ``seed`` (the global RNG is untouched)."""
+    obs_dim, act_dim = env_dims(make_env(env_id))
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return TanhGaussianPolicy(obs_dim, act_dim, tuple(hidden))
+
+
+def random_actions(cfg: DatasetBuildConfig, kind: str) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """The action source of a random kind, seeded by ``dataset_seed`` only, and its metadata label."""
+    if kind == "random-uniform":
+        rng = np.random.default_rng(cfg.dataset_seed)
+        act_dim = env_dims(make_env(cfg.env))[1]
+        return (lambda o: rng.uniform(-1, 1, act_dim).astype(np.float32)), "uniform"
+    actor = random_init_policy(cfg.env, cfg.sac_hidden, cfg.dataset_seed)
+    generator = torch.Generator().manual_seed(cfg.dataset_seed)
+
+    @torch.no_grad()
+    def act(obs: np.ndarray) -> np.ndarray:
+        mean, log_std = actor(torch.as_tensor(obs, dtype=torch.float32).reshape(1, -1))
+        noise = torch.randn(mean.shape, generator=generator)
+        return torch.tanh(mean + log_std.exp() * noise)[0].numpy()
+    return act, RANDOM_POLICY
+
+
+def random_rollouts(cfg: DatasetBuildConfig, kind: str) -> tuple[dict[str, np.ndarray], str]:
+    """A random kind's transitions (D4RL layout arrays) and its action source label."""
+    policy, label = random_actions(cfg, kind)
+    return rollout(cfg.env, policy, cfg.transitions, seed=ROLLOUT_SEEDS[kind]), label
+
+
 def _stochastic_policy(actor: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]:
     @torch.no_grad()
     def act(obs: np.ndarray) -> np.ndarray:
@@ -128,12 +171,39 @@ def build_datasets(cfg: DatasetBuildConfig, log: Callable[..., None] = lambda **
     """Build (or re-use from the cache) the four datasets; returns {kind: path}."""
     out = dataset_directory(cfg)
     paths = {kind: out / f"{kind}.hdf5" for kind in DATASET_KINDS}
-    if all(p.exists() for p in paths.values()):
+    if all(p.exists() for p in paths.values()) and not _uniform_random(paths["random"]):
         return paths
     with RunLock(out.with_name(out.name + ".lock")):   # a parallel job building the same data: wait for it
-        if not all(p.exists() for p in paths.values()):
+        if _uniform_random(paths["random"]):
+            # built before issue 30, when `random` meant uniform actions: that file is the stress case now
+            if paths["random-uniform"].exists():
+                paths["random"].unlink()
+            else:
+                paths["random"].rename(paths["random-uniform"])
+            log(phase="dataset", migrated="random.hdf5 (uniform actions) -> random-uniform.hdf5")
+        missing = [kind for kind, p in paths.items() if not p.exists()]
+        if missing and set(missing) <= set(RANDOM_KINDS) and (out / "behaviour.json").exists():
+            common = json.loads((out / "behaviour.json").read_text())
+            for kind in missing:
+                _save_random(cfg, kind, paths[kind], common, log)
+        elif missing:
             _build(cfg, out, paths, log, progress)
     return paths
+
+
+def _uniform_random(path: Path) -> bool:
+    """A `random` file built from uniform actions (before issue 30 it had no "actions" entry)."""
+    return path.exists() and load_dataset(path).metadata.get("actions") != RANDOM_POLICY
+
+
+def _save_random(cfg: DatasetBuildConfig, kind: str, path: Path, common: dict, log) -> None:
+    arrays, label = random_rollouts(cfg, kind)
+    data = OfflineDataset(**arrays, metadata={**common, "kind": kind, "actions": label, "policy_step": 0})
+    # the uniform policy's return was measured on its own; the random-init policy's is that of its rollouts
+    data.metadata["policy_return"] = (common["random_return"] if kind == "random-uniform"
+                                      else float(data.episode_returns().mean()))
+    save_dataset(path, data)
+    log(phase="dataset", kind=kind, actions=label, transitions=cfg.transitions)
 
 
 def _build(cfg: DatasetBuildConfig, out: Path, paths: dict[str, Path], log, progress) -> None:
@@ -157,17 +227,16 @@ def _build(cfg: DatasetBuildConfig, out: Path, paths: dict[str, Path], log, prog
               "this behaviour run (random policy, best snapshot)",
               "random_return": random_return, "expert_return": expert["return"],
               "snapshot_returns": [[s["step"], s["return"]] for s in snapshots]}
-    rng = np.random.default_rng(cfg.dataset_seed)
-    policies = {"random": (lambda o: rng.uniform(-1, 1, agent.act_dim).astype(np.float32), random_return, 0),
-                "medium": (medium, medium["return"], medium["step"]),
+    for kind in RANDOM_KINDS:
+        if not paths[kind].exists():
+            _save_random(cfg, kind, paths[kind], common, log)
+    policies = {"medium": (medium, medium["return"], medium["step"]),
                 "expert": (expert, expert["return"], expert["step"])}
     for kind, (source, policy_return, step) in policies.items():
         if paths[kind].exists():
             continue
-        if isinstance(source, dict):
-            agent.actor.load_state_dict(source["actor_state"])
-            source = _stochastic_policy(agent.actor)
-        arrays = rollout(cfg.env, source, cfg.transitions, seed=30_000 + DATASET_KINDS.index(kind) * 1000)
+        agent.actor.load_state_dict(source["actor_state"])
+        arrays = rollout(cfg.env, _stochastic_policy(agent.actor), cfg.transitions, seed=ROLLOUT_SEEDS[kind])
         save_dataset(paths[kind], OfflineDataset(**arrays, metadata={**common, "kind": kind,
                      "policy_return": policy_return, "policy_step": step}))
         log(phase="dataset", kind=kind, policy_return=policy_return, transitions=cfg.transitions)

@@ -18,7 +18,10 @@ import numpy as np
 from paperlab.core.runs import write_atomic
 
 REQUIRED_KEYS = ("observations", "actions", "rewards", "terminals")
-DATASET_KINDS = ("random", "medium", "medium-replay", "expert")
+# "random" is D4RL's (rollouts of a randomly initialised policy); "random-uniform" (uniform actions) is kept as a
+# stress case: on it the behaviour VAE collapses to a ~ 0 and MMD holds BEAR's actor there (issue 30).
+D4RL_KINDS = ("random", "medium", "medium-replay", "expert")
+DATASET_KINDS = (*D4RL_KINDS, "random-uniform")
 
 # D4RL's reference returns (d4rl/infos.py REF_MIN_SCORE / REF_MAX_SCORE), keyed by environment family.
 D4RL_REFERENCE_RETURNS: dict[str, tuple[float, float]] = {

@@ -9,7 +9,7 @@ import numpy as np
 from paperlab.core.claims import mean_ci
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
 from paperlab.core.runs import Run
-from paperlab.rl.bear.claims import dataset_cells, seed_scores
+from paperlab.rl.bear.claims import dataset_cells, seed_arms, seed_scores
 from paperlab.rl.bear.training import METHOD_LABELS
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _constraint_summary(results: dict[str, list[dict]], out_dir: Path) -> Path |
     all_methods = list(runs[0]["scores"][cells[0][0]][cells[0][1]])
     for j, (env, kind) in enumerate(cells):
         for m in methods:
-            curves = [np.asarray(r["arms"][f"{env}/{kind}/{m}"]["constraint_curve"]) for r in runs]
+            curves = [np.asarray(a["constraint_curve"]) for a in seed_arms(runs, env, kind, m)]
             colour = f"C{all_methods.index(m) % 10}"
             for row in (0, 1):
                 plot_mean_ci(axes[row, j], curves[0][:, 0], [[c[i, row + 1] for c in curves]

@@ -28,6 +28,7 @@ import numpy as np
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED
 
 BETTER, WORSE, ON_PAR, UNDECIDED = "better", "worse", "on par", "undecided"
+DIFFERENCE = "difference (Welch)"   # the measured entry: mean difference A - B and its interval
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def seeds_needed(sd_a: float, sd_b: float, half_width: float, level: float = 0.9
 def compare_arms(a_arms: Sequence[dict], b_arms: Sequence[dict], dataset_score: float, rule: ScoringRule = RULE
                  ) -> dict:
     """One dataset's comparison of arm A against arm B (each a list of per-seed arm results): the per-seed
-    scores, the Welch interval, the status, or ``status = undecided`` with ``precondition`` saying what failed."""
+    scores, the Welch interval (``DIFFERENCE``), the status, or ``status = undecided`` with ``precondition``
+    saying what failed."""
     out: dict = {}
     scores = []
     for name, arms in (("a", a_arms), ("b", b_arms)):
@@ -142,7 +144,9 @@ def compare_arms(a_arms: Sequence[dict], b_arms: Sequence[dict], dataset_score: 
                                f"{rule.margin:g} of the data's score {dataset_score:.3g} or below it")
         return out
     interval = welch_interval(*scores, level=rule.level)
-    out.update({"difference": interval, "status": status(interval, rule.margin)})
+    out[DIFFERENCE] = {"mean": interval["diff"], "ci_low": interval["low"], "ci_high": interval["high"],
+                       "df": interval["df"]}
+    out["status"] = status(interval, rule.margin)
     return out
 
 
@@ -158,7 +162,7 @@ def never_worse_sometimes_better(cells: dict[str, dict], better_in: Sequence[str
                                 "better nowhere")
     failed = [f"{c}: {v['precondition']}" for c, v in cells.items() if v.get("precondition")]
     better = [c for c in better_in if cells[c]["status"] == BETTER]
-    inferior = [c for c, v in cells.items() if "difference" not in v or v["difference"]["low"] <= -rule.margin]
+    inferior = [c for c, v in cells.items() if DIFFERENCE not in v or v[DIFFERENCE]["ci_low"] <= -rule.margin]
     if better and not inferior:
         return REPRODUCED, f"better on {', '.join(better)}, not worse (beyond the margin) anywhere"
     reasons = failed or [f"{c}: {cells[c]['status']}" for c in cells]

@@ -44,7 +44,7 @@ class ArmSettings:
     hidden: tuple[int, ...] | None = None
     vae_hidden: tuple[int, ...] | None = None
     batch_size: int | None = None
-    warmup_steps: int | None = None
+    warmup_steps: int | None = None   # the authors' 20k warm start scaled to this; other presets keep their ratio
     updates: int = 1_000_000
     eval_every: int = 5_000
     eval_episodes: int = 10
@@ -201,7 +201,7 @@ def train_arm(dataset: OfflineDataset, method: str, s: ArmSettings, seed: int, d
     result = {"method": method, "final_return": float(final[1]), "normalized_score": float(final[2]),
               **curves, "mc_return": mc_mean, "updates": s.updates, "eval_episodes": s.eval_episodes,
               "gamma": gamma, "tau": s.tau,
-              "dataset_return": float(dataset.episode_returns().mean()),
+              "dataset_return": float(dataset.episode_returns().mean()), "dataset_actions": dataset.metadata.get("actions"),
               "dataset_score": float(dataset.normalized_score(dataset.episode_returns().mean()))}
     if weights is not None:
         Path(weights).parent.mkdir(parents=True, exist_ok=True)
