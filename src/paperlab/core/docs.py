@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from paperlab.core.claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, format_number
 from paperlab.core.config import SCALES
+from paperlab.core.registry import paper_names  # names only: no paper is imported
 from paperlab.core.report import headline, md_text, shorten
 from paperlab.core.runs import read_json
 
@@ -93,7 +94,7 @@ def claim_rows(results: Path, paper: str, link_root: str = "..") -> list[str]:
             base = f"{link_root}/results/{paper}"
             cells = [f"`{claim_id}`" + (f": {md_text(row['text'])}" if i == 0 else ""),
                      f"[{scale}]({base}/claims-{scale}.json)", _verdict(row),
-                     md_text(headline(row["measured"])), md_text(format_number(row["threshold"])),
+                     md_text(headline(row["measured"], row["threshold"])), md_text(format_number(row["threshold"])),
                      f"[figure]({base}/plots-{scale}/{figure})" if figure else "–"]
             lines.append(_fit(cells, [0, 3, 4]))
     return lines
@@ -162,8 +163,6 @@ def render_paper_doc(results: Path, paper: str, hand_written: str, title: str) -
 
 def glance_table(results: Path, docs_link: str = "docs") -> str:
     """Per paper and committed scale: how many claims were reproduced, not reproduced, inconclusive."""
-    from paperlab.core.registry import paper_names  # names only: no paper is imported
-
     found = sorted(p.name for p in results.iterdir() if p.is_dir())
     papers = [n for n in paper_names() if n in found] + [n for n in found if n not in paper_names()]
     return _environment().get_template("glance.md.j2").render(
