@@ -47,7 +47,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (repeatable)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch and BLAS threads per run (default: $PAPERLAB_THREADS, else 1; 0: the libraries' own)")
+                   help="torch and BLAS threads per run (default: $PAPERLAB_THREADS, else the machine's cores for a "
+                        "run alone and 1 per run with --executor processes|ray; 0: the libraries' own)")
     p.add_argument("--tracker", default=None, choices=TRACKERS,
                    help="metrics besides metrics.jsonl (default: $PAPERLAB_TRACKER, else jsonl = none); "
                         "tensorboard writes <run>/tensorboard/ (pip install 'paperlab[tensorboard]'); mlflow logs "

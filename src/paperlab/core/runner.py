@@ -26,9 +26,6 @@ from paperlab.core.seeding import check_seed, resolve_device, seed_everything
 _VERSIONED = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image", "matplotlib", "kornia", "gymnasium", "mujoco")
 
 THREADS_ENV = "PAPERLAB_THREADS"
-# One thread per run by default: the experiments' networks and matrices are small, and on a shared CPU one
-# thread per process was faster than two (OpenBLAS threads spin-wait; docs/ssl.md measured ~10x per step).
-DEFAULT_THREADS = 1
 
 
 def library_versions() -> dict[str, str]:
@@ -58,12 +55,12 @@ def git_commit() -> str | None:
 
 # -- threads ----------------------------------------------------------------------------------------
 def resolve_threads(threads: int | None = None) -> int:
-    """The thread setting: `threads` if given, else $PAPERLAB_THREADS, else DEFAULT_THREADS (0: the libraries'
-    own default, usually one per core)."""
+    """The thread setting: `threads` if given, else $PAPERLAB_THREADS, else `default_threads()` (0: the
+    libraries' own default, usually one per core)."""
     if threads is None:
         text = os.environ.get(THREADS_ENV, "").strip()
         if not text:
-            return DEFAULT_THREADS
+            return default_threads()
         try:
             threads = int(text)
         except ValueError:
@@ -72,6 +69,17 @@ def resolve_threads(threads: int | None = None) -> int:
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
         raise ValueError(f"threads must be 0 (the libraries' default) or a positive whole number, got {threads!r}")
     return threads
+
+
+def default_threads() -> int:
+    """A run alone uses every core this process may run on; runs side by side (the processes and ray executors)
+    get one thread each (core.sweep sets $PAPERLAB_THREADS=1 in their workers). Where other programs share the
+    cores, --threads 1 is faster (OpenBLAS threads spin-wait: docs/ssl.md measured ~10x per step on 2 shared
+    cores)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # no CPU affinity outside Linux
+        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager
@@ -185,7 +193,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
     code is also reused (re-judging claims after editing a judge, without re-running). A lock per run
     identity makes concurrent callers wait for each other instead of computing the same run twice.
     With `fresh`, the experiment also recomputes artifacts it would reuse from a shared cache.
-    `threads` (default $PAPERLAB_THREADS, else 1) limits torch and BLAS threads while the experiment runs;
+    `threads` (default $PAPERLAB_THREADS, else `default_threads()`) sets torch and BLAS threads while it runs;
     `tracker` (default $PAPERLAB_TRACKER, else "jsonl") adds a metrics tracker beside metrics.jsonl.
     `precision` (default $PAPERLAB_PRECISION, else fp32; "auto" resolved here) is recorded and part of the identity.
     """

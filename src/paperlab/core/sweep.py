@@ -8,16 +8,18 @@ results do not depend on the executor. Ray is imported only when `executor="ray"
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from paperlab.core.claims import summarize
 from paperlab.core.config import config_hash
 from paperlab.core.seeding import check_seed, resolve_device
-from paperlab.core.runner import run_experiment
+from paperlab.core.runner import THREADS_ENV, run_experiment
 from paperlab.core.runs import check_out_dir, load_results, write_json
 
 EXECUTORS = ("serial", "processes", "ray")
@@ -42,8 +44,6 @@ class Job:
 
 def run_job(job: Job) -> str:
     """Execute one job (idempotent): returns its run directory as a string."""
-    import os
-
     os.environ.setdefault("PAPERLAB_NO_PROGRESS", "1")
     path = run_experiment(job.paper, job.experiment, scale=job.scale, seed=job.seed, device=job.device,
                           out=job.out, overrides=dict(job.overrides), skip_finished=job.reuse, show_progress=False,
@@ -99,10 +99,6 @@ def execute(jobs: list[Job], executor: str = "serial", workers: int = 2, address
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
     if executor == "serial" or len(jobs) <= 1 and executor != "ray":
-        import os
-
-        from tqdm.auto import tqdm
-
         quiet = len(jobs) <= 1 or os.environ.get("PAPERLAB_NO_PROGRESS") == "1"
         return [run_job(job) for job in tqdm(jobs, desc="jobs", disable=quiet)]
     if executor == "processes":
@@ -110,7 +106,7 @@ def execute(jobs: list[Job], executor: str = "serial", workers: int = 2, address
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(run_job, job) for job in jobs]
+            futures = [pool.submit(run_parallel_job, job) for job in jobs]
             dirs = []
             for job, future in zip(jobs, futures):
                 try:
@@ -122,6 +118,13 @@ def execute(jobs: list[Job], executor: str = "serial", workers: int = 2, address
                                    f"{type(err).__name__}: {err}") from err
             return dirs
     return _execute_ray(jobs, address)
+
+
+def run_parallel_job(job: Job) -> str:
+    """`run_job` in a worker beside others (processes, ray): one thread each unless $PAPERLAB_THREADS says
+    otherwise (a run alone defaults to every core: runner.default_threads)."""
+    os.environ.setdefault(THREADS_ENV, "1")
+    return run_job(job)
 
 
 def _describe(job: Job) -> str:
@@ -162,7 +165,7 @@ def _execute_ray(jobs: list[Job], address: str | None) -> list[str]:
             raise JobError(f"cannot start or reach Ray{f' at --address {address}' if address else ''}: "
                            f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
     try:
-        remote = ray.remote(num_cpus=1, max_retries=2)(run_job)
+        remote = ray.remote(num_cpus=1, max_retries=2)(run_parallel_job)
         try:
             return ray.get([remote.remote(job) for job in jobs])
         except ray.exceptions.RayTaskError as err:
