@@ -22,7 +22,6 @@ from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
 from paperlab.core.config import settings_from
 from paperlab.core.models import save_model
-from paperlab.core.models import save_model
 from paperlab.core.constraints import POSITIVE, Interval, Options, LAYER_WIDTH, LEARNING_RATE, NON_NEGATIVE
 from paperlab.datasets import (
     FASHION_FINE_TO_COARSE, corrupt, corrupt_with, fashion_labels_at, find_fashion_mnist_dir, load_digits_images,
