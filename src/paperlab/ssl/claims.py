@@ -14,7 +14,7 @@ from paperlab.ssl.experiments import DOMAIN_PAPER_ARMS, size_mapping
 
 # ---- the design of each claim, fixed before the run that judges it (issue 29) --------------------------------
 SEEDS = 3                   # the first check and unlabeled-size (its curve is flat at small: no seed count helps)
-SEEDS_LABELS = 8            # labeled-size: 8 seeds x 4 disjoint label draws at 100 labels (fine-tune form: the
+SEEDS_LABELS = 8            # labeled-size: 8 seeds x 3 disjoint label draws at 100 labels (fine-tune form: the
                             # committed SD of benefit@100 minus benefit@60K asked for 7-9 seeds at one draw)
 SEEDS_DOMAIN = 15           # domain: paired SDs of 0.4-0.8 points -> a 95% half-width of <= 0.44 points at 15
 SEEDS_GRANULARITY = 8       # granularity: 12-18 seeds for the old 2-level difference; the 3-level slope uses
@@ -266,7 +266,7 @@ CLAIMS = [
           "scratch on the same labels, both trained to a validation plateau; judged on the fine-tune readout "
           "because the sentence compares whole networks trained on the same labels, and SimCLR's linear probe "
           "minus supervised changes sign rather than converging to 0 (reported beside it, not judged); 8 seeds "
-          "x 4 label draws at 100 labels.]",
+          "x 3 label draws at 100 labels.]",
           ["labeled-size"], judge_labeled_size, seeds=SEEDS_LABELS),
     Claim("ssl-in-domain-beats-pooled",
           "A dataset of 250K in-dataset images does better than a 500K dataset of images from mixed datasets, "

@@ -343,7 +343,7 @@ EXPERIMENTS = [
                LabeledSizeConfig, labeled_size,
                _scales(tiny={"pretrain_size": 80, "label_sizes": (20, 40), "few_label_draws": 2},
                        quick={"label_sizes": (100, 1000, 10000), "few_label_draws": 2},
-                       small={"label_sizes": (100, 2500, 10000)})),
+                       small={"label_sizes": (100, 2500, 10000), "few_label_draws": 3})),
     Experiment("domain", "in-domain vs far-domain vs pooled pretraining (Table 2)", DomainConfig, domain,
                _scales(tiny={"in_domain_size": 20, "digits_size": 20},
                        quick={"in_domain_size": 1500, "digits_size": 1500},
