@@ -51,23 +51,6 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
-def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, sync: Callable[[], None] | None = None) -> dict:
-    """Run `fn` warmup + repeats times; return median, interquartile range and all times (seconds)."""
-    if repeats < 1:
-        raise ValueError("repeats must be >= 1")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if sync is not None:
-            sync()
-        times.append(time.perf_counter() - start)
-    quartiles = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
-    return {"median": statistics.median(times), "iqr": quartiles[2] - quartiles[0], "times": times}
-
-
 def interleaved_times(fns: dict[str, Callable[[], Any]], repeats: int = 5, warmup: int = 1) -> dict[str, dict]:
     """Time implementations round-robin (one call of each per round), so load changes on a shared machine
     hit all of them alike; per implementation: median, interquartile range and all times (seconds).

@@ -246,11 +246,3 @@ def _build(cfg: DatasetBuildConfig, out: Path, paths: dict[str, Path], log, prog
                  "policy_return": medium["return"], "policy_step": n}))
     (out / "behaviour.json").write_text(json.dumps(common, indent=1))
 
-
-def load_datasets(cfg: DatasetBuildConfig, kinds: Sequence[str] = DATASET_KINDS, **build_kw
-                  ) -> dict[str, OfflineDataset]:
-    unknown = [k for k in kinds if k not in DATASET_KINDS]
-    if unknown:
-        raise ValueError(f"unknown dataset kind(s) {unknown}; valid: {', '.join(DATASET_KINDS)}")
-    paths = build_datasets(cfg, **build_kw)
-    return {kind: load_dataset(paths[kind]) for kind in kinds}

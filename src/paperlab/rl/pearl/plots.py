@@ -3,16 +3,17 @@ sparse-exploration plots."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from paperlab.core.plots import new_figure, save_figure
 from paperlab.core.runs import Run
 from paperlab.rl.pearl.results import BASELINES, smoothed, sparse_success_curves
 
 
 def plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log_x: bool = False,
                  ylabel: str = "test return") -> None:
-    from paperlab.core.plots import new_figure
-
     fig, ax = new_figure(size=(5.5, 3.8))
     for arm, res in arms.items():
         curve = res["curve"]
@@ -28,8 +29,6 @@ def plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log_
 
 
 def plot_by_traj(run: Run, arms: dict) -> None:
-    from paperlab.core.plots import new_figure
-
     fig, ax = new_figure(size=(5, 3.6))
     for arm, res in arms.items():
         succ = res["final_success_by_traj"]
@@ -45,8 +44,6 @@ def plot_by_traj(run: Run, arms: dict) -> None:
 def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
     """The cross-seed plots: sample efficiency (return vs env steps per method) and sparse exploration (success
     after exploration vs env steps per arm, with the gate the sparse judges need)."""
-    from pathlib import Path
-
     out_dir = Path(out_dir)
     paths = []
     if results.get("sample-efficiency"):
@@ -62,8 +59,6 @@ def summary_plots(results: dict[str, list[dict]], out_dir) -> list:
 def _context_probe(runs: list[dict], out_dir):
     """Final weights' test return by how many prior-z trajectories the encoder saw, per PEARL arm (mean over
     seeds, each seed faint), beside the same weights' return under the meta-test protocol (final evaluation)."""
-    from paperlab.core.plots import new_figure, save_figure
-
     fig, ax = new_figure(size=(5.5, 3.8))
     arms = [a for a, v in runs[0].items() if isinstance(v, dict) and "context_probe" in v]
     for c, arm in enumerate(arms):
@@ -86,8 +81,6 @@ def _context_probe(runs: list[dict], out_dir):
 
 def _sample_efficiency_seeds(runs: list[dict], out_dir):
     """Test return vs env steps (log x), one line per seed, for PEARL and each on-policy baseline."""
-    from paperlab.core.plots import new_figure, save_figure
-
     fig, ax = new_figure(size=(5.5, 3.8))
     names = {"pearl": "PEARL", "pearl-trajectory-context": "PEARL, whole-trajectory context", "rl2": "RL^2 (PPO)",
              "maml-trpo": "MAML-TRPO", "promp": "ProMP"}
@@ -107,8 +100,6 @@ def _sample_efficiency_seeds(runs: list[dict], out_dir):
 def _sparse_success_seeds(runs: list[dict], out_dir):
     """Success after exploration vs env steps: each seed faint, the mean over seeds bold, and (dashed) the
     probabilistic arm's success of the first, prior-z trajectory, which the sparse judges' gate compares it with."""
-    from paperlab.core.plots import new_figure, save_figure
-
     fig, ax = new_figure(size=(5.5, 3.8))
     for c, arm in enumerate(("probabilistic", "deterministic")):
         steps, success = sparse_success_curves(runs, arm)
