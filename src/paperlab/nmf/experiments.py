@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 
 from paperlab.core.experiment import Experiment
 from paperlab.core.models import save_model
@@ -378,9 +380,6 @@ def negative_mass(components: np.ndarray) -> float:
 
 
 def parts(run: Run, cfg: PartsConfig) -> dict:
-    from sklearn.datasets import load_digits
-    from sklearn.decomposition import PCA
-
     X = load_digits().data                       # (1797, 64), values 0..16
     model = NMF(cfg.n_components, loss=cfg.loss, init=cfg.init, max_iter=cfg.max_iter, tol=0.0,
                 random_state=run.seed)
