@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from paperlab.core.claims import (Claim, Verdict, check_preconditions, missing_arms, seed_values, single_seed_note,
@@ -159,16 +161,49 @@ def judge_audio(results: dict[str, list[dict]]) -> Verdict:
                       f"{runs[0]['samples']} samples at {runs[0]['rate']} Hz, {runs[0]['steps']} steps; " + single_seed_note(len(runs)))
 
 
+# SDF claims (issue 28): the paper's loss leaves the far-field sign free (exp(-100|Phi|) and the eikonal term
+# accept either sign), so a fit can grow an egg-crate of both signs on some seeds and not on others. The
+# claims are therefore judged per seed over >= SDF_MIN_SEEDS seeds, with the aggregate rule fixed here
+# before the runs: each seed passes or fails every part of the criterion, and the claim is reproduced when
+# at least SDF_PASS_FRACTION of the seeds (rounded up: 2 of 3) pass, not reproduced otherwise.
+SDF_MIN_SEEDS = 3
+SDF_PASS_FRACTION = 2 / 3
+SDF_SIGN_LOTTERY = ("the paper's loss leaves the far-field sign free, so whether a seed grows spurious zero sets "
+                    "far from the shape is a lottery; judged per seed")
+
+
+def _seeds_needed(n: int) -> int:
+    return math.ceil(SDF_PASS_FRACTION * n - 1e-9)
+
+
+def _sdf_setup_note(run: dict) -> str:
+    """The run's first-layer omega_0 and clipping, named where they differ from the authors' (30, clip 1)."""
+    first, clip = run.get("first_omega_0", 30.0), run.get("clip_grad_norm", 0.0)
+    parts = [f"first-layer omega_0 {first:g}" + ("" if first == 30 else " (authors: 30)"),
+             f"gradient clip {clip:g}" + ("" if clip == 1 else " (authors: 1)")]
+    return ", ".join(parts)
+
+
 def judge_sdf(results: dict[str, list[dict]]) -> Verdict:
     runs = results["sdf-2d"]
-    mean = lambda k: float(np.mean(seed_values(runs, lambda r: r[k])))  # noqa: E731
-    measured = {k: mean(k) for k in ("surface_abs_mean", "eikonal_abs_dev_mean_away", "sign_agreement", "mae_vs_true_sdf")}
     pixel = runs[0]["pixel_size"]
-    ok = (measured["surface_abs_mean"] <= pixel and measured["eikonal_abs_dev_mean_away"] <= 0.1
-          and measured["sign_agreement"] >= 0.95)
-    return verdict_if(ok, measured, f"mean |Phi| on the outline <= 1 pixel ({pixel:.4f}), mean ||grad Phi| - 1| <= 0.1 "
-                      "away from it (|SDF| > 0.05), sign agrees with inside/outside on >= 95% of the grid",
-                      f"{runs[0]['steps']} steps (authors: 10k); " + single_seed_note(len(runs)))
+    keys = ("surface_abs_mean", "eikonal_abs_dev_mean_away", "sign_agreement", "mae_vs_true_sdf")
+    per_seed = {k: [float(r[k]) for r in runs] for k in keys}
+    passes = [r["surface_abs_mean"] <= pixel and r["eikonal_abs_dev_mean_away"] <= 0.1 and r["sign_agreement"] >= 0.95
+              for r in runs]
+    need = _seeds_needed(len(runs))
+    threshold = (f"per seed: mean |Phi| on the outline <= 1 pixel ({pixel:.4f}), mean ||grad Phi| - 1| <= 0.1 away "
+                 "from it (|SDF| > 0.05), sign agrees with inside/outside on >= 95% of the grid; reproduced when >= 2/3 "
+                 f"of >= {SDF_MIN_SEEDS} seeds pass every part")
+    measured = {"per_seed": per_seed, "median": {k: float(np.median(v)) for k, v in per_seed.items()},
+                "seeds_passing": int(sum(passes)), "seeds": len(runs), "seeds_needed": need}
+    gate = check_preconditions({f">= {SDF_MIN_SEEDS} seeds (one seed says nothing about a seed lottery)":
+                                len(runs) >= SDF_MIN_SEEDS}, measured, threshold)
+    note = f"{runs[0]['steps']} steps (authors: 10k), {_sdf_setup_note(runs[0])}; {SDF_SIGN_LOTTERY}"
+    if gate:
+        gate.note += f"; {note}"
+        return gate
+    return verdict_if(sum(passes) >= need, measured, threshold, note)
 
 
 def _paper_init_layers(runs: list[dict]) -> list[dict]:
@@ -305,19 +340,27 @@ def judge_wave_vs_tanh(results: dict[str, list[dict]]) -> Verdict:
 def judge_sdf_3d(results: dict[str, list[dict]]) -> Verdict:
     runs = results["sdf-3d"]
     shapes = [k for k in runs[0]["shapes"] if "iou" in runs[0]["shapes"][k]]
-    threshold = ("every analytic shape: IoU of {Phi < 0} with the exact inside >= 0.9, mean |Phi| on held-out surface "
-                 "points <= 0.01, mean ||grad Phi| - 1| <= 0.1 where |SDF| <= 0.25")
+    threshold = ("per seed, every analytic shape: IoU of {Phi < 0} with the exact inside >= 0.9, mean |Phi| on "
+                 "held-out surface points <= 0.01, mean ||grad Phi| - 1| <= 0.1 where |SDF| <= 0.25; reproduced when "
+                 f">= 2/3 of >= {SDF_MIN_SEEDS} seeds pass")
     gate = check_preconditions({"a shape with an exact SDF was fitted (a mesh alone has none to compare with)":
                                 bool(shapes)}, {}, threshold)
     if gate:
         return gate
     keys = ("iou", "surface_abs_mean", "eikonal_abs_dev_mean_band", "mae_vs_true_sdf_band", "normal_cosine_mean")
-    measured = {s: {k: float(np.mean([r["shapes"][s][k] for r in runs])) for k in keys} for s in shapes}
-    ok = all(m["iou"] >= 0.9 and m["surface_abs_mean"] <= 0.01 and m["eikonal_abs_dev_mean_band"] <= 0.1
-             for m in measured.values())
-    return verdict_if(ok, measured, threshold,
-                      f"{runs[0]['eval_side']}^3 grid, {runs[0]['steps']} steps (authors: 10k epochs); "
-                      + single_seed_note(len(runs)))
+    passes = [all(r["shapes"][s]["iou"] >= 0.9 and r["shapes"][s]["surface_abs_mean"] <= 0.01
+                  and r["shapes"][s]["eikonal_abs_dev_mean_band"] <= 0.1 for s in shapes) for r in runs]
+    measured = {s: {k: [float(r["shapes"][s][k]) for r in runs] for k in keys} for s in shapes}
+    need = _seeds_needed(len(runs))
+    measured.update({"seeds_passing": int(sum(passes)), "seeds": len(runs), "seeds_needed": need})
+    note = (f"{runs[0]['eval_side']}^3 grid, {runs[0]['steps']} steps (authors: 10k epochs), "
+            f"{_sdf_setup_note(runs[0])}; {SDF_SIGN_LOTTERY}")
+    gate = check_preconditions({f">= {SDF_MIN_SEEDS} seeds (one seed says nothing about a seed lottery)":
+                                len(runs) >= SDF_MIN_SEEDS}, measured, threshold)
+    if gate:
+        gate.note += f"; {note}"
+        return gate
+    return verdict_if(sum(passes) >= need, measured, threshold, note)
 
 
 def judge_video(results: dict[str, list[dict]]) -> Verdict:
@@ -367,7 +410,7 @@ CLAIMS = [
     Claim(id="sdf-eikonal",
           text="fit to an oriented point cloud with the eikonal loss, the zero level set follows the shape and "
                "|grad Phi| = 1 away from it (paper, Sec. 4.2)",
-          experiments=["sdf-2d"], judge=judge_sdf, seeds=1, source="paper"),
+          experiments=["sdf-2d"], judge=judge_sdf, seeds=SDF_MIN_SEEDS, source="paper"),
     Claim(id="activation-stationary",
           text="with the proposed initialisation, pre-activations stay standard normal through deep networks, so the "
                "activation distribution does not change with depth, while a naive initialisation collapses (paper, Sec. 3.2)",
@@ -404,7 +447,7 @@ CLAIMS += [
     Claim(id="sdf-3d-shapes",
           text="fit to an oriented 3-D point cloud with the eikonal loss, SIREN's zero level set recovers the shape "
                "and |grad Phi| = 1 near it (paper, Sec. 4.2)",
-          experiments=["sdf-3d"], judge=judge_sdf_3d, seeds=1, source="paper"),
+          experiments=["sdf-3d"], judge=judge_sdf_3d, seeds=SDF_MIN_SEEDS, source="paper"),
     Claim(id="video-siren-vs-relu-pe",
           text="SIREN represents video with a higher PSNR than ReLU+P.E. (paper, Sec. 4.1)",
           experiments=["video"], judge=judge_video, seeds=1, source="paper"),

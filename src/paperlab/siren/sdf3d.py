@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
+from paperlab.core.constraints import POSITIVE, Interval, Options, Unique, POINTS, DataFile
 from paperlab.core.plots import new_figure
 from paperlab.siren.models import Siren
 from paperlab.siren.sdf import SDFLossConfig, sdf_loss
@@ -110,6 +110,14 @@ def load_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return vertices, faces
 
 
+def check_mesh(path: str | Path) -> None:
+    """A mesh the 3-D experiment can sample (checked when the config is made): readable, with triangles
+    that do not all sit on one point."""
+    vertices, _ = load_mesh(path)
+    if np.ptp(vertices, axis=0).max() <= 0:
+        raise ValueError(f"mesh {str(path)!r} is degenerate (all vertices coincide)")
+
+
 def mesh_point_cloud(path: str | Path, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Area-uniform surface points of a mesh with its face normals, centred on the bounding box and
     scaled (aspect kept) so that the largest coordinate is 0.9, inside the [-1, 1]^3 sampling box."""
@@ -132,8 +140,8 @@ class SDF3DConfig(SDFLossConfig):
     step, the `sdf` loss weights (3e3, 1e2, 1e2, 5e1), 5 x 256 SIREN, Adam lr 1e-4, 10k epochs over the
     point cloud. Shapes: analytic ones with exact SDFs, or `mesh=PATH` (any file trimesh reads)."""
 
-    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": PathKind("file"), "surface_points": Interval(1),
-                    "eval_side": Interval(8), "band": POSITIVE, "held_out_points": Interval(1)}
+    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": DataFile(lambda path: check_mesh(path), "mesh file"), "surface_points": POINTS,
+                    "eval_side": Interval(8, 512, why="512^3 = 134M grid points, each through every layer"), "band": POSITIVE, "held_out_points": POINTS}
 
     shapes: tuple[str, ...] = SHAPES       # analytic shapes fitted, each with an exact SDF
     mesh: str = ""                         # a mesh file; when given, it replaces `shapes`
@@ -159,7 +167,7 @@ def sdf_3d(run, cfg: SDF3DConfig) -> dict:
         points, normals = (torch.as_tensor(a, device=run.device) for a in clouds[shape])
         train_p, train_n = points[:cfg.surface_points], normals[:cfg.surface_points]
         torch.manual_seed(run.seed * 1000 + i)
-        model = Siren(3, 1, cfg.hidden_features, cfg.hidden_layers, cfg.omega_0, cfg.omega_0).to(run.device)
+        model = Siren(3, 1, cfg.hidden_features, cfg.hidden_layers, cfg.first_omega_0, cfg.omega_0).to(run.device)
         generator = torch.Generator().manual_seed(run.seed)
 
         def objective(model, step):
@@ -168,7 +176,7 @@ def sdf_3d(run, cfg: SDF3DConfig) -> dict:
             return sdf_loss(model, train_p[idx], train_n[idx], space, cfg)
 
         fit(model, objective, cfg.steps, cfg.lr, run, tag=key, log_every=cfg.log_every,
-            checkpoint_every=cfg.checkpoint_every)
+            checkpoint_every=cfg.checkpoint_every, clip_grad_norm=cfg.clip_grad_norm)
         run.save_file(f"sdf3d_{key}.pt", lambda fh: torch.save(model.state_dict(), fh))
         return evaluate_shape(run, cfg, model, key, None if cfg.mesh else analytic_sdf(shape),
                               points[cfg.surface_points:], normals[cfg.surface_points:])
@@ -178,7 +186,8 @@ def sdf_3d(run, cfg: SDF3DConfig) -> dict:
         results[key] = run.piece(key, lambda: fit_shape(i, shape, key))
     plot_surfaces(run, cfg, list(results))
     return {"shapes": {k: {m: v for m, v in r.items() if m != "mesh_file"} for k, r in results.items()},
-            "steps": cfg.steps, "eval_side": cfg.eval_side}
+            "steps": cfg.steps, "eval_side": cfg.eval_side, "first_omega_0": cfg.first_omega_0,
+            "clip_grad_norm": cfg.clip_grad_norm}
 
 
 def evaluate_shape(run, cfg: SDF3DConfig, model, key: str, exact, held_points, held_normals) -> dict:

@@ -31,8 +31,11 @@ def psnr_from_mse(mse: float, data_range: float = 2.0) -> float:
 
 
 def fit(model: nn.Module, objective: Objective, steps: int, lr: float = 1e-4, run=None, tag: str = "",
-        log_every: int = 1, checkpoint_every: int = 0, progress_desc: str | None = None) -> list[dict]:
-    """Adam on `objective` for `steps` steps (Sec. 4: Adam, lr 1e-4 by default). Logs loss, the
+        log_every: int = 1, checkpoint_every: int = 0, progress_desc: str | None = None,
+        clip_grad_norm: float = 0.0) -> list[dict]:
+    """Adam on `objective` for `steps` steps (Sec. 4: Adam, lr 1e-4 by default). With `clip_grad_norm` > 0
+    the parameters' gradient is clipped to that global norm before each step (the authors' `clip_grad=True`
+    in their SDF script: max norm 1). Logs loss, the
     objective's metrics and the step time (seconds) through `run.log` every `log_every` steps.
 
     With a `run` and `checkpoint_every > 0`, model and optimiser are saved under the checkpoint name
@@ -65,6 +68,8 @@ def fit(model: nn.Module, objective: Objective, steps: int, lr: float = 1e-4, ru
             loss, metrics = objective(model, step)
         loss = loss.float()
         loss.backward()
+        if clip_grad_norm > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip_grad_norm)
         optimizer.step()
         seconds = time.perf_counter() - begin
         if step % log_every == 0 or step == steps - 1:
