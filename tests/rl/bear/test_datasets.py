@@ -131,3 +131,34 @@ def test_random_dataset_is_rollouts_of_a_fixed_random_init_policy():
     uniform, label = random_rollouts(cfg, "random-uniform")
     assert label == "uniform" and np.abs(uniform["actions"]).max() <= 1.0
     assert not np.array_equal(uniform["actions"], arrays["actions"])
+
+
+def test_a_cache_from_before_issue_30_keeps_its_uniform_random_as_the_stress_case(bear_data_dir, tmp_path, monkeypatch):
+    """An old cache's random.hdf5 (uniform actions) becomes random-uniform.hdf5 and the D4RL-style random is
+    built from the saved behaviour metadata, without training the behaviour SAC again."""
+    import shutil
+
+    import paperlab.rl.bear.dataset_builder as builder
+    from paperlab.rl.bear.experiments import TINY, OfflineConfig, build_config
+    from paperlab.rl.bear.datasets import load_dataset
+
+    cfg = build_config(OfflineConfig(**{**TINY, "data_dir": str(bear_data_dir)}), "Pendulum-v1")
+    fresh = builder.build_datasets(cfg)
+    old = tmp_path / builder.dataset_directory(cfg).name
+    shutil.copytree(fresh["random"].parent, old)
+    (old / "random.hdf5").unlink()
+    (old / "random-uniform.hdf5").rename(old / "random.hdf5")          # the layout before issue 30
+    monkeypatch.setattr(builder, "train_behaviour", lambda *a, **k: pytest.fail("behaviour SAC retrained"))
+    migrated = builder.build_datasets(builder.DatasetBuildConfig(**{**cfg.__dict__, "data_dir": str(tmp_path)}))
+    for kind in ("random", "random-uniform", "medium"):
+        a, b = load_dataset(migrated[kind]), load_dataset(fresh[kind])
+        assert np.array_equal(a.actions, b.actions) and a.metadata.get("actions") == b.metadata.get("actions")
+    assert load_dataset(migrated["random"]).metadata["actions"] == builder.RANDOM_POLICY
+    # a copy holding only random.hdf5 and behaviour.json (carried to another machine) serves a random-only grid
+    for kind in ("medium", "medium-replay", "expert", "random-uniform"):
+        migrated[kind].unlink()
+    again = builder.build_datasets(builder.DatasetBuildConfig(**{**cfg.__dict__, "data_dir": str(tmp_path)}),
+                                   kinds=("random",))
+    assert again["random"].exists() and not again["medium"].exists()
+    with pytest.raises(ValueError, match="unknown dataset kind"):
+        builder.build_datasets(cfg, kinds=("mediocre",))

@@ -167,11 +167,17 @@ def train_behaviour(cfg: DatasetBuildConfig, log: Callable[..., None], progress=
 
 
 def build_datasets(cfg: DatasetBuildConfig, log: Callable[..., None] = lambda **kw: None,
-                   progress=lambda it, **kw: it) -> dict[str, Path]:
-    """Build (or re-use from the cache) the four datasets; returns {kind: path}."""
+                   progress=lambda it, **kw: it, kinds: Sequence[str] | None = None) -> dict[str, Path]:
+    """Build (or re-use from the cache) the datasets; returns {kind: path} for every kind. With ``kinds``, only
+    those must exist: a cache holding just them (say random.hdf5 and behaviour.json carried to a GPU machine)
+    is used as it is."""
     out = dataset_directory(cfg)
     paths = {kind: out / f"{kind}.hdf5" for kind in DATASET_KINDS}
-    if all(p.exists() for p in paths.values()) and not _uniform_random(paths["random"]):
+    needed = DATASET_KINDS if kinds is None else tuple(kinds)
+    unknown = [k for k in needed if k not in paths]
+    if unknown:
+        raise ValueError(f"unknown dataset kind(s) {unknown}; valid: {', '.join(DATASET_KINDS)}")
+    if all(paths[k].exists() for k in needed) and not ("random" in needed and _uniform_random(paths["random"])):
         return paths
     with RunLock(out.with_name(out.name + ".lock")):   # a parallel job building the same data: wait for it
         if _uniform_random(paths["random"]):
@@ -181,7 +187,7 @@ def build_datasets(cfg: DatasetBuildConfig, log: Callable[..., None] = lambda **
             else:
                 paths["random"].rename(paths["random-uniform"])
             log(phase="dataset", migrated="random.hdf5 (uniform actions) -> random-uniform.hdf5")
-        missing = [kind for kind, p in paths.items() if not p.exists()]
+        missing = [kind for kind in needed if not paths[kind].exists()]
         if missing and set(missing) <= set(RANDOM_KINDS) and (out / "behaviour.json").exists():
             common = json.loads((out / "behaviour.json").read_text())
             for kind in missing:

@@ -203,7 +203,7 @@ def offline_grid(run: Run, cfg: OfflineConfig) -> dict:
     pending = []
     for env in cfg.envs:
         build = build_config(cfg, env)
-        paths = build_datasets(build, log=lambda **kw: run.log(env=env, **kw), progress=run.progress)
+        paths = build_datasets(build, log=lambda **kw: run.log(env=env, **kw), progress=run.progress, kinds=kinds)
         for kind in kinds:
             if kind not in paths:
                 raise ValueError(f"unknown dataset kind {kind!r}; valid: {', '.join(DATASET_KINDS)}")
