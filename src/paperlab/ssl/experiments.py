@@ -332,7 +332,7 @@ def corruption(run, cfg: CorruptionConfig) -> dict:
 
 
 # small: the in-domain / clean arms are 1,500 Fashion images (pooled-4x needs as many digits: 1,797 exist), 400
-# steps at B=128 (per image 15% cheaper than B=256 here; 84 encoders), and domain's in-domain encoder is
+# steps at B=128 (per image 15% cheaper than B=256 here; 64 such encoders), and domain's in-domain encoder is
 # corruption's clean one
 SMALL_ARMS = {"batch_size": 128, "pretrain_steps": 400}
 EXPERIMENTS = [
