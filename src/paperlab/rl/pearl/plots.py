@@ -9,7 +9,7 @@ import numpy as np
 
 from paperlab.core.plots import new_figure, save_figure
 from paperlab.core.runs import Run
-from paperlab.rl.pearl.results import BASELINES, smoothed, sparse_success_curves
+from paperlab.rl.pearl.results import smoothed, sparse_success_curves
 
 
 def plot_curves(run: Run, arms: dict, name: str, key: str = "final_return", log_x: bool = False,
