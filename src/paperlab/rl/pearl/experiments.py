@@ -243,9 +243,9 @@ MAML_CPU = dict(maml_fisher_task_stride=8)
 #    5 iterations; judged on each seed's mean of its last 20 evaluations (results.SPARSE_LAST).
 #  - context-sampling on the sparse robot too (task inference is the difficulty there): only the whole-buffer arm
 #    runs; the recent-context arm is sparse-exploration's probabilistic arm (same config and seed), paired by seed.
-#  - sample efficiency on point-robot: PEARL 250 iterations (~500k env steps: a PEARL that never reaches a
-#    baseline's asymptote then bounds the ratio below 20 for a baseline that needs up to 10M), plus the
-#    whole-trajectory-context arm; RL^2 15M env steps (at 6M it was still rising: last 5 evaluations 10-13% of
+#  - sample efficiency on point-robot: PEARL 400 iterations (~800k env steps: a PEARL that never reaches a
+#    baseline's asymptote then bounds the ratio below 20 for any baseline that gets there within RL^2's 15M),
+#    plus the whole-trajectory-context arm; RL^2 15M env steps (at 6M it was still rising: last 5 evaluations 10-13% of
 #    its range above the 5 before), MAML-TRPO and ProMP 3M (flat from ~1M).
 #  - encoder ablation on the dense point robot, 80 iterations: the RNN arms on the sparse robot cost 6.4-6.7 s per
 #    iteration against 2.55 s for the MLP (1024-transition LSTM context; 1 thread, unloaded), 3 seeds x 2 arms x
@@ -263,7 +263,7 @@ SAMPLE_EFFICIENCY = Experiment(
                          promp_fast_batch_size=2, promp_eval_points=2),
             "quick": dict(QUICK_POINT, rl2_env_steps=800_000, rl2_trials_per_batch=64, maml_env_steps=800_000,
                           promp_env_steps=800_000, **MAML_CPU),
-            "small": dict(SMALL_POINT, num_iterations=250, pearl_arms=tuple(PEARL_ARMS), rl2_env_steps=15_000_000,
+            "small": dict(SMALL_POINT, num_iterations=400, pearl_arms=tuple(PEARL_ARMS), rl2_env_steps=15_000_000,
                           rl2_trials_per_batch=64, maml_env_steps=3_000_000, promp_env_steps=3_000_000, **MAML_CPU),
             "paper": {}},
 )
