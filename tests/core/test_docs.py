@@ -45,10 +45,13 @@ def test_one_line_per_claim_and_scale_with_headline_threshold_and_links(tmp_path
     assert claim_rows(root / "results", "demo") == [
         "| claim | scale | verdict | key number [95% interval] | threshold | figure |",
         "|---|---|---|---|---|---|",
-        "| `c0`: claim 0 \\| with a pipe | [quick](../results/demo/claims-quick.json) | **reproduced** (3 seeds) | "
-        "gap: 0.5 \\[0.25, 0.75\\] | gap \\> 0 | [figure](../results/demo/plots-quick/exp--curve.png) |",
-        "| `c0` | [small](../results/demo/claims-small.json) | **inconclusive** (3 seeds) | "
-        "gap: 0.5 \\[0.25, 0.75\\] | gap \\> 0 | – |",
+        "| `c0`: claim 0 \\| with a pipe | [quick][json-quick] | **reproduced** (3 seeds) | "
+        "gap: 0.5 \\[0.25, 0.75\\] | gap \\> 0 | [figure][fig-1] |",
+        "| `c0` | [small][json-small] | **inconclusive** (3 seeds) | gap: 0.5 \\[0.25, 0.75\\] | gap \\> 0 | – |",
+        "",
+        "[json-quick]: ../results/demo/claims-quick.json",
+        "[json-small]: ../results/demo/claims-small.json",
+        "[fig-1]: ../results/demo/plots-quick/exp--curve.png",
     ]
 
 

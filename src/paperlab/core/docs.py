@@ -59,16 +59,17 @@ def claim_figure(results: Path, paper: str, scale: str, experiments: list[str]) 
     return next((png.name for e in experiments for png in plots if png.name.startswith(f"{e}--")), None)
 
 
-def _fit(cells: list[str], shrinkable: list[int]) -> str:
-    """A table line of `cells`, the `shrinkable` ones shortened (longest first) until it fits FIT_TABLE_LINE."""
+def _fit(cells: list[str], floors: dict[int, int]) -> str:
+    """A table line of `cells` that fits FIT_TABLE_LINE: the shrinkable cells (index -> the length it keeps
+    longest) are cut, the one furthest above its floor first, so the key number goes last."""
     def line() -> str:
         return "| " + " | ".join(cells) + " |"
 
     while len(line()) > FIT_TABLE_LINE:
-        longest = max(shrinkable, key=lambda i: len(cells[i]))
-        if len(cells[longest]) <= 30:
+        index = max(floors, key=lambda i: len(cells[i]) - floors[i])
+        if len(cells[index]) <= 20:
             break
-        cells[longest] = _shorten_md(cells[longest], len(cells[longest]) - 10)
+        cells[index] = _shorten_md(cells[index], len(cells[index]) - 10)
     return line()
 
 
@@ -79,24 +80,31 @@ def _shorten_md(text: str, limit: int) -> str:
 
 
 def claim_rows(results: Path, paper: str, link_root: str = "..") -> list[str]:
-    """The claims table: one line per claim and committed scale."""
+    """The claims table: one line per claim and committed scale, then the link targets (reference-style
+    links keep the lines short: `[quick][json-quick]`, `[figure][fig-3]`)."""
     scales = committed_scales(results, paper)
     documents = {s: load_claims(results, paper, s) for s in scales}
     by_claim: dict[str, dict[str, dict[str, Any]]] = {}   # claim id -> scale -> row, in first-seen order
     for scale, document in documents.items():
         for row in document["claims"]:
             by_claim.setdefault(row["id"], {})[scale] = row
+    base = f"{link_root}/results/{paper}"
     lines = ["| claim | scale | verdict | key number [95% interval] | threshold | figure |",
              "|---|---|---|---|---|---|"]
+    figures: dict[str, int] = {}   # figure path -> its link number
     for claim_id, rows in by_claim.items():
         for i, (scale, row) in enumerate(rows.items()):
             figure = claim_figure(results, paper, scale, row.get("experiments") or [])
-            base = f"{link_root}/results/{paper}"
+            if figure:
+                figures.setdefault(f"{base}/plots-{scale}/{figure}", len(figures) + 1)
             cells = [f"`{claim_id}`" + (f": {md_text(row['text'])}" if i == 0 else ""),
-                     f"[{scale}]({base}/claims-{scale}.json)", _verdict(row),
+                     f"[{scale}][json-{scale}]", _verdict(row),
                      md_text(headline(row["measured"], row["threshold"])), md_text(format_number(row["threshold"])),
-                     f"[figure]({base}/plots-{scale}/{figure})" if figure else "–"]
-            lines.append(_fit(cells, [0, 3, 4]))
+                     f"[figure][fig-{figures[f'{base}/plots-{scale}/{figure}']}]" if figure else "–"]
+            lines.append(_fit(cells, {0: 90, 3: 130, 4: 80}))
+    lines.append("")
+    lines += [f"[json-{scale}]: {base}/claims-{scale}.json" for scale in scales]
+    lines += [f"[fig-{number}]: {path}" for path, number in figures.items()]
     return lines
 
 
