@@ -136,24 +136,41 @@ def cmd_list(args) -> int:
         print("\n\n".join(format_config(paper, exp) for exp in experiments))
         return 0
     infos = {args.paper: paper_info(args.paper)} if args.paper else all_paper_info()
-    durations = committed_durations()
+    durations, totals = committed_durations(), committed_reproduce_seconds()
     for name, info in infos.items():
         print(f"{name}: {info.title}")
+        if name in totals:
+            print(f"  reproduce, measured (all its runs, one after another): {_format_durations(totals[name])}")
         for exp, description in info.experiments.items():
             measured = _format_durations(durations.get((name, exp), {}))
             print(f"  experiment {exp}: {description}" + (f" [measured: {measured}]" if measured else ""))
         for claim in info.claims:
             print(f"  claim {claim['id']} [{', '.join(claim['experiments'])}; {claim['seeds']} seed(s)]: "
                   f"{claim['text']}")
-    if durations:
-        print(f"\n[measured: ...] is the median wall time of one run (one seed) per scale, from the committed runs in "
-              f"{COMMITTED_RESULTS} (2 shared CPU cores); other machines differ.")
+    if durations or totals:
+        print(f"\nMeasured: the committed results in {COMMITTED_RESULTS} (on 2 shared CPU cores; other machines "
+              "differ); [measured: ...] is the median wall time of one run (one seed) of an experiment per scale.")
     return 0
 
 
-def committed_durations(root: Path = COMMITTED_RESULTS) -> dict[tuple[str, str], dict[str, list[float]]]:
+def committed_reproduce_seconds(root: Path | None = None) -> dict[str, dict[str, list[float]]]:
+    """{paper: {scale: [seconds]}}: the summed run time of each committed `reproduce` (claims-<scale>.json)."""
+    found: dict[str, dict[str, list[float]]] = {}
+    for path in sorted((root or COMMITTED_RESULTS).glob("*/claims-*.json")):
+        try:
+            seconds = json.loads(path.read_text()).get("run_seconds")
+        except (OSError, ValueError):
+            continue
+        scale = path.stem.removeprefix("claims-")
+        if isinstance(seconds, (int, float)) and scale in SCALES:
+            found.setdefault(path.parent.name, {})[scale] = [float(seconds)]
+    return found
+
+
+def committed_durations(root: Path | None = None) -> dict[tuple[str, str], dict[str, list[float]]]:
     """{(paper, experiment): {scale: [seconds of each committed run]}} from results/<paper>/runs-<scale>/ (runs
     made with a scale's own settings; folders such as runs-small-sparse-250 hold variants and are skipped)."""
+    root = root or COMMITTED_RESULTS
     found: dict[tuple[str, str], dict[str, list[float]]] = {}
     for scale in SCALES:
         for path in root.glob(f"*/runs-{scale}/*/*/*/{RESULTS_FILE}"):

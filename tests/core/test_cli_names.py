@@ -7,7 +7,9 @@ import sys
 
 import pytest
 
-from paperlab.cli import _format_durations, committed_durations, main, results_summary
+from paperlab import cli
+from paperlab.cli import _format_durations, committed_durations, committed_reproduce_seconds, main, \
+    results_summary
 from paperlab.core import registry
 from paperlab.core.registry import PaperInfo, all_papers, catalog_entries, paper_info
 
@@ -96,3 +98,21 @@ def test_run_prints_the_summary_and_the_run_folder(tmp_path, capsys, toy):
     (run_dir,) = (tmp_path / "toy" / "noisy-mean").iterdir()
     assert "  estimate: " in out and "  per_step: [" in out and "  nested.first: " in out
     assert out.rstrip().endswith(f"run directory: {run_dir} (results.json, metrics.jsonl, plots/)")
+
+
+def test_list_shows_a_papers_committed_reproduce_time_and_run_prints_the_expected_duration(tmp_path, capsys,
+                                                                                          monkeypatch, toy):
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "claims-quick.json").write_text(json.dumps({"run_seconds": 4000.0, "claims": []}))
+    (tmp_path / "toy" / "claims-tiny.json").write_text("{truncated")   # unreadable: left out
+    assert committed_reproduce_seconds(tmp_path) == {"toy": {"quick": [4000.0]}}
+    run = tmp_path / "toy" / "runs-tiny" / "toy" / "noisy-mean" / "tiny-seed0-x"
+    run.mkdir(parents=True)
+    (run / "results.json").write_text(json.dumps({"_meta": {"seconds": 12.0, "scale": "tiny"}}))
+    monkeypatch.setattr(cli, "COMMITTED_RESULTS", tmp_path)
+    assert main(["list", "toy"]) == 0
+    out = capsys.readouterr().out
+    assert "  reproduce, measured (all its runs, one after another): quick 67 min\n" in out
+    assert "  experiment noisy-mean: mean of noisy samples [measured: tiny 12 s]\n" in out
+    assert main(["run", "toy", "noisy-mean", "--scale", "tiny", "--out", str(tmp_path / "runs")]) == 0
+    assert "toy/noisy-mean at tiny scale: expected ~12 s (median of 1 committed run(s)" in capsys.readouterr().out
