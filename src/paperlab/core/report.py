@@ -244,7 +244,7 @@ class _Figures:
             if png.stat().st_size > COMPRESS_ABOVE:
                 with Image.open(png) as image:
                     _palette_png(image.convert("RGB")).save(target, "PNG")
-            else:
+            if not target.exists() or target.stat().st_size >= png.stat().st_size:  # small, or no gain
                 shutil.copyfile(png, target)
             self.done[png] = target.relative_to(self.out_dir).as_posix()
         stem = png.stem.split("--", 1)[-1].replace("_", " ")
