@@ -106,3 +106,18 @@ def test_seeds_needed_matches_the_interval_it_promises():
         assert (stats.t.ppf(0.975, df) * math.sqrt(va + vb) < 1.8) == inside
     assert seeds_needed(1.0, 1.0, half_width=0.0) is None
     assert RULE.k == 3 and RULE.margin == 2.5   # the rule fixed before the small re-run
+
+
+def test_score_runs_reads_sweep_results(tmp_path):
+    import json
+
+    from paperlab.rl.bear.scoring import score_runs
+    for i, (method, finals) in enumerate((("bear", [2.0, 2.1, 1.9]), ("kl-control", [12, 13, 11]))):
+        for seed, f in enumerate(finals):
+            run = tmp_path / f"run-{i}-{seed}"
+            run.mkdir()
+            arm = {**arms([f])[0], "dataset_score": 0.0}
+            (run / "results.json").write_text(json.dumps({"arms": {f"HalfCheetah-v5/random/{method}": arm}}))
+    out = score_runs(str(tmp_path))["HalfCheetah-v5/random"]
+    assert out["bear"]["scores"] == pytest.approx([2.0, 2.1, 1.9]) and out["bear"]["censored"] == []
+    assert out["kl-control"]["vs bear"]["status"] == BETTER

@@ -167,3 +167,37 @@ def never_worse_sometimes_better(cells: dict[str, dict], better_in: Sequence[str
         return REPRODUCED, f"better on {', '.join(better)}, not worse (beyond the margin) anywhere"
     reasons = failed or [f"{c}: {cells[c]['status']}" for c in cells]
     return INCONCLUSIVE, "; ".join(reasons)
+
+
+def score_runs(runs_dir: str, reference: str = "bear", rule: ScoringRule = RULE) -> dict:
+    """Every arm under ``runs_dir`` (results.json files, one run per seed or per method and seed, as ``paperlab
+    sweep`` writes them) scored by the rule, and each method compared with ``reference`` on the same dataset:
+    {"env/kind": {method: {"scores": [...], "censored": [...], "vs <reference>": compare_arms dict}}}."""
+    import json
+    from pathlib import Path
+
+    arms: dict[str, dict[str, list[dict]]] = {}
+    for path in sorted(Path(runs_dir).glob("**/results.json")):
+        for name, arm in json.loads(path.read_text()).get("arms", {}).items():
+            env, kind, method = name.split("/")
+            arms.setdefault(f"{env}/{kind}", {}).setdefault(method, []).append(arm)
+    out: dict = {}
+    for cell, by_method in arms.items():
+        data_score = next(iter(by_method.values()))[0]["dataset_score"]
+        for method, results in by_method.items():
+            pairs = [arm_score(a, rule) for a in results]
+            row = {"scores": [v for v, _ in pairs if v is not None], "censored": [w for _, w in pairs if w]}
+            if method != reference and reference in by_method:
+                row[f"vs {reference}"] = compare_arms(results, by_method[reference], data_score, rule)
+            out.setdefault(cell, {})[method] = row
+    return out
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    if len(sys.argv) not in (2, 3):
+        print("usage: python -m paperlab.rl.bear.scoring RUNS_DIR [REFERENCE_METHOD]", file=sys.stderr)
+        sys.exit(2)
+    print(json.dumps(score_runs(*sys.argv[1:]), indent=1))
