@@ -36,6 +36,7 @@ HEADLINE_WORDS = ("minus", "difference", "margin", "ratio", "gap", "_over_", "ad
 HEADLINE_STOP_WORDS = {"the", "and", "for", "mean", "over", "per", "all", "with", "from", "minus", "best"}
 HEADLINE_CHARS = 180
 SHORT_THRESHOLD_CHARS = 140
+SHORT_TEXT_CHARS = 120
 
 
 # --- numbers -------------------------------------------------------------------------------------------
@@ -291,7 +292,8 @@ def _claims_view(doc: dict[str, Any], paper: str, base: Path, doc_figures: list[
         shown.update(f["src"] for f in claim_figures)
         infos = _run_infos(row)
         claims.append({
-            "id": row["id"], "text": row["text"], "verdict": row["verdict"],
+            "id": row["id"], "text": row["text"], "text_short": shorten(row["text"], SHORT_TEXT_CHARS),
+            "verdict": row["verdict"],
             "css": {"reproduced": "ok", "not reproduced": "no"}.get(row["verdict"], "maybe"),
             "headline": headline(row["measured"], row["threshold"]),
             "threshold": format_number(row["threshold"]),
