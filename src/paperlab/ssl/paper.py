@@ -24,6 +24,8 @@ class ImageEncoder(nn.Module):
     @torch.no_grad()
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         images = torch.as_tensor(images, device=self.normalize.mean.device)
+        if images.dtype != torch.uint8:   # the standardisation was fitted on pixel values 0..255
+            raise ValueError(f"images must be uint8 [N, 1, 28, 28] (pixel values 0..255), got {images.dtype}")
         return self.encoder(self.normalize(to_unit(images)))
 
 

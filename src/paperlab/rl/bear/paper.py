@@ -16,7 +16,7 @@ from paperlab.rl.common.envs import env_dims, make_env
 
 class Policy:
     """A trained offline agent (BEAR, BCQ, BC, SAC...) as the policy it was evaluated with: ``act(observation)``
-    returns the action for one observation (or a batch); the agent itself is ``.agent``."""
+    returns the action for one observation of ``env_id``; the agent itself is ``.agent``."""
 
     def __init__(self, agent: Any, env_id: str):
         self.agent, self.env_id = agent, env_id
