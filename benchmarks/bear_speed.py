@@ -8,6 +8,9 @@ Cases (all with d3rlpy's BEAR sizes: 256-256 actor/critics/VAE, batch 256, K=2, 
     lives in its own venv (``~/.paperlab/venvs/d3rlpy-2.8.1``) that this script creates: it sees the project's
     torch through a .pth file and installs with a ``torch==<project version>`` constraint, so neither the
     project environment nor torch is changed. ``--d3rlpy skip`` leaves it out.
+Precision: every row above is fp32 (the anchor's numerics: the implementation ratio). Where ``--precision auto``
+resolves to bf16-mixed on this machine, ``paperlab bf16-mixed (auto here)`` times our update under bf16 autocast,
+interleaved with the others, against the same fp32 references (what a user who asks for auto gets).
 Each library is also trained for ``--score-updates`` updates on the same dataset and evaluated, giving the
 final normalized score after the same number of updates.
 
@@ -28,6 +31,9 @@ import numpy as np
 D3RLPY_VERSION = "2.8.1"
 VENV = Path.home() / ".paperlab" / "venvs" / f"d3rlpy-{D3RLPY_VERSION}"
 BLOCK = 10          # updates per timed call
+# d3rlpy's BEARConfig() default encoders (256-256, the VAE's too), which the d3rlpy worker builds; the "d3rlpy"
+# preset's 750-750 VAE is its reproduction script's, so the benchmark sets the VAE back to compare equal work
+D3RLPY_VAE = (256, 256)
 D3RLPY_ACTOR_NOTE = (
     "d3rlpy 2.8.1's update_alpha backward leaves -d(mmd_loss) in the policy's gradients and its actor loss adds "
     "+d(mmd_loss) back, so after warm-up d3rlpy's actor gradient equals the SAC-only gradient (measured in issue 9: "
@@ -38,7 +44,7 @@ D3RLPY_ACTOR_NOTE = (
 def _shapes():
     from paperlab.rl.bear.agents import bear_config
     small = dict(actor_hidden=(64, 64), critic_hidden=(64, 64), vae_hidden=(64, 64), batch_size=64)
-    return {"d3rlpy-256x256-batch256": bear_config("d3rlpy", warmup_steps=0),
+    return {"d3rlpy-256x256-batch256": bear_config("d3rlpy", warmup_steps=0, vae_hidden=D3RLPY_VAE),
             "quick-64x64-batch64": bear_config("d3rlpy", warmup_steps=0, **small)}
 
 
@@ -80,7 +86,7 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
     import copy
     from paperlab.core.benchmark import interleaved_times, matmul_flops
     from paperlab.core.linear import onednn_linear
-    from paperlab.rl.bear.agents import BEAR
+    from paperlab.rl.bear.agents import BEAR, make_bear
     from paperlab.rl.bear.datasets import load_dataset
     from paperlab.rl.common.envs import evaluate, make_env
     from paperlab.rl.common.networks import MLP
@@ -104,21 +110,26 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
 
     def build(impl: str, cfg) -> BEAR:
         torch.manual_seed(0)
-        agent = BEAR(obs_dim, act_dim, cfg)
+        agent = make_bear(obs_dim, act_dim, cfg)
         if impl == "per-member-loop":
             agent.critic = LoopQEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
             agent.critic_target = LoopQEnsemble(obs_dim, act_dim, cfg.n_critics, cfg.critic_hidden)
             agent.critic_target.load_state_dict(agent.critic.state_dict())
-            agent._target_actions = lambda s: agent.actor_target.sample(   # actor on every repeated row
-                s.repeat_interleave(cfg.n_target_samples, 0))[0]
+            if type(agent) is BEAR:   # the paper's target actor, run on every repeated row (the variants keep theirs)
+                agent._target_actions = lambda s: agent.actor_target.sample(
+                    s.repeat_interleave(cfg.n_target_samples, 0))[0]
             for name, module in (("actor_opt", agent.actor), ("critic_opt", agent.critic), ("vae_opt", agent.vae)):
                 lr = getattr(agent, name).param_groups[0]["lr"]
                 setattr(agent, name, torch.optim.Adam(module.parameters(), lr=lr))
         return agent
 
-    def block(agent, cfg, fast: bool):
+    from paperlab.core.precision import autocast, resolve_precision, use_precision
+    auto = resolve_precision("auto")
+
+    def block(agent, cfg, fast: bool, precision: str = "fp32"):
         def run():
-            with onednn_linear(fast):   # the reference is the straightforward nn.Linear path
+            # the reference is the straightforward nn.Linear path
+            with onednn_linear(fast), use_precision(precision), autocast("cpu"):
                 for _ in range(BLOCK):
                     agent.update(buf.sample(cfg.batch_size))
         return run
@@ -126,8 +137,11 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
     cases = []
     for shape, cfg in SHAPES.items():
         agents = {impl: build(impl, cfg) for impl in ("paperlab", "per-member-loop")}
-        timed = interleaved_times({impl: block(agent, cfg, impl == "paperlab") for impl, agent in agents.items()},
-                                  repeats)
+        if auto != "fp32":
+            agents["paperlab-auto"] = build("paperlab", cfg)
+        timed = interleaved_times({impl: block(agent, cfg, impl != "per-member-loop",
+                                               auto if impl == "paperlab-auto" else "fp32")
+                                   for impl, agent in agents.items()}, repeats)
         times = {impl: t["times"] for impl, t in timed.items()}
         rows = {impl: _timing_row(impl, t) for impl, t in times.items()}
         for impl, agent in agents.items():
@@ -135,7 +149,13 @@ def run_paperlab(dataset_path: Path, score_updates: int, repeats: int, eval_epis
                 lambda: copy.deepcopy(agent).update(buf.sample(cfg.batch_size))) / 1e9
         cases.append({"case": f"bear-update-{shape}", "impl": "paperlab", "reference": "per-member-loop",
                       "speedup_vs_reference": rows["paperlab"]["updates_per_s"] / rows["per-member-loop"]["updates_per_s"],
-                      **rows})
+                      **{k: v for k, v in rows.items() if k != "paperlab-auto"}})
+        if "paperlab-auto" in rows:
+            rows["paperlab-auto"]["impl"] = f"paperlab {auto} (auto here)"
+            cases.append({"case": f"bear-update-{shape}", "impl": f"paperlab {auto} (auto here)",
+                          "reference": "per-member-loop", "speedup_vs_reference":
+                          rows["paperlab-auto"]["updates_per_s"] / rows["per-member-loop"]["updates_per_s"],
+                          "paperlab-auto": rows["paperlab-auto"], "per-member-loop": rows["per-member-loop"]})
     if score_updates:
         cfg = SHAPES["d3rlpy-256x256-batch256"]
         agent = build("paperlab", cfg)
@@ -171,14 +191,23 @@ def d3rlpy_worker(args) -> None:
     algo.build_with_dataset(dataset)
     d3rlpy_block = lambda: [algo.update(dataset.sample_transition_batch(256)) for _ in range(BLOCK)]
     # our BEAR in the same process, interleaved with d3rlpy's, so both see the same machine load
-    from paperlab.rl.bear.agents import BEAR, bear_config
+    from paperlab.rl.bear.agents import bear_config, make_bear
     from paperlab.rl.common.replay import ReplayBuffer
     torch.manual_seed(0)
-    ours = BEAR(data.observations.shape[1], data.actions.shape[1], bear_config("d3rlpy", warmup_steps=0))
+    ours = make_bear(data.observations.shape[1], data.actions.shape[1], bear_config("d3rlpy", warmup_steps=0, vae_hidden=D3RLPY_VAE))
     buf = ReplayBuffer.from_arrays(data.observations, data.actions, data.rewards, data.next_observations,
                                    data.terminals, seed=0)
     from paperlab.core.linear import onednn_linear
+    from paperlab.core.precision import autocast, resolve_precision, use_precision
     ours_block = lambda: [ours.update(buf.sample(256)) for _ in range(BLOCK)]
+    auto = resolve_precision("auto")
+    ours_auto = make_bear(data.observations.shape[1], data.actions.shape[1], bear_config("d3rlpy", warmup_steps=0, vae_hidden=D3RLPY_VAE))
+    ours_auto.load_state_dict(ours.state_dict())
+
+    def ours_auto_block():   # what --precision auto gives here (bf16 autocast around the update, as training does)
+        with use_precision(auto), autocast("cpu"):
+            for _ in range(BLOCK):
+                ours_auto.update(buf.sample(256))
 
     def ours_plain_block():   # paperlab with its oneDNN linear backend switched off
         with onednn_linear(False):
@@ -193,6 +222,8 @@ def d3rlpy_worker(args) -> None:
 
     blocks = {"d3rlpy": d3rlpy_block, "d3rlpy-onednn": d3rlpy_onednn_block, "paperlab": ours_block,
               "paperlab-plain-matmul": ours_plain_block}
+    if auto != "fp32":
+        blocks["paperlab-auto"] = ours_auto_block
     times = {name: [] for name in blocks}
     for block in blocks.values():
         block()
@@ -203,7 +234,8 @@ def d3rlpy_worker(args) -> None:
             times[name].append(time.process_time() - t)
     labels = {"d3rlpy": f"d3rlpy {d3rlpy.__version__}",
               "d3rlpy-onednn": f"d3rlpy {d3rlpy.__version__} with torch.backends.mkldnn.matmul.fp32_precision='bf16'",
-              "paperlab": "paperlab", "paperlab-plain-matmul": "paperlab with PAPERLAB_ONEDNN_LINEAR=0"}
+              "paperlab": "paperlab", "paperlab-plain-matmul": "paperlab with PAPERLAB_ONEDNN_LINEAR=0",
+              "paperlab-auto": f"paperlab {auto} (auto here)"}
     import copy
     from paperlab.core.benchmark import matmul_flops
     work = {"d3rlpy": matmul_flops(lambda: copy.deepcopy(algo).update(dataset.sample_transition_batch(256))),
@@ -275,7 +307,7 @@ def main() -> None:
             worker_out.unlink()
             ours_there = timed["paperlab"]
             ours_there.update({k: v for k, v in ours.items() if k.startswith(("score", "final", "normalized"))})
-            for name in ("paperlab", "paperlab-plain-matmul"):
+            for name in [n for n in ("paperlab", "paperlab-plain-matmul", "paperlab-auto") if n in timed]:
                 for ref_name in ("d3rlpy", "d3rlpy-onednn"):
                     cases.append({"case": "bear-update-d3rlpy-256x256-batch256", "impl": timed[name]["impl"],
                                   "reference": timed[ref_name]["impl"],
@@ -291,10 +323,13 @@ def main() -> None:
     for case in cases:   # achieved matmul GFLOP/s as a fraction of the measured peak of the backend it uses
         for key, row in case.items():
             if isinstance(row, dict) and "matmul_gflop_per_update" in row:
+                if key == "paperlab-auto":
+                    continue   # bf16: no fp32 peak to compare with
                 fast = row["impl"] == "paperlab" or key == "d3rlpy-onednn"
                 row["gflops"] = row["matmul_gflop_per_update"] * row["updates_per_s"]
                 row["fraction_of_matmul_peak"] = row["gflops"] / peaks["onednn_fp32" if fast else "torch_default_fp32"]
-    path = write_benchmark_json(args.json, cases, notes=notes, matmul_peak=peaks)
+    from paperlab.core.precision import precision_info
+    path = write_benchmark_json(args.json, cases, notes=notes, matmul_peak=peaks, precision=precision_info("cpu"))
     print(json.dumps({"written": str(path), "machine": machine_info(), "cases": cases, "notes": notes}, indent=1))
 
 

@@ -10,6 +10,8 @@ Implementations, all computing identical losses on the same batch (checked here 
   - batched+fused: as batched, with fused Adam kernels (what the trainer uses);
   - batched+fused, plain matmul: the same with paperlab.core.linear's oneDNN backend switched off.
 The reference runs on torch's default matmul; the batched variants on paperlab.core.linear (oneDNN).
+  - batched+fused, bf16-mixed (auto here): where --precision auto resolves to bf16-mixed on this machine,
+    the trainer's variant under bf16 autocast (what a user asking for auto gets), against the same reference.
 Also: env steps/s of vectorised collection on point-robot (lockstep over tasks, one policy call per step).
 Usage: python benchmarks/pearl_speed.py --json benchmarks/results/pearl_speed.json
 """
@@ -24,6 +26,7 @@ import torch
 from paperlab.core.benchmark import format_cases, interleaved_times, matmul_flops, matmul_peak_gflops, \
     write_benchmark_json
 from paperlab.core.linear import MIN_MACS, onednn_linear
+from paperlab.core.precision import precision_info, resolve_precision, use_precision
 from paperlab.rl.pearl.agent import LearnerSettings, PEARLLearner
 from paperlab.rl.pearl.config import PEARLConfig
 from paperlab.rl.pearl.encoder import sample_latent
@@ -47,8 +50,18 @@ def make_learners(shape: dict) -> dict[str, tuple[PEARLLearner, bool]]:
     fused = copy.deepcopy(base)
     fused.optimizers = {n: torch.optim.Adam(getattr(fused, n).parameters(), lr=settings.lr, fused=True)
                         for n in base.optimizers}
-    return {"per-task loop (reference)": (per_task_reference(base), False), "batched": (copy.deepcopy(base), True),
-            "batched+fused": (fused, True), "batched+fused, plain matmul": (copy.deepcopy(fused), False)}
+    learners = {"per-task loop (reference)": (per_task_reference(base), False), "batched": (copy.deepcopy(base), True),
+                "batched+fused": (fused, True), "batched+fused, plain matmul": (copy.deepcopy(fused), False)}
+    if resolve_precision("auto") != "fp32":
+        learners[AUTO_ROW] = (copy.deepcopy(fused), True)
+    return learners
+
+
+AUTO_ROW = "batched+fused, bf16-mixed (auto here)"
+
+
+def _precision(name: str) -> str:
+    return "bf16-mixed" if name == AUTO_ROW else "fp32"
 
 
 def make_batch(shape: dict, seed: int = 0):
@@ -67,6 +80,8 @@ def check_identical_losses(learners: dict, batch, context, noise) -> float:
     worst = 0.0
     ref_losses = None
     for name, (learner, fast) in learners.items():
+        if name == AUTO_ROW:
+            continue   # bf16 losses differ from fp32 by design; reported as loss_rel_diff_vs_fp32
         clone = copy.deepcopy(learner)
         with onednn_linear(fast):
             losses = clone.update(batch, context, noise)
@@ -77,6 +92,15 @@ def check_identical_losses(learners: dict, batch, context, noise) -> float:
     if worst > 1e-4:
         raise AssertionError(f"implementations disagree on the losses (max rel diff {worst:.2e})")
     return worst
+
+
+def bf16_loss_diff(learners: dict, batch, context, noise) -> float:
+    """Largest relative difference of the four losses of one update, bf16-mixed vs fp32, from the same state."""
+    fp32, bf16 = copy.deepcopy(learners["batched+fused"][0]), copy.deepcopy(learners[AUTO_ROW][0])
+    a = fp32.update(batch, context, noise)
+    with use_precision("bf16-mixed"):
+        b = bf16.update(batch, context, noise)
+    return max(abs(b[k] - a[k]) / max(abs(a[k]), 1e-8) for k in a)
 
 
 def collection_speed(n_tasks: int, repeats: int) -> list[dict]:
@@ -119,14 +143,15 @@ def main() -> None:
         learners = make_learners(shape)
         batch, context, noise = make_batch(shape)
         max_rel = check_identical_losses(learners, batch, context, noise)
-        def steps(learner, fast):
+        def steps(learner, fast, precision):
             def run():
-                with onednn_linear(fast):
+                with onednn_linear(fast), use_precision(precision):
                     for _ in range(shape["steps"]):
                         learner.update(batch, context, noise)
             return run
 
-        timings = interleaved_times({name: steps(*spec) for name, spec in learners.items()}, args.repeats)
+        timings = interleaved_times({name: steps(*spec, _precision(name)) for name, spec in learners.items()},
+                                    args.repeats)
         ref = timings["per-task loop (reference)"]["median"]
         for name, t in timings.items():
             learner, fast = learners[name]
@@ -135,13 +160,17 @@ def main() -> None:
             # the oneDNN peak applies only where the hidden layers are big enough to take that path
             onednn = fast and shape["tasks"] * shape["batch"] * max(shape["hidden"]) ** 2 >= MIN_MACS
             cases.append({"case": case, "impl": name, "reference": "per-task loop (reference)",
+                          "precision": _precision(name),
                           "speedup_vs_reference": ref / t["median"], "onednn_linear": fast,
                           "grad_steps_per_s": shape["steps"] / t["median"], "seconds": t,
                           "steps_per_repeat": shape["steps"], "max_rel_loss_diff_vs_reference": max_rel,
                           "matmul_gflop_per_step": flops / 1e9, "gflops": gflops,
-                          "fraction_of_matmul_peak": gflops / peaks["onednn_fp32" if onednn else "torch_default_fp32"]})
+                          "fraction_of_matmul_peak": None if name == AUTO_ROW else
+                          gflops / peaks["onednn_fp32" if onednn else "torch_default_fp32"]})
+            if name == AUTO_ROW:
+                cases[-1]["loss_rel_diff_vs_fp32"] = bf16_loss_diff(learners, batch, context, noise)
     cases += collection_speed(16, args.repeats)
-    write_benchmark_json(args.json, cases, note="2-core VM shared with other engineers' jobs: timings are noisy "
+    write_benchmark_json(args.json, cases, precision=precision_info("cpu"), note="2-core VM shared with other engineers' jobs: timings are noisy "
                          "and pessimistic; the side-by-side ratios are the meaningful numbers.",
                          torch_threads=1, matmul_peak=peaks,
                          reference_note="the per-task loop runs with torch's default matmul (PAPERLAB_ONEDNN_LINEAR=0), "

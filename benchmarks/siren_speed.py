@@ -15,6 +15,11 @@ Both start from the same weights; the first step's loss and parameter gradients 
 from other processes hits both alike; peak memory is measured per case in a fresh subprocess
 (growth of the peak RSS during one step on CPU, max_memory_allocated on CUDA).
 
+Precision: "paperlab" and the reference run in fp32 (the anchor's numerics: the implementation ratio);
+where ``--precision auto`` resolves to bf16-mixed on this machine (paperlab.core.precision), a third row
+"paperlab bf16-mixed (auto here)" times the same step under autocast, interleaved with the other two, against
+the same fp32 reference (what a user who asks for auto gets; fp32 stays the default for claims).
+
     python benchmarks/siren_speed.py --json benchmarks/results/siren_speed.json [--sides 64,128] [--device cpu]
 """
 
@@ -32,6 +37,7 @@ from torch import nn
 from paperlab.core.benchmark import format_cases, interleaved_times, matmul_flops, matmul_peak_gflops, \
     write_benchmark_json
 from paperlab.core.linear import onednn_linear
+from paperlab.core.precision import autocast, precision_info, resolve_precision, use_precision
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.models import Siren
 
@@ -82,14 +88,18 @@ def make_case(kind: str, side: int, device: str, seed: int = 0):
     coords = coordinate_grid(side, side).to(device)
     target_dim = {"fit": 1, "gradient": 2, "laplacian": 1}[kind]
     target = torch.randn(side * side, target_dim, device=device) * 0.1
-    models = {"impl": siren, "reference": reference}
-    derivative = {"impl": impl_derivative, "reference": reference_derivative}
+    models = {"impl": siren, "reference": reference, "impl-bf16": copy.deepcopy(siren)}
+    derivative = {"impl": impl_derivative, "reference": reference_derivative, "impl-bf16": impl_derivative}
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=1e-4) for name, m in models.items()}
 
     def step(name: str) -> float:
-        with onednn_linear(name == "impl"):   # the reference is plain nn.Linear (torch's default matmul)
+        precision = "bf16-mixed" if name == "impl-bf16" else "fp32"
+        # the reference is plain nn.Linear (torch's default matmul)
+        with onednn_linear(name != "reference"), use_precision(precision):
             optimizers[name].zero_grad(set_to_none=True)
-            loss = torch.mean((derivative[name](models[name], coords.clone(), kind) - target) ** 2)
+            with autocast(device):
+                prediction = derivative[name](models[name], coords.clone(), kind)
+            loss = torch.mean((prediction.float() - target) ** 2)
             loss.backward()
             optimizers[name].step()
         return float(loss.detach())
@@ -156,12 +166,23 @@ def memory_child(kind: str, side: int, impl: str, device: str) -> None:
 def time_case(kind: str, side: int, device: str, repeats: int) -> dict:
     _, step = make_case(kind, side, device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    timed = interleaved_times({name: (lambda name=name: (step(name), sync())) for name in ("impl", "reference")},
-                              repeats)
+    names = ("impl", "reference") + (("impl-bf16",) if AUTO[device] == "bf16-mixed" else ())
+    timed = interleaved_times({name: (lambda name=name: (step(name), sync())) for name in names}, repeats)
     _, flop_step = make_case(kind, side, device)
     for name, t in timed.items():
         t["matmul_gflop_per_step"] = matmul_flops(lambda: flop_step(name)) / 1e9
+        t["loss_after_steps"] = step(name)   # the bf16 row's loss next to fp32's, after the same number of steps
     return timed
+
+
+class _Auto(dict):
+    """What --precision auto resolves to per device (measured once)."""
+    def __missing__(self, device):
+        self[device] = resolve_precision("auto", device)
+        return self[device]
+
+
+AUTO = _Auto()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,25 +214,30 @@ def main(argv: list[str] | None = None) -> int:
             start = time.time()
             timing = time_case(kind, side, args.device, args.repeats)
             numerics = numerics_check(kind, side, args.device)
-            for impl in ("impl", "reference"):
+            for impl in timing:
+                label = {"impl": "paperlab", "reference": "straightforward",
+                         "impl-bf16": "paperlab bf16-mixed (auto here)"}[impl]
                 cases.append({
-                    "case": f"{kind}-{side}", "impl": "paperlab" if impl == "impl" else "straightforward",
-                    "reference": "straightforward",
+                    "case": f"{kind}-{side}", "impl": label, "reference": "straightforward",
+                    "precision": "bf16-mixed" if impl == "impl-bf16" else "fp32",
+                    "loss_after_steps": timing[impl]["loss_after_steps"],
                     "speedup_vs_reference": timing["reference"]["median"] / timing[impl]["median"],
                     "steps_per_s": 1.0 / timing[impl]["median"], "median_s": timing[impl]["median"],
                     "iqr_s": timing[impl]["iqr"], "times_s": timing[impl]["times"],
-                    "peak_memory_mb": peak_memory_mb(kind, side, impl, args.device), **numerics,
+                    "peak_memory_mb": peak_memory_mb(kind, side, impl, args.device) if impl != "impl-bf16" else None,
+                    **numerics,
                     "matmul_gflop_per_step": timing[impl]["matmul_gflop_per_step"],
                     "gflops": timing[impl]["matmul_gflop_per_step"] / timing[impl]["median"],
                 })
                 peak = peaks.get("onednn_fp32" if impl == "impl" else "torch_default_fp32")
-                if peak and args.device == "cpu":
+                if peak and args.device == "cpu" and impl != "impl-bf16":
                     cases[-1]["fraction_of_matmul_peak"] = cases[-1]["gflops"] / peak
             print(f"{kind}-{side}: {time.time() - start:.0f}s", file=sys.stderr, flush=True)
     print(format_cases(cases, ["case", "impl", "steps_per_s", "speedup_vs_reference", "peak_memory_mb",
                                "grad_max_rel_diff"]))
     if args.json:
         write_benchmark_json(args.json, cases, device=args.device, torch_threads=torch.get_num_threads(),
+                             precision=precision_info(args.device),
                              matmul_peak=peaks, reference_note="the reference runs on plain nn.Linear "
                              "(PAPERLAB_ONEDNN_LINEAR off), paperlab on core.linear's oneDNN backend",
                              note="2-core machine shared with other engineers' jobs during the run; "

@@ -17,6 +17,7 @@ import torch
 from paperlab.core.benchmark import format_cases, interleaved_times, matmul_flops, matmul_peak_gflops, \
     write_benchmark_json
 from paperlab.core.linear import onednn_linear
+from paperlab.core.precision import autocast, precision_info, resolve_precision
 from paperlab.ssl.augment import AugmentConfig, apply_augment, apply_augment_per_sample, sample_params
 from paperlab.ssl.losses import nt_xent_loss
 from paperlab.ssl.models import SimCLR, build_encoder
@@ -38,8 +39,10 @@ def bench_config(encoder: str, width: float, side: int, channels: int, batch: in
         p2 = sample_params(batch, side, side, channels, cfg, gen)
         return augment(x, p1, cfg), augment(x, p2, cfg)
 
-    def train_step(v1, v2):
-        loss = nt_xent_loss(model(v1), model(v2), 0.5)
+    def train_step(v1, v2, precision="fp32"):
+        with autocast("cpu", precision):   # fp32: a disabled autocast, the anchor's numerics
+            z1, z2 = model(v1), model(v2)
+        loss = nt_xent_loss(z1.float(), z2.float(), 0.5)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -59,8 +62,10 @@ def bench_config(encoder: str, width: float, side: int, channels: int, batch: in
         with onednn_linear(False):
             train_step(*views(apply_augment_per_sample))
 
+    auto = resolve_precision("auto", "cpu")
+    extra = {"batched_auto": lambda: train_step(*views(apply_augment), auto)} if auto != "fp32" else {}
     timed = interleaved_times({
-        "batched": lambda: train_step(*views(apply_augment)), "loop": reference_step,
+        "batched": lambda: train_step(*views(apply_augment)), "loop": reference_step, **extra,
         "no_aug": lambda: train_step(*fixed), "aug_batched": lambda: views(apply_augment),
         "aug_loop": lambda: views(apply_augment_per_sample)}, repeats)
     t_batched, t_loop, t_no_aug = timed["batched"], timed["loop"], timed["no_aug"]
@@ -70,8 +75,17 @@ def bench_config(encoder: str, width: float, side: int, channels: int, batch: in
     name = f"{encoder}(w={width:g}) {side}x{side}x{channels} B={batch}"
     common = {"encoder": encoder, "width": width, "side": side, "channels": channels, "batch": batch,
               "params": sum(p.numel() for p in model.parameters())}
-    return [
-        {"case": f"{name} train step incl. augmentation", "impl": "batched kornia (this library)",
+    rows = []
+    if extra:   # what --precision auto gives here, against the same fp32 reference
+        t_auto = timed["batched_auto"]
+        rows.append({"case": f"{name} train step incl. augmentation", "impl": f"batched kornia, {auto} (auto here)",
+                     "reference": "per-sample Python loop", **common, "precision": auto,
+                     "impl_seconds": t_auto["median"], "reference_seconds": t_loop["median"],
+                     "images_per_s": n_images / t_auto["median"],
+                     "speedup_vs_reference": t_loop["median"] / t_auto["median"],
+                     "speedup_vs_fp32": t_batched["median"] / t_auto["median"]})
+    return rows + [
+        {"case": f"{name} train step incl. augmentation", "impl": "batched kornia (this library)", "precision": "fp32",
          "reference": "per-sample Python loop", **common,
          "impl_seconds": t_batched["median"], "reference_seconds": t_loop["median"],
          "impl_iqr": t_batched["iqr"], "reference_iqr": t_loop["iqr"],
@@ -115,7 +129,9 @@ def main(argv=None) -> None:
         "CPU shared with other engineers' jobs while measured (see machine.load_average); absolute numbers "
         "vary with load, the batched-vs-loop ratio is measured side by side in one process (interleaved). "
         "fraction_of_matmul_peak: conv+linear FLOPs of the step without augmentation over the full step time, "
-        "relative to oneDNN's measured fp32 matmul peak (the convolutions run on oneDNN)."), matmul_peak=peaks,
+        "relative to oneDNN's measured fp32 matmul peak (the convolutions run on oneDNN). Rows marked '(auto here)' "
+        "time the same step under bf16 autocast, where --precision auto picks it on this machine."), matmul_peak=peaks,
+        precision=precision_info("cpu"),
         command="python benchmarks/ssl_throughput.py " + " ".join(argv or []))
     print(f"wrote {args.json}")
 
