@@ -35,6 +35,7 @@ def test_siren_network_evaluates_coordinates(tmp_path):
     assert not siren.training and type(paperlab.load(run_dir, "relu")).__name__ == "MLP"
 
 
+@pytest.mark.slow
 def test_simclr_encoder_encodes_images(tmp_path):
     run_dir = run_experiment("ssl", "labeled-size", scale="tiny", out=tmp_path)
     (name,) = model_names(run_dir)
@@ -45,6 +46,7 @@ def test_simclr_encoder_encodes_images(tmp_path):
     assert torch.isfinite(features).all() and features.std() > 0
 
 
+@pytest.mark.slow
 def test_bear_policy_acts_in_its_environment(tmp_path):
     run_dir = run_experiment("bear", "q-divergence", scale="tiny", out=tmp_path / "runs",
                              overrides={"methods": "bear", "data_dir": str(tmp_path / "data")})
