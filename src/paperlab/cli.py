@@ -379,9 +379,10 @@ def cmd_report(args) -> int:
 def cmd_docs(args) -> int:
     from paperlab.core.docs import update_docs
 
-    problems = update_docs(args.root, check=args.check)
     # the registry's catalog is generated with the docs of this checkout (imports every paper: seconds)
-    if Path(args.root).resolve() == COMMITTED_RESULTS.parent and not write_catalog(check=args.check) and args.check:
+    catalog_current = Path(args.root).resolve() != COMMITTED_RESULTS.parent or write_catalog(check=args.check)
+    problems = update_docs(args.root, check=args.check)
+    if args.check and not catalog_current:
         problems.append("src/paperlab/core/catalog.json differs from the papers: run `paperlab docs`")
     for problem in problems:
         print(problem, file=sys.stderr)
