@@ -255,34 +255,55 @@ def _print_expected(paper: str, experiment: str, scale: str) -> None:
 
 
 def results_summary(results: dict, limit: int = 12) -> str:
-    """A few lines a person reads at the end of a run: the results' numbers (up to `limit`), curves and long
-    lists left out, then where the rest is."""
+    """A few lines a person reads at the end of a run: the results' numbers in up to `limit` lines (rows that
+    share their metrics, such as methods, as one table), curves and long lists left out, then where the rest is."""
     lines, skipped = [], 0
-    for key, value in _numbers(results):
+    for text, numbers in _summary_lines(results):
         if len(lines) < limit:
-            lines.append(f"  {key}: {value}")
+            lines.append(f"  {text}")
         else:
-            skipped += 1
+            skipped += numbers
     seconds = results.get("_meta", {}).get("seconds")
     head = "results" + (f" (took {_format_seconds(seconds)})" if isinstance(seconds, (int, float)) else "") + ":"
     more = [f"  ... {skipped} more numbers in results.json"] if skipped else []
     return "\n".join([head, *(lines or ["  (no numbers: see the run's files)"]), *more])
 
 
-def _numbers(value, key: str = ""):
-    """(dotted key, formatted number) for each number in nested results; lists of up to 6 numbers shown as one;
-    longer lists, curves, echoed configs, strings and the run's _meta left out."""
+def _summary_lines(value, key: str = ""):
+    """(line, how many numbers it shows) for nested results: a number or a list of up to 6 numbers per line, a
+    table for rows sharing numeric fields; longer lists, curves, echoed configs, strings and _meta left out."""
     if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != "_meta" and not any(w in str(k) for w in ("curve", "config"))}
+        table = _table(value, key)
+        if table:
+            yield from table
+            return
         for k, v in value.items():
-            if k != "_meta" and not any(word in str(k) for word in ("curve", "config")):
-                yield from _numbers(v, f"{key}.{k}" if key else str(k))
-    elif isinstance(value, bool) or value is None or isinstance(value, str):
-        return
-    elif isinstance(value, (int, float)):
-        yield key, _format_number(value)
-    elif isinstance(value, list) and 0 < len(value) <= 6 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        yield key, "[" + ", ".join(_format_number(v) for v in value) + "]"
+            yield from _summary_lines(v, f"{key}.{k}" if key else str(k))
+    elif _is_number(value):
+        yield f"{key}: {_format_number(value)}", 1
+    elif isinstance(value, list) and 0 < len(value) <= 6 and all(_is_number(v) for v in value):
+        yield f"{key}: [{', '.join(_format_number(v) for v in value)}]", len(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _table(value: dict, key: str, max_columns: int = 4) -> list[tuple[str, int]] | None:
+    """Two or more rows (dicts) with numbers under the same names, e.g. methods x metrics: a header line naming
+    `key` and the first `max_columns` shared fields, then one aligned line per row."""
+    rows = {k: {f: x for f, x in v.items() if _is_number(x)} for k, v in value.items() if isinstance(v, dict)}
+    if len(value) < 2 or len(rows) != len(value) or not all(rows.values()):
+        return None
+    columns = [c for c in dict.fromkeys(f for row in rows.values() for f in row)
+               if all(c in row for row in rows.values())][:max_columns]
+    if not columns:
+        return None
+    cells = [[str(k), *(_format_number(row[c]) for c in columns)] for k, row in rows.items()]
+    widths = [max(len(r[i]) for r in [[key or "", *columns], *cells]) for i in range(len(columns) + 1)]
+    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return [(line([key or "", *columns]).rstrip(), 0), *((line(r), len(columns)) for r in cells)]
 
 
 def _format_number(value: float) -> str:

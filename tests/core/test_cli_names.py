@@ -82,13 +82,18 @@ def test_list_shows_the_committed_durations(tmp_path, capsys):
 
 
 def test_the_run_summary_is_a_few_numbers_and_where_the_rest_is():
-    results = {"methods": {"siren": {"psnr_image": 50.4941, "curve": {"step": [0, 10], "psnr": [1.0, 2.0]}},
-                           "relu": {"psnr_image": 21.0}},
+    results = {"methods": {"siren": {"psnr_image": 50.4941, "psnr_grad": 30.0, "curve": {"step": [0, 10]}},
+                           "relu": {"psnr_image": 21.0, "psnr_grad": 9.5}},
                "sizes": [1000, 5000], "long": list(range(50)), "config": {"lr": 0.1}, "image": "camera",
-               "_meta": {"seconds": 125.0}}
-    text = results_summary(results, limit=2)
-    assert text.splitlines() == ["results (took 2 min):", "  methods.siren.psnr_image: 50.49",
-                                 "  methods.relu.psnr_image: 21", "  ... 1 more numbers in results.json"]
+               "best": {"value": 2.0}, "_meta": {"seconds": 125.0}}
+    assert results_summary(results).splitlines() == [
+        "results (took 2 min):",
+        "  methods  psnr_image  psnr_grad",     # rows sharing their metrics: one table
+        "  siren         50.49         30",
+        "  relu             21        9.5",
+        "  sizes: [1000, 5000]",
+        "  best.value: 2"]
+    assert results_summary(results, limit=3).splitlines()[-1] == "  ... 3 more numbers in results.json"
     assert "(no numbers" in results_summary({"image": "camera"})
 
 
