@@ -302,7 +302,10 @@ def _table(value: dict, key: str, max_columns: int = 4) -> list[tuple[str, int]]
         return None
     cells = [[str(k), *(_format_number(row[c]) for c in columns)] for k, row in rows.items()]
     widths = [max(len(r[i]) for r in [[key or "", *columns], *cells]) for i in range(len(columns) + 1)]
-    line = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def line(row: list[str]) -> str:  # names left-aligned, numbers right-aligned
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
     return [(line([key or "", *columns]).rstrip(), 0), *((line(r), len(columns)) for r in cells)]
 
 
