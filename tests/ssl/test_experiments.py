@@ -47,6 +47,15 @@ def test_every_experiment_runs_tiny_through_cli(data_env, experiment):
             assert list(results["arms"]) == ["clean", "salt_pepper", "resolution"]
             assert 4 <= results["strengths"]["resolution"] <= 14 and 0 <= results["strengths"]["salt_pepper"] <= 0.5
             assert set(results["information_loss"]) == {"salt_pepper", "resolution"}
+            # the calibration kept, of every strength it tried, the one whose raw-pixel loss is closest to its target
+            cal = results["calibration"]
+            side_losses = dict((v, loss) for v, loss in cal["resolution"]["evaluations"])
+            assert abs(cal["resolution"]["loss"] - cal["target_loss"]) == min(
+                abs(loss - cal["target_loss"]) for loss in side_losses.values())
+            assert side_losses[cal["resolution"]["value"]] == cal["resolution"]["loss"]
+            sp = cal["salt_pepper"]["evaluations"]
+            assert min(abs(loss - cal["resolution"]["loss"]) for _, loss in sp) == pytest.approx(
+                abs(cal["salt_pepper"]["loss"] - cal["resolution"]["loss"]))
     else:
         assert results["levels"] == [2, 5, 10]
         accuracies = [results["by_level"][level][k] for level in ("2", "5", "10") for k in ("ssl", "ssl_knn", "supervised")]
