@@ -62,7 +62,7 @@ def layer_statistics(layers: nn.ModuleList, inputs: torch.Tensor, keep_layers=()
     for depth, layer in enumerate(layers, start=1):
         z = layer.preactivation(h)
         h = torch.sin(z)
-        zf, hf = z.flatten().numpy(), h.flatten().numpy()
+        zf, hf = z.flatten().cpu().numpy(), h.flatten().cpu().numpy()
         sample = np.random.default_rng(depth).choice(hf.size, size=min(hf.size, 20000), replace=False)
         rows.append({"layer": depth, "pre_mean": float(zf.mean()), "pre_std": float(zf.std()),
                      "pre_ks_normal": float(stats.kstest(zf[sample], "norm").statistic),
@@ -73,12 +73,13 @@ def layer_statistics(layers: nn.ModuleList, inputs: torch.Tensor, keep_layers=()
 
 
 def activation_statistics(run, cfg: ActivationStatisticsConfig) -> dict:
-    inputs = torch.linspace(-1, 1, cfg.samples).reshape(-1, 1)
+    inputs = torch.linspace(-1, 1, cfg.samples, device=run.device).reshape(-1, 1)
     keep = tuple(layer for layer in cfg.histogram_layers if layer <= cfg.depth) or (cfg.depth,)
     results, samples = {}, {}
     for init in cfg.inits:
         torch.manual_seed(run.seed)
-        rows, samples[init] = layer_statistics(build_stack(init, cfg.depth, cfg.width, cfg.omega_0), inputs, keep)
+        stack = build_stack(init, cfg.depth, cfg.width, cfg.omega_0).to(run.device)
+        rows, samples[init] = layer_statistics(stack, inputs, keep)
         for row in rows:
             run.log(init=init, **row)
         results[init] = rows
