@@ -13,7 +13,7 @@ import torch
 from paperlab.cli import main
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import default_threads, resolve_threads, run_experiment
-from paperlab.core.runs import Run, load_results
+from paperlab.core.runs import Run, load_results, read_partial
 
 
 def _run(tmp_path, resumed=False):
@@ -31,7 +31,7 @@ def test_piece_is_computed_once_saved_at_once_and_restored_on_resume(tmp_path):
     run = _run(tmp_path)
     first = run.piece("a", compute)
     assert first == {"arm": [1, 2], "score": 0.1 + 0.2}           # as saved (JSON: tuples become lists)
-    assert json.loads((run.dir / "partial.json").read_text())["a"] == first  # on disk before anything else runs
+    assert read_partial(run.dir / "partial.json")["a"] == first  # on disk before anything else runs
     assert run.piece("a", compute) == first and len(calls) == 1
     resumed = _run(tmp_path, resumed=True)
     assert resumed.piece("a", lambda: pytest.fail("a finished piece is never recomputed")) == first
@@ -42,7 +42,7 @@ def test_crashed_piece_is_recomputed_and_finished_ones_are_not(toy, tmp_path):
     with pytest.raises(toy.Crash):
         run_experiment("toy", "noisy-mean", scale="tiny", out=tmp_path, overrides={"crash_at": 1})
     (run_dir,) = (tmp_path / "toy" / "noisy-mean").iterdir()
-    saved = json.loads((run_dir / "partial.json").read_text())
+    saved = read_partial(run_dir / "partial.json")
     assert list(saved) == ["step0"]
     run_experiment("", "", resume=run_dir)
     results = load_results(run_dir)

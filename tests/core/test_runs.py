@@ -4,7 +4,7 @@ import pytest
 
 from paperlab.cli import main
 from paperlab.core.runner import run_experiment
-from paperlab.core.runs import load_results
+from paperlab.core.runs import load_results, read_partial
 
 
 def test_run_directory_contents(toy, tmp_path):
@@ -29,7 +29,7 @@ def test_interrupted_run_keeps_finished_work_and_resumes(toy, tmp_path):
         run_experiment("toy", "noisy-mean", scale="tiny", seed=0, out=tmp_path, overrides={"crash_at": 2})
     (run_dir,) = (tmp_path / "toy" / "noisy-mean").iterdir()
     assert not (run_dir / "results.json").exists()
-    finished = json.loads((run_dir / "partial.json").read_text())
+    finished = read_partial(run_dir / "partial.json")
     assert sorted(finished) == ["step0", "step1"]
     assert main(["run", "--resume", str(run_dir)]) == 0
     results = load_results(run_dir)

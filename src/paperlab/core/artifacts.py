@@ -3,7 +3,9 @@
 Keys come from `paperlab.core.runner.artifact_key` (the artifact's inputs plus the paper's code fingerprint).
 `put` writes a temporary file and renames it over the entry, so a reader sees a whole entry or none; the
 lock of a key (`lock`/`try_lock`) lets one process compute an artifact while others that need it wait.
-A corrupt entry is reported by path, removed and reported as missing (the caller computes it again).
+A corrupt entry is reported by path, removed and reported as missing (the caller computes it again). A JSON
+entry records its identity (its key and a hash of its content, under `IDENTITY_KEY`): an entry edited after it
+was written, or copied under another key, is refused the same way.
 """
 
 from __future__ import annotations
@@ -12,11 +14,31 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from paperlab.core.runs import RunLock, json_bytes, read_json, write_atomic
+from paperlab.core.config import config_hash
+from paperlab.core.runs import RunLock, json_bytes, read_json, strict_json, write_atomic
+
+IDENTITY_KEY = "_entry"
 
 
 def _save_json(value: Any, fh: BinaryIO) -> None:
     fh.write(json_bytes(value))
+
+
+def content_hash(value: dict[str, Any]) -> str:
+    """The hash an entry's identity records: of its content as JSON (without the identity itself)."""
+    return config_hash(strict_json({k: v for k, v in value.items() if k != IDENTITY_KEY}))
+
+
+def _check_identity(path: Path, key: str) -> None:
+    """An entry that records its identity must still match it (entries written before it was recorded pass)."""
+    entry = read_json(path)
+    record = entry.get(IDENTITY_KEY) if isinstance(entry, dict) else None
+    if record is None:
+        return
+    if not isinstance(record, dict) or record.get("key") != key:
+        raise ValueError(f"it was written for another key ({record!r})")
+    if record.get("content") != content_hash(entry):
+        raise ValueError("its content no longer matches the hash recorded when it was written (edited)")
 
 
 class ArtifactStore:
@@ -45,16 +67,23 @@ class ArtifactStore:
         if not path.exists():
             return None
         try:
-            return (load or self._load)(path)
-        except Exception as err:  # a corrupt or foreign entry, whatever the reader raised: recompute it
-            print(f"paperlab: warning: {self.what} entry {path} is unreadable ({type(err).__name__}); "
-                  "computing it again", file=sys.stderr)
+            if self.suffix == ".json":
+                _check_identity(path, key)
+            value = (load or self._load)(path)
+        except Exception as err:  # a corrupt, edited or foreign entry, whatever the reader raised: recompute it
+            print(f"paperlab: warning: {self.what} entry {path} is unusable ({type(err).__name__}: "
+                  f"{str(err)[:200]}); computing it again", file=sys.stderr)
             path.unlink(missing_ok=True)
             return None
+        if isinstance(value, dict):
+            value.pop(IDENTITY_KEY, None)
+        return value
 
     def put(self, key: str, value: Any) -> Path:
         """Write the entry of `key` atomically (replacing an older one)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.suffix == ".json" and isinstance(value, dict):   # record what the entry is, to check on reading
+            value = {**value, IDENTITY_KEY: {"key": key, "content": content_hash(value)}}
         return write_atomic(self.path(key), lambda fh: self._save(value, fh))
 
     def get_or_make(self, key: str, make: Callable[[], Any], fresh: bool = False) -> Any:

@@ -33,9 +33,15 @@ def _parse_scalar(text: str, typ: Any, key: str) -> Any:
         raise ValueError(f"config key {key!r} expects a boolean (true/false), got {text!r}")
     if typ in (int, float):
         try:
-            return typ(float(text)) if typ is int and "e" in text.lower() else typ(text)
-        except ValueError:
-            raise ValueError(f"config key {key!r} expects {typ.__name__}, got {text!r}") from None
+            if typ is int and "e" in text.lower():   # 1e6 is a whole number; 2.5e0 is not
+                number = float(text)
+                if not number.is_integer():
+                    raise ValueError
+                return int(number)
+            return typ(text)
+        except (ValueError, OverflowError):
+            raise ValueError(f"config key {key!r} expects {typ.__name__} ({'a whole number' if typ is int else 'a number'}), "
+                             f"got {text!r}") from None
     if typ is str or typ is Any:
         return text
     raise ValueError(f"config key {key!r} has unsupported type {typ!r}")

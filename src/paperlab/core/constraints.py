@@ -17,6 +17,9 @@ silently take a meaningless value:
 
 - a float must be finite (no NaN, no inf);
 - an int must be >= 0 (a field whose default is negative, e.g. -1 for "automatic", is exempt);
+- always, whatever else is declared: an int field holds an int (not 1.5, not True), a float field a number, and
+  no number is larger in magnitude than FLOAT_LIMIT (floats) or INT_LIMIT (ints), so a value that would
+  overflow or exhaust memory is refused even where a field declares only a lower bound;
 - a tuple/list whose default is non-empty must stay non-empty, and its items follow the rules of
   their type; a constraint on a tuple field applies to each item.
 
@@ -34,6 +37,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 Bound = float | int | str | Callable[[Any], float] | None
+
+# Bounds every number of every config obeys. A float32 holds 7 significant digits and overflows past 3.4e38:
+# a weight, rate or scale beyond 1e6 leaves training without precision (and its squares near overflow).
+# No run on one machine performs or stores more than 1e9 of anything (steps, samples, units).
+FLOAT_LIMIT = 1e6
+INT_LIMIT = 10**9
 
 
 def _bound_value(bound: Bound, cfg: Any) -> float | None:
@@ -55,12 +64,13 @@ def _bound_text(bound: Bound, cfg: Any) -> str:
 
 
 class Interval:
-    """A number in [low, high] (`closed`: 'both', 'left', 'right' or 'neither'); None means unbounded."""
+    """A number in [low, high] (`closed`: 'both', 'left', 'right' or 'neither'); None means unbounded (up to the
+    core's FLOAT_LIMIT / INT_LIMIT). `why` says where the bound comes from (shown in the message)."""
 
-    def __init__(self, low: Bound = None, high: Bound = None, closed: str = "both"):
+    def __init__(self, low: Bound = None, high: Bound = None, closed: str = "both", why: str = ""):
         if closed not in ("both", "left", "right", "neither"):
             raise ValueError(f"closed must be both, left, right or neither, got {closed!r}")
-        self.low, self.high, self.closed = low, high, closed
+        self.low, self.high, self.closed, self.why = low, high, closed, why
 
     def check(self, value: Any, cfg: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -78,7 +88,7 @@ class Interval:
         high = "inf" if self.high is None else _bound_text(self.high, cfg)
         left = "[" if self.closed in ("both", "left") and self.low is not None else "("
         right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
-        return f"{noun} in {left}{low}, {high}{right}"
+        return f"{noun} in {left}{low}, {high}{right}" + (f" ({self.why})" if self.why else "")
 
 
 class Options:
@@ -122,6 +132,48 @@ class PathKind:
         return f"a path to an existing {self.kind}" + (" (or empty for the default)" if self.optional else "")
 
 
+_READ_CACHE: dict[tuple, str | None] = {}
+
+
+def readable(path: Path, read: Callable[[Path], Any], what: str) -> str | None:
+    """None when `read(path)` succeeds, else what is wrong with the file, in one line (any exception the reader
+    raises: a ValueError's own message, else its type, e.g. a decompression bomb or out of memory). Cached per
+    (path, size, modification time): a config is validated several times before a run."""
+    path = Path(path).expanduser()
+    try:
+        stat = path.stat()
+    except OSError as err:
+        return f"a readable {what} ({path}: {err.strerror or err})"
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, read)
+    if key not in _READ_CACHE:
+        try:
+            read(path)
+            problem = None
+        except MemoryError:
+            problem = "too large to read into memory"
+        except Exception as err:   # whatever the decoder raises on malformed input, named in one line
+            text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            problem = text if isinstance(err, ValueError) and text else f"{type(err).__name__}: {text or 'unreadable'}"
+        _READ_CACHE[key] = None if problem is None else f"a readable {what} ({path}: {problem[:300]})"
+    return _READ_CACHE[key]
+
+
+class DataFile(PathKind):
+    """A data file that is opened and checked when the config is made (before any run folder exists):
+    `read(path)` must load it (raising ValueError with the reason otherwise). `what` names it in the message."""
+
+    def __init__(self, read: Callable[[Path], Any], what: str, optional: bool = True,
+                 suffixes: tuple[str, ...] = ()):
+        super().__init__("file", optional=optional, suffixes=suffixes)
+        self.read, self.what = read, what
+
+    def check(self, value: Any, cfg: Any) -> str | None:
+        problem = super().check(value, cfg)
+        if problem or value in ("", None):
+            return problem
+        return readable(Path(value), self.read, self.what)
+
+
 class Check:
     """Any condition on the value (and the config): `Check(lambda v, cfg: ..., 'what is allowed')`.
     On a tuple field it applies to each item, or to the whole tuple with `whole=True`."""
@@ -145,6 +197,23 @@ class Unique:
 
 
 POSITIVE = Interval(0, closed="neither")   # a finite number > 0 (learning rates, scales, temperatures)
+NON_NEGATIVE = Interval(0)                  # a finite number >= 0 (loss weights, weight decay, variances)
+# a learning rate: an optimiser step larger than 10 moves every weight by more than its whole range
+LEARNING_RATE = Interval(0, 10, closed="right", why="a larger step moves every weight past its range")
+
+
+def size_bound(limit: int, why: str, low: int = 1) -> Interval:
+    """An integer size in [low, limit], with the reason for the limit (memory, time) in the message."""
+    return Interval(low, limit, why=why)
+
+
+# Bounds derived from what the methods here can use on one machine; the papers' own settings sit far inside.
+LAYER_WIDTH = size_bound(8192, "8192^2 weights per layer: 1 GiB with gradients and Adam's moments")
+LAYER_COUNT = size_bound(100, "every layer's activations are kept for backpropagation; the papers use 1-5")
+POINTS = size_bound(10**7, "points per batch or set, each carried with its activations through every layer")
+MATRIX_SIDE = size_bound(10_000, "a 10^4 x 10^4 float64 matrix is 800 MB")
+# sin(omega * x) for x in [-1, 1]: above 1e5, float32 rounding of omega * x exceeds 0.01 rad, so the phase is noise
+OMEGA = Interval(0, 1e5, closed="right", why="above it float32 rounding of omega*x exceeds 0.01 rad")
 
 
 def constraints_of(cls: type) -> dict[str, Any]:
@@ -177,20 +246,31 @@ def _base_type(typ: Any) -> tuple[Any, bool]:
     return typ, False
 
 
-def _type_rule(value: Any, typ: Any, default: Any) -> str | None:
-    """The default rules: finite floats, non-negative ints (unless the default is negative)."""
+def _kind_rule(value: Any, typ: Any) -> str | None:
+    """What holds for every field whatever is declared: the declared type, and the core magnitude bounds."""
     if typ is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "a number"
-        if not math.isfinite(value):
-            return "a finite number"
+        if not math.isfinite(value) or abs(value) > FLOAT_LIMIT:
+            return f"a finite number with magnitude <= {FLOAT_LIMIT:g} (float32 training has no precision beyond)"
     if typ is int:
         if isinstance(value, bool) or not isinstance(value, int):
             return "an integer"
+        if abs(value) > INT_LIMIT:
+            return f"an integer with magnitude <= {INT_LIMIT:.0e} (no run here does more than that of anything)"
+    if typ is bool and not isinstance(value, bool):
+        return "true or false"
+    return None
+
+
+def _type_rule(value: Any, typ: Any, default: Any) -> str | None:
+    """The default rules: finite floats, non-negative ints (unless the default is negative)."""
+    problem = _kind_rule(value, typ)
+    if problem is None and typ is int:
         negative_default = isinstance(default, int) and default < 0
         if value < 0 and not negative_default:
             return "an integer >= 0"
-    return None
+    return problem
 
 
 def validate_config(cfg: Any) -> Any:
@@ -221,7 +301,7 @@ def validate_config(cfg: Any) -> Any:
                     problem = spec.check(value, cfg)
             item_specs = [s for s in specs if not getattr(s, "whole", False)]
             for item in value if problem is None else ():
-                problem = _type_rule(item, item_type, None) if not item_specs else None
+                problem = _type_rule(item, item_type, None) if not item_specs else _kind_rule(item, item_type)
                 for spec in item_specs:
                     problem = problem or spec.check(item, cfg)
                 if problem:
@@ -230,6 +310,8 @@ def validate_config(cfg: Any) -> Any:
         else:
             if not specs or all(isinstance(s, Check) for s in specs):
                 problem = _type_rule(value, typ, default)
+            else:
+                problem = _kind_rule(value, typ)
             for spec in specs:
                 problem = problem or spec.check(value, cfg)
         if problem:

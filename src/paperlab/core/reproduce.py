@@ -93,10 +93,33 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
     plots_dir = claims_file.parent / f"plots-{scale}"
     summary = paper.summary_plots(results, plots_dir) if paper.summary_plots else []
     document["summary_plots"] = [str(p) for p in summary]
+    if claim_ids:   # judging some claims keeps the verdicts judged earlier for the others
+        document = merge_claims(paper, document, claims_file)
     write_json(claims_file, document)
     if json_path is not None:
-        _export(document, runs_by_exp, Path(json_path), plots_dir)
+        _export(merge_claims(paper, document, Path(json_path)) if claim_ids else document, runs_by_exp,
+                Path(json_path), plots_dir)
     return document
+
+
+def merge_claims(paper: Paper, document: dict[str, Any], existing: Path) -> dict[str, Any]:
+    """`document` (some claims just judged) with the rows of the other claims kept from the claims file
+    `existing` of the same paper and scale, in the paper's order; an unreadable or foreign file is replaced."""
+    if not existing.exists():
+        return document
+    try:
+        old = read_json(existing, required=("paper", "scale", "claims"))
+    except ValueError as err:
+        print(f"paperlab: warning: {err}; writing the claims judged now only", file=sys.stderr)
+        return document
+    if old.get("paper") != paper.name or old.get("scale") != document["scale"] or not isinstance(old["claims"], list):
+        return document
+    fresh = {row["id"]: row for row in document["claims"]}
+    kept = {row["id"]: row for row in old["claims"] if isinstance(row, dict) and row.get("id") not in fresh}
+    order = [c.id for c in paper.claims]
+    rows = [fresh.get(cid) or kept.get(cid) for cid in order if cid in fresh or cid in kept]
+    judged_at = {**(old.get("judged_at") or {}), **{cid: document["created"] for cid in fresh}}
+    return {**document, "claims": rows, "judged_at": judged_at}
 
 
 def run_info(directory: Path) -> dict[str, Any]:

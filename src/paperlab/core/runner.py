@@ -8,6 +8,7 @@ part of the run machinery that looks papers up in the registry.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import platform
 import subprocess
@@ -142,11 +143,42 @@ def run_identity(paper: str, experiment: str, scale: str, seed: int, config: dic
     return config_hash({**payload, "code": code_fingerprint(paper)} if with_code else payload)
 
 
+def field_digests(config: dict[str, Any]) -> dict[str, str]:
+    """A short hash of every config field's value: recorded in config.json so that an edit is named by field."""
+    return {name: config_hash({"v": value})[:8] for name, value in config.items()}
+
+
+def check_run_identity(directory: Path, meta: dict[str, Any]) -> None:
+    """config.json must still describe the run it was written for: its config and identity hashes must match
+    its config as saved (an edit after the run started is refused, naming the field)."""
+    config = meta.get("config")
+    expected = []
+    payload = {"paper": meta.get("paper"), "experiment": meta.get("experiment"), "scale": meta.get("scale"),
+               "seed": meta.get("seed"), "config": config}
+    if meta.get("precision", "fp32") != "fp32":   # as run_identity: fp32 is left out of the payload
+        payload["precision"] = meta["precision"]
+    if meta.get("config_identity") is not None:
+        expected.append(("config_identity", config_hash(payload)))
+    if meta.get("identity") is not None and meta.get("code") is not None:
+        expected.append(("identity", config_hash({**payload, "code": meta["code"]})))
+    if all(meta[key] == value for key, value in expected):
+        return
+    recorded = meta.get("config_fields")
+    changed = []
+    if isinstance(recorded, dict):
+        now = field_digests(config)
+        changed = sorted(k for k in set(now) | set(recorded) if now.get(k) != recorded.get(k))
+    what = f"field(s) {', '.join(changed)} changed" if changed else "its paper, experiment, scale, seed or config changed"
+    raise ValueError(f"{directory / 'config.json'} no longer matches the run's recorded identity ({what} after the run "
+                     "started); restore the file or start a new run")
+
+
 def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bool,
              key: str = "identity") -> Path | None:
     """The newest run whose config.json[key] is `identity` and that has (finished=True) or lacks results.json.
 
-    Re-runs skip a finished identical run and resume an unfinished one.
+    Re-runs skip a finished identical run and resume an unfinished one. A run whose config.json was edited
+    after it started (it no longer hashes to its identity) is refused, naming the field.
     """
     base = Path(out) / paper / experiment
     if not base.exists():
@@ -156,14 +188,57 @@ def find_run(out: Path, paper: str, experiment: str, identity: str, finished: bo
             meta = read_json(cfg_path)
         except (OSError, ValueError):
             continue
-        if meta.get(key) == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
+        if isinstance(meta, dict) and meta.get(key) == identity and (cfg_path.parent / RESULTS_FILE).exists() == finished:
+            check_run_identity(cfg_path.parent, meta)
             return cfg_path.parent
     return None
 
 
 def identity_lock(out: Path, paper: str, experiment: str, identity: str) -> RunLock:
-    """One lock per run identity: two processes never compute the same run, or make two folders for it."""
-    return RunLock(Path(out) / paper / experiment / f".{identity}.lock")
+    """One lock per run identity: two processes never compute the same run, or make two folders for it. The
+    folder is resolved first (symlinks, `.`, `..`), so every path to one run takes the same lock."""
+    return RunLock(Path(out).resolve() / paper / experiment / f".{identity}.lock")
+
+
+def read_run_meta(directory: Path) -> dict[str, Any]:
+    """A run's config.json, checked: every key a resume needs, with the type it must have."""
+    cfg_file = Path(directory) / "config.json"
+    if not cfg_file.is_file():
+        raise FileNotFoundError(f"cannot resume: {cfg_file} does not exist (is {directory} a run directory?)")
+    meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
+    kinds = {"paper": str, "experiment": str, "scale": str, "seed": int, "config": dict, "device": str, "precision": str,
+             "identity": str, "config_identity": str, "code": str, "config_fields": dict}
+    for key, kind in kinds.items():
+        value = meta.get(key)
+        if (value is not None or key in ("paper", "experiment", "scale", "seed", "config")) and (
+                not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValueError(f"{cfg_file}: {key!r} is {value!r}, expected a JSON {_json_kind(kind)}; the file was "
+                             "edited or damaged: restore it or start a new run")
+    return meta
+
+
+def _json_kind(kind: type) -> str:
+    return {str: "string", int: "integer", dict: "object"}[kind]
+
+
+@contextlib.contextmanager
+def user_errors(directory: Path, what: str, overrides: dict[str, Any] | None) -> Iterator[None]:
+    """Out of memory, a full disk and numeric overflow inside a run become one ValueError naming the values that
+    caused them (a run folder stays, resumable once the cause is fixed)."""
+    values = ", ".join(f"{k}={v}" for k, v in (overrides or {}).items())
+    given = f" with {values}" if values else ""
+    try:
+        yield
+    except MemoryError:
+        raise ValueError(f"{what} ran out of memory{given}; use smaller sizes (`paperlab list` shows each field's "
+                         f"bounds), then resume with --resume {directory}") from None
+    except OverflowError as err:
+        raise ValueError(f"{what} overflowed a number ({err}){given}; use smaller values") from None
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise ValueError(f"no space left on the device writing {err.filename or directory} ({what}{given}); free "
+                         f"space, then resume with --resume {directory}") from None
 
 
 def _new_run_dir(out: Path, paper: str, experiment: str, scale: str, seed: int) -> Path:
@@ -203,17 +278,18 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
     threads = resolve_threads(threads)
     tracker = resolve_tracker(tracker)
     if resume is not None:
-        directory = Path(resume)
-        cfg_file = directory / "config.json"
-        if not cfg_file.is_file():
-            raise FileNotFoundError(f"cannot resume: {cfg_file} does not exist (is {directory} a run directory?)")
-        meta = read_json(cfg_file, required=("paper", "experiment", "scale", "seed", "config"))
+        directory = Path(resume).resolve()  # one run, one lock, however the folder is named (symlink, `.`)
+        meta = read_run_meta(directory)
         paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
         device = resolve_device(meta.get("device", device))
-        precision = meta.get("precision", "fp32")  # a run keeps the precision it was started with
         exp = get_paper(paper).experiment(experiment)
-        cfg = validate_config(config_from_dict(exp.config, meta["config"]))
+        try:
+            cfg = validate_config(config_from_dict(exp.config, meta["config"]))
+        except ValueError as err:
+            raise ValueError(f"{directory / 'config.json'}: {err}") from None
         check_seed(seed)
+        check_run_identity(directory, meta)
+        precision = meta.get("precision", "fp32")  # a run keeps the precision it was started with
         identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg),
                                                         precision=precision)
         lock = identity_lock(directory.parent.parent.parent, paper, experiment, identity).acquire(wait=False)
@@ -251,6 +327,7 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
                     "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
                     "precision": precision, "identity": identity, "config_identity": config_identity,
                     "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                    "config_fields": field_digests(config_to_dict(cfg)),
                     "versions": library_versions(), "git_commit": git_commit(),
                     "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
                     "paths": exp.paths(cfg) if exp.paths else {},
@@ -263,18 +340,20 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
         if (directory / RESULTS_FILE).exists():  # finished: never recomputed, never overwritten
             return directory
         seed_everything(seed)
-        run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed, show_progress=show_progress,
-                  fresh=fresh, tracker=tracker)
-        try:
-            with limit_threads(threads), use_precision(precision):
-                results = exp.run(run, cfg)
-        finally:
-            run.close()
+        with user_errors(directory, f"{paper} {experiment}", overrides if resume is None else None):
+            run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed,
+                      show_progress=show_progress, fresh=fresh, tracker=tracker, identity=identity)
+            try:
+                with limit_threads(threads), use_precision(precision):
+                    results = exp.run(run, cfg)
+            finally:
+                run.close()
         if not isinstance(results, dict):
             raise TypeError(f"experiment {paper}/{experiment} must return a dict of results, got {type(results).__name__}")
         results = {**results, "_meta": {"seconds": run.elapsed(), "seed": seed, "scale": scale, "resumed": resumed,
                                         "finished": datetime.now(timezone.utc).isoformat()}}
-        write_json(directory / RESULTS_FILE, results)
+        with user_errors(directory, f"{paper} {experiment}", None):
+            write_json(directory / RESULTS_FILE, results)
     finally:
         lock.release()
     return directory

@@ -16,6 +16,7 @@ A leaf module: the handle (`Run`), atomic JSON files and locks. Making and findi
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
@@ -28,6 +29,12 @@ from paperlab.core.seeding import from_safe, rng_state, set_rng_state, to_safe
 RESULTS_FILE = "results.json"
 RESUME_FILE = "resume.json"      # metrics bytes and compute seconds at the last durable save
 CHECKPOINT_FORMAT = "paperlab_checkpoint"
+# partial.json and every checkpoint carry the metrics position they were saved at (one atomic record of
+# progress): a kill between saving one and updating resume.json can no longer drop metrics
+PROGRESS_KEY = "_progress"
+# strict JSON: a non-finite number is written as null and its place listed under this key of the top-level
+# object (read_json puts the number back), so every file is standard JSON and loses nothing
+NONFINITE_KEY = "_nonfinite"
 T = TypeVar("T")
 
 
@@ -66,9 +73,75 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], Any]) -> Path:
     return path
 
 
+def _plain(obj: Any) -> Any:
+    """`obj` with NumPy values, paths and tuples as JSON types (so non-finite numbers can be found)."""
+    if isinstance(obj, dict):
+        return {k if isinstance(k, str) else _json_key(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    return _plain(_json_default(obj))
+
+
+def _json_key(key: Any) -> str:
+    """The string json.dumps makes of a non-string key (1 -> "1", True -> "true")."""
+    if isinstance(key, Path):
+        return str(key)
+    return next(iter(json.loads(json.dumps({_plain(key) if not isinstance(key, (int, float, bool)) else key: 0}))))
+
+
+def _mark_nonfinite(obj: Any, path: list, found: list) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        found.append([list(path), "nan" if obj != obj else ("inf" if obj > 0 else "-inf")])
+        return None
+    if isinstance(obj, dict):
+        return {k: _mark_nonfinite(v, [*path, k], found) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_mark_nonfinite(v, [*path, i], found) for i, v in enumerate(obj)]
+    return obj
+
+
+def strict_json(data: Any) -> Any:
+    """`data` as standard JSON values: a NaN or infinity becomes null, and a top-level object lists where each
+    was under `NONFINITE_KEY` (`restore_nonfinite` puts them back). Non-finite numbers inside a top-level list
+    are refused: there is no place to flag them."""
+    found: list = []
+    plain = _mark_nonfinite(_plain(data), [], found)
+    if found:
+        if not isinstance(plain, dict):
+            raise ValueError(f"cannot write non-finite numbers ({found[0][1]} at {found[0][0]}) in a JSON list")
+        plain[NONFINITE_KEY] = found
+    return plain
+
+
+def restore_nonfinite(data: Any) -> Any:
+    """Undo `strict_json`'s flagging: the listed nulls become NaN / inf again (in place; returns `data`)."""
+    if not isinstance(data, dict) or NONFINITE_KEY not in data:
+        return data
+    marks = data.pop(NONFINITE_KEY)
+    for mark in marks if isinstance(marks, list) else [marks]:
+        try:
+            path, value = mark
+            *parents, last = path
+            node = data
+            for key in parents:
+                node = node[key]
+            node[last] = float(value)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ValueError(f"its {NONFINITE_KEY} entry {mark!r} names no value") from None
+    return data
+
+
 def json_bytes(data: Any) -> bytes:
-    """The JSON every paperlab file is written as (indented; numpy, paths and dataclasses converted)."""
-    return json.dumps(data, indent=2, default=_json_default).encode()
+    """The JSON every paperlab file is written as: indented, strict (non-finite numbers as null, flagged;
+    never the non-standard tokens NaN/Infinity), NumPy values and paths converted."""
+    return json.dumps(strict_json(data), indent=2, allow_nan=False).encode()
+
+
+def json_line(data: Any) -> str:
+    """One strict JSON line (metrics.jsonl records)."""
+    return json.dumps(strict_json(data), allow_nan=False)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -81,11 +154,15 @@ def read_json(path: Path, required: Iterable[str] = ()) -> Any:
     """Parse a JSON file; a corrupt file or a missing key is one ValueError naming the path."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text())
+        data = restore_nonfinite(json.loads(path.read_text()))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path} is not valid JSON ({err}); delete or restore it") from None
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a text JSON file; delete or restore it") from None
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}; delete or restore it") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a JSON file; delete or restore it") from None
     missing = [key for key in required if not isinstance(data, dict) or key not in data]
     if missing:
         raise ValueError(f"{path} lacks the key(s) {', '.join(missing)}; it was not written by this version of paperlab")
@@ -97,16 +174,19 @@ class Run:
 
     def __init__(self, directory: Path, paper: str, experiment: str, scale: str, seed: int, device: str,
                  config: Any, resumed: bool = False, show_progress: bool = True, fresh: bool = False,
-                 tracker: str = "jsonl"):
+                 tracker: str = "jsonl", identity: str | None = None):
         self.dir = Path(directory)
         self.paper, self.experiment, self.scale = paper, experiment, scale
         self.seed, self.device, self.config = seed, device, config
         self.resumed = resumed
         self.show_progress = show_progress
         self.fresh = fresh  # --fresh: recompute artifacts shared between runs (caches) instead of reusing them
-        (self.dir / "plots").mkdir(parents=True, exist_ok=True)
-        partial_path = self.dir / "partial.json"
-        self.partial: dict[str, Any] = read_json(partial_path) if partial_path.exists() else {}
+        self.identity = identity  # the run's config hash: every checkpoint records it (a foreign one is refused)
+        plots = self.dir / "plots"
+        if plots.exists() and not plots.is_dir():
+            raise ValueError(f"{plots} is a file, not the run's plots folder; delete it to continue the run")
+        plots.mkdir(parents=True, exist_ok=True)
+        self.partial: dict[str, Any] = read_partial(self.dir / "partial.json")
         self.started = time.time()
         self.seconds_before = 0.0  # compute time of earlier attempts up to the point this one continues from
         if resumed:
@@ -118,22 +198,39 @@ class Run:
     # -- the point a resume continues from ---------------------------------------------------------
     def _rewind(self) -> None:
         """Drop what an interrupted attempt logged after its last durable save (a checkpoint or a
-        partial result): the resumed attempt logs it again, so metrics.jsonl keeps every step once."""
+        partial result): the resumed attempt logs it again, so metrics.jsonl keeps every step once.
+
+        Each durable file carries the metrics position it was saved at, in the same atomic write, so the
+        newest of them (the largest position: metrics only grow between saves) is exactly where the run
+        continues from; resume.json is the same mark written once more (and all that older runs have)."""
+        marks = []
         marker = self.dir / RESUME_FILE
-        metrics = self.dir / "metrics.jsonl"
         if marker.exists():
-            state = read_json(marker, required=("metrics_bytes", "seconds"))
-            keep, self.seconds_before = int(state["metrics_bytes"]), float(state["seconds"])
-        else:
-            keep = 0
-        if metrics.exists() and metrics.stat().st_size > keep:
+            marks.append((_check_progress(read_json(marker, required=("metrics_bytes", "seconds")), marker), marker))
+        partial = self.dir / "partial.json"
+        if partial.exists() and isinstance(read_json(partial).get(PROGRESS_KEY), dict):
+            marks.append((_check_progress(read_json(partial)[PROGRESS_KEY], partial), partial))
+        for path in sorted((self.dir / "checkpoints").glob("*.pt")) if (self.dir / "checkpoints").is_dir() else []:
+            progress = self._read_checkpoint(path).get("progress")
+            if progress is not None:
+                marks.append((_check_progress(progress, path), path))
+        keep, self.seconds_before = max((m for m, _ in marks), default=(0, 0.0))
+        metrics = self.dir / "metrics.jsonl"
+        size = metrics.stat().st_size if metrics.exists() else 0
+        if size < keep:
+            source = max(marks)[1]
+            raise ValueError(f"{metrics} has {size} bytes but {source} was saved after {keep}: metrics were lost "
+                             "or the file was replaced; restore it or start a new run")
+        if size > keep:
             with open(metrics, "r+b") as fh:
                 fh.truncate(keep)
 
-    def _mark_durable(self) -> None:
+    def _progress(self) -> dict[str, Any]:
         metrics = self.dir / "metrics.jsonl"
-        write_json(self.dir / RESUME_FILE, {"metrics_bytes": metrics.stat().st_size if metrics.exists() else 0,
-                                            "seconds": self.elapsed()})
+        return {"metrics_bytes": metrics.stat().st_size if metrics.exists() else 0, "seconds": self.elapsed()}
+
+    def _mark_durable(self, progress: dict[str, Any]) -> None:
+        write_json(self.dir / RESUME_FILE, progress)
 
     def elapsed(self) -> float:
         """Compute seconds of this run across attempts (work lost to an interruption is not counted)."""
@@ -145,7 +242,7 @@ class Run:
         chosen with --tracker gets it too."""
         record = {"time": time.time(), **metrics}
         with open(self.dir / "metrics.jsonl", "a") as fh:
-            fh.write(json.dumps(record, default=_json_default) + "\n")
+            fh.write(json_line(record) + "\n")
         self._tracker.log(**metrics)
 
     def close(self) -> None:
@@ -162,9 +259,13 @@ class Run:
 
     def save_partial(self, key: str, value: Any) -> None:
         """Record a finished piece under `key`, replacing one saved before (`piece` computes only missing ones)."""
-        self.partial[key] = json.loads(json.dumps(value, default=_json_default))
-        write_json(self.dir / "partial.json", self.partial)
-        self._mark_durable()
+        if key == PROGRESS_KEY:
+            raise ValueError(f"{PROGRESS_KEY!r} is reserved for the run's progress; name the piece otherwise")
+        # saved as it reads back (strict JSON, non-finite numbers restored), so fresh and resumed runs agree
+        self.partial[key] = restore_nonfinite(json.loads(json_line({"v": value})))["v"]
+        progress = self._progress()
+        write_json(self.dir / "partial.json", {**self.partial, PROGRESS_KEY: progress})
+        self._mark_durable(progress)
 
     # -- files ------------------------------------------------------------------------------------
     def file(self, name: str) -> Path:
@@ -185,7 +286,7 @@ class Run:
         path = self.dir / "metrics.jsonl"
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        return [restore_nonfinite(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
 
     # -- checkpoints ------------------------------------------------------------------------------
     def checkpoint_path(self, name: str = "checkpoint") -> Path:
@@ -200,22 +301,19 @@ class Run:
         import torch
 
         path = self.checkpoint_path(name)
-        payload = {CHECKPOINT_FORMAT: 1, "state": to_safe(state), "rng": to_safe(rng_state(generators))}
+        progress = self._progress()
+        payload = {CHECKPOINT_FORMAT: 2, "state": to_safe(state), "rng": to_safe(rng_state(generators)),
+                   "run": self.identity, "progress": progress}
         write_atomic(path, lambda fh: torch.save(payload, fh))
-        self._mark_durable()
+        self._mark_durable(progress)
         return path
 
-    def load_checkpoint(self, name: str = "checkpoint", generators: dict[str, Any] | None = None
-                        ) -> dict[str, Any] | None:
-        """The state saved under `name` (None if there is none); restores the RNG states saved with it.
-        Loaded with `weights_only=True`: a checkpoint can hold data only, never code."""
+    def _read_checkpoint(self, path: Path) -> dict[str, Any]:
+        """A checkpoint's payload, checked: written by paperlab, for this run (its config hash)."""
         import pickle
 
         import torch
 
-        path = self.dir / "checkpoints" / f"{name}.pt"
-        if not path.exists():
-            return None
         try:
             payload = torch.load(path, map_location=self.device, weights_only=True)
         except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
@@ -224,8 +322,27 @@ class Run:
         if not isinstance(payload, dict) or CHECKPOINT_FORMAT not in payload:
             raise ValueError(f"checkpoint {path} was not written by this version of paperlab; delete it to restart "
                              "that part")
-        set_rng_state(from_safe(payload["rng"]), generators)
-        return from_safe(payload["state"])
+        owner = payload.get("run")
+        if owner is not None and self.identity is not None and owner != self.identity:
+            raise ValueError(f"checkpoint {path} belongs to another run (config hash {owner}, this run's is "
+                             f"{self.identity}); delete it to restart that part")
+        return payload
+
+    def load_checkpoint(self, name: str = "checkpoint", generators: dict[str, Any] | None = None
+                        ) -> dict[str, Any] | None:
+        """The state saved under `name` (None if there is none); restores the RNG states saved with it.
+        Loaded with `weights_only=True`: a checkpoint can hold data only, never code; one saved by another run
+        (another config) is refused."""
+        path = self.dir / "checkpoints" / f"{name}.pt"
+        if not path.exists():
+            return None
+        payload = self._read_checkpoint(path)
+        try:
+            set_rng_state(from_safe(payload["rng"]), generators)
+            return from_safe(payload["state"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            raise ValueError(f"checkpoint {path} is damaged ({type(err).__name__}: {err}); delete it to restart "
+                             "that part") from None
 
     # -- plots and progress -----------------------------------------------------------------------
     def plot_path(self, name: str) -> Path:
@@ -330,4 +447,32 @@ def load_results(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / RESULTS_FILE
     if not path.exists():
         raise FileNotFoundError(f"{run_dir} has no {RESULTS_FILE}: the run did not finish (resume it with --resume)")
-    return read_json(path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} holds a JSON {type(data).__name__}, not the object of results a run writes; "
+                         "restore it or delete the run")
+    return data
+
+
+def read_partial(path: Path) -> dict[str, Any]:
+    """The finished pieces saved in a partial.json (without its progress record); {} when there is none."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} holds a JSON {type(data).__name__}, not the object of finished pieces a run "
+                         "writes; restore it or delete it to recompute them")
+    return {k: v for k, v in data.items() if k != PROGRESS_KEY}
+
+
+def _check_progress(progress: Any, path: Path) -> tuple[int, float]:
+    """(metrics bytes, seconds) of a progress record, or one ValueError naming the file."""
+    ok = isinstance(progress, dict)
+    position, seconds = (progress.get("metrics_bytes"), progress.get("seconds")) if ok else (None, None)
+    if not (isinstance(position, int) and not isinstance(position, bool) and position >= 0
+            and isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and math.isfinite(seconds)
+            and seconds >= 0):
+        raise ValueError(f"{path}: its progress record {progress!r} is not a metrics position (an integer >= 0) "
+                         "and compute seconds (a finite number >= 0); restore it or delete the run")
+    return position, float(seconds)

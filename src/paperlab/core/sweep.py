@@ -23,6 +23,7 @@ from paperlab.core.runner import THREADS_ENV, run_experiment
 from paperlab.core.runs import check_out_dir, load_results, write_json
 
 EXECUTORS = ("serial", "processes", "ray")
+MAX_SEEDS = 10_000   # seeds one sweep may select: each is a run folder; more is a typo (0-99999999999), not a study
 
 
 class JobError(RuntimeError):
@@ -59,11 +60,18 @@ def parse_seeds(text: str) -> list[int]:
             part = part.strip()
             if "-" in part:
                 lo, hi = part.split("-", 1)
-                seeds.extend(range(int(lo), int(hi) + 1))
+                lo, hi = int(lo), int(hi)
+                if hi - lo + 1 > MAX_SEEDS - len(seeds):   # checked before the range is built, not after
+                    raise OverflowError
+                seeds.extend(range(lo, hi + 1))
             elif part:
                 seeds.append(int(part))
     except ValueError:
         raise ValueError(f"--seeds expects e.g. '0-4' or '0,1,2', got {text!r}") from None
+    except OverflowError:
+        raise ValueError(f"--seeds {text!r} selects more than {MAX_SEEDS} seeds (one run each); give fewer") from None
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"--seeds {text!r} selects more than {MAX_SEEDS} seeds (one run each); give fewer")
     if not seeds:
         raise ValueError(f"--seeds selects no seeds: {text!r}")
     repeated = sorted({x for x in seeds if seeds.count(x) > 1})
@@ -208,6 +216,10 @@ def sweep(paper: str, experiment: str, grid: list[str], seeds: list[int], scale:
 
     exp = get_paper(paper).experiment(experiment)
     points = expand_grid(grid)
+    both = sorted(set(points[0]) & set(fixed or {}))
+    if both:
+        raise ValueError(f"{', '.join(both)} is given by both --grid and --set; give each key once (--grid for the "
+                         "values to sweep, --set for a fixed value)")
     check_out_dir(out)
     for seed in seeds:
         check_seed(seed)

@@ -16,10 +16,12 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 
 from paperlab.core.experiment import Experiment
 from paperlab.core.models import save_model
-from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
+from paperlab.core.constraints import Interval, Options, POSITIVE, Unique, MATRIX_SIDE, size_bound
 from paperlab.core.plots import new_figure
 from paperlab.core.runs import Run
 from paperlab.nmf import updates
@@ -123,7 +125,7 @@ def example(run: Run, cfg: ExampleConfig) -> dict:
 @dataclass
 class MonotoneConfig:
     """Random nonnegative matrices of random shape, rank and density; exact objective after every half-step."""
-    _constraints = {"n_matrices": Interval(1), "max_side": Interval(2), "n_iter": Interval(1),
+    _constraints = {"n_matrices": size_bound(100_000, "each matrix is factorised on its own"), "max_side": Interval(2, 10_000, why=MATRIX_SIDE.why), "n_iter": Interval(1),
                     "losses": [Options(*LOSSES), Unique()]}
     n_matrices: int = 200       # increases are measured relative to each run's initial objective
     max_side: int = 80          # each matrix is m × n with m, n drawn from 2..max_side
@@ -176,7 +178,7 @@ def monotone(run: Run, cfg: MonotoneConfig) -> dict:
 class GdEquivalenceConfig:
     """Part 1: MU step vs additive step with the paper's η on random matrices.  Part 2: MU vs fixed-step
     projected gradient descent on one low-rank-plus-noise matrix (objective vs iteration and vs time)."""
-    _constraints = {"n_matrices": Interval(1), "m": Interval(1), "n": Interval(1), "n_iter": Interval(1),
+    _constraints = {"n_matrices": size_bound(100_000, "each matrix is factorised on its own"), "m": MATRIX_SIDE, "n": MATRIX_SIDE, "n_iter": Interval(1),
                     "rank": Interval(1, lambda c: min(c.m, c.n)), "step_scales": POSITIVE}
     n_matrices: int = 50        # part 1: random matrices per loss (one MU step vs one additive step on each)
     m: int = 300                # part 2: rows of the low-rank-plus-noise matrix
@@ -257,8 +259,8 @@ def gd_equivalence(run: Run, cfg: GdEquivalenceConfig) -> dict:
 
 @dataclass
 class FixedPointsConfig:
-    _constraints = {"m": Interval(1), "n": Interval(1), "rank": Interval(1, lambda c: min(c.m, c.n)),
-                    "n_iter": Interval(1), "floor": Interval(0, 1, closed="left"), "n_matrices": Interval(1)}
+    _constraints = {"m": MATRIX_SIDE, "n": MATRIX_SIDE, "rank": Interval(1, lambda c: min(c.m, c.n)),
+                    "n_iter": Interval(1), "floor": Interval(0, 1, closed="left"), "n_matrices": size_bound(100_000, "each matrix is factorised on its own")}
     m: int = 60                 # rows of the test matrices
     n: int = 40                 # columns
     rank: int = 6               # rank of the exact factorizations and of every fit

@@ -17,7 +17,7 @@ from scipy import stats
 from torch import nn
 
 from paperlab.core.plots import new_figure
-from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
+from paperlab.core.constraints import Interval, Options, POSITIVE, Unique, LAYER_WIDTH, POINTS, OMEGA, Check
 from paperlab.siren.models import SineLayer
 
 INITS = ("paper", "default_sin1", "default_sin30")
@@ -26,7 +26,8 @@ INITS = ("paper", "default_sin1", "default_sin30")
 @dataclass
 class ActivationStatisticsConfig:
     """Fig. 2 / supplement: 50-layer SIREN of width 2048, 1-D inputs uniform on [-1, 1]."""
-    _constraints = {"depth": Interval(2), "width": Interval(1), "samples": Interval(10), "omega_0": POSITIVE,
+    _constraints = {"depth": [Interval(2, 1000, why="layers kept with their activations"), Check(lambda v, c: v * c.width ** 2 <= 2 ** 31, "depth x width^2 <= 2^31 weights (8 GiB of float32)")],
+                    "width": LAYER_WIDTH, "samples": Interval(10, POINTS.high, why=POINTS.why), "omega_0": OMEGA,
                     "inits": [Options(*INITS), Unique()], "histogram_layers": [Interval(1, "depth"), Unique()]}
 
     depth: int = 50                 # sine layers in the stack

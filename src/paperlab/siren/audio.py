@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 from paperlab.core.plots import new_figure, plot_loss_curves
-from paperlab.core.constraints import Check, Interval, Options, POSITIVE, PathKind, Unique
+from paperlab.core.constraints import (
+    Check, Interval, Options, POSITIVE, Unique, LAYER_WIDTH, POINTS, OMEGA, LEARNING_RATE, LAYER_COUNT, DataFile)
 from paperlab.siren.data import coordinate_grid, default_audio, load_wav, write_wav
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, supervision_objective
@@ -18,10 +19,10 @@ from paperlab.siren.training import evaluate_fields, fit, supervision_objective
 @dataclass
 class AudioConfig:
     """Authors' audio setting: 5 x 256 network, first omega_0 = 3000, Adam lr 5e-5 (paper), full batch."""
-    _constraints = {"wav": PathKind("file", suffixes=(".wav",)), "seconds": POSITIVE, "rate": Interval(8),
+    _constraints = {"wav": DataFile(load_wav, "PCM WAV file", suffixes=(".wav",)), "seconds": [POSITIVE, Check(lambda v, c: v * c.rate <= POINTS.high, f"at most {POINTS.high:.0e} samples (seconds x rate): {POINTS.why}")], "rate": Interval(8, 384_000, why="the highest sample rate audio uses"),
                     "max_samples": Check(lambda v, c: v == 0 or v >= 4, "0 (all) or >= 4 samples"),
-                    "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
-                    "hidden_features": Interval(1), "first_omega_0": POSITIVE, "hidden_omega_0": POSITIVE,
+                    "steps": Interval(1), "lr": LEARNING_RATE, "log_every": Interval(1),
+                    "hidden_features": LAYER_WIDTH, "hidden_layers": LAYER_COUNT, "first_omega_0": OMEGA, "hidden_omega_0": OMEGA,
                     "methods": [Options(*METHODS), Unique()]}
 
     wav: str = ""                  # a WAV file path; empty = the offline default clip (chirp + tones)

@@ -22,7 +22,8 @@ import numpy as np
 import scipy.special
 import torch
 
-from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
+from paperlab.core.constraints import (
+    POSITIVE, Interval, Options, Unique, LAYER_WIDTH, LAYER_COUNT, POINTS, OMEGA, LEARNING_RATE, size_bound)
 from paperlab.core.plots import new_figure, plot_loss_curves
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.models import METHODS, build_model
@@ -38,11 +39,12 @@ class HelmholtzConfig:
     (N = points per step), 5 x 256 network with 2 outputs, Adam lr 2e-5, 50k steps."""
 
     _constraints = {"wavenumber": POSITIVE, "source_variance": POSITIVE, "source_cutoff": Interval(0),
-                    "collocation_points": Interval(1), "source_samples": Interval(0, "collocation_points"),
+                    "collocation_points": POINTS, "source_samples": Interval(1, "collocation_points"),
                     "pml_width": Interval(0, 1, closed="neither"), "pml_a0": Interval(0), "source_weight_divisor": POSITIVE,
-                    "steps": Interval(1), "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1),
-                    "omega_0": POSITIVE, "rbf_centres": Interval(1), "pe_samples": Interval(2),
-                    "methods": [Options(*METHODS), Unique()], "eval_side": Interval(2),
+                    "steps": Interval(1), "lr": LEARNING_RATE, "hidden_features": LAYER_WIDTH, "hidden_layers": LAYER_COUNT,
+                    "omega_0": OMEGA, "rbf_centres": size_bound(65_536, "one RBF unit per centre at every point"),
+                    "pe_samples": Interval(2, 100_000, why="samples of the positional encoding's frequency range"),
+                    "methods": [Options(*METHODS), Unique()], "eval_side": Interval(2, 4096, why="4096^2 grid points, each through every layer"),
                     "exclude_radius": Interval(0), "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
     wavenumber: float = 20.0               # k of the Helmholtz equation

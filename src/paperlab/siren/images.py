@@ -11,7 +11,9 @@ import torch
 
 from paperlab.core.models import save_model
 from paperlab.core.plots import new_figure
-from paperlab.core.constraints import Check, Interval, Options, POSITIVE, Unique
+from paperlab.core.constraints import (
+    Check, Interval, Options, POSITIVE, Unique, LAYER_WIDTH, LAYER_COUNT, OMEGA, LEARNING_RATE, size_bound,
+    DataFile)
 from paperlab.siren.data import BUNDLED_IMAGES, coordinate_grid, load_image
 from paperlab.siren.derivatives import bandlimited_derivatives, laplace_filter, sobel_gradient
 from paperlab.siren.models import METHODS, build_model
@@ -59,8 +61,9 @@ class ImageSignal:
 @dataclass
 class NetworkConfig:
     """Architecture shared by the image experiments: the authors' `SingleBVPNet` (5 x 256, omega_0 = 30)."""
-    _constraints = {"hidden_features": Interval(1), "first_omega_0": POSITIVE, "hidden_omega_0": POSITIVE,
-                    "rbf_centres": Interval(1)}
+    _constraints = {"hidden_features": LAYER_WIDTH, "first_omega_0": OMEGA, "hidden_omega_0": OMEGA,
+                    "rbf_centres": size_bound(65_536, "one RBF unit per centre at every coordinate"),
+                    "hidden_layers": size_bound(100, LAYER_COUNT.why, low=0)}
 
     hidden_features: int = 256      # width of the hidden layers
     hidden_layers: int = 3          # layers between the first and the last (3: the authors' 5-layer net)
@@ -69,9 +72,17 @@ class NetworkConfig:
     rbf_centres: int = 1024         # RBF-ReLU: centres of its RBF input layer
 
 
-# a bundled scikit-image name or an image file
-IMAGE = Check(lambda v, c: v in BUNDLED_IMAGES or Path(v).is_file(),
-              f"a bundled image ({', '.join(BUNDLED_IMAGES)}) or an existing image file")
+class _ImageSource(DataFile):
+    """A bundled scikit-image name, or an image file decoded when the config is made (before any run folder)."""
+
+    def check(self, value, cfg):
+        if value in BUNDLED_IMAGES:
+            return None
+        problem = super().check(value, cfg)
+        return problem and f"a bundled image ({', '.join(BUNDLED_IMAGES)}) or {problem}"
+
+
+IMAGE = _ImageSource(lambda path: load_image(str(path), 2), "image file", optional=False)
 
 
 def network_spec(method: str, cfg, in_features: int, out_features: int, samples_per_axis: int) -> dict:
@@ -129,7 +140,7 @@ def psnr_curve(history: list[dict], key: str) -> dict[str, list]:
 @dataclass
 class ImageFitConfig(NetworkConfig):
     """Authors' `train_img.py`: 512^2 cameraman, 10k full-batch Adam steps at lr 1e-4."""
-    _constraints = {"image": IMAGE, "side": Interval(2), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+    _constraints = {"image": IMAGE, "side": Interval(2, 4096, why="4096^2 pixels, each a coordinate through every layer"), "steps": Interval(1), "lr": LEARNING_RATE, "log_every": Interval(1),
                     "methods": [Options(*METHODS), Unique()]}
 
     image: str = "camera"        # a bundled scikit-image name or an image file
@@ -216,7 +227,7 @@ def plot_field_grid(run, signal: ImageSignal, methods, name: str) -> None:
 class DerivativeSupervisionConfig(NetworkConfig):
     """Supplement, Poisson image reconstruction: fit only the gradient (or only the Laplacian) of the
     cameraman; the authors' script trains full-batch with Adam at lr 1e-4 for 10k steps at 256^2."""
-    _constraints = {"image": IMAGE, "side": Interval(2), "steps": Interval(1), "lr": POSITIVE,
+    _constraints = {"image": IMAGE, "side": Interval(2, 4096, why="4096^2 pixels, each a coordinate through every layer"), "steps": Interval(1), "lr": LEARNING_RATE,
                     "log_every": Interval(1), "highpass_sigma": POSITIVE,
                     "gradient_methods": [Options(*METHODS), Unique()], "laplacian_methods": [Options(*METHODS), Unique()]}
 
@@ -305,7 +316,7 @@ def plot_recoveries(run, signal: ImageSignal, keys) -> None:
 class PoissonBlendConfig(NetworkConfig):
     """Fig. 5: fit a SIREN to the composite gradient 0.5 grad(a) + 0.5 grad(b) of two images
     (the authors' `CompositeGradients` weights), notebook resolution 128^2."""
-    _constraints = {"side": Interval(2), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
+    _constraints = {"side": Interval(2, 4096, why="4096^2 pixels, each a coordinate through every layer"), "steps": Interval(1), "lr": LEARNING_RATE, "log_every": Interval(1),
                     "images": IMAGE,
                     "weights": Check(lambda w, c: len(w) == len(c.images) >= 2, "one weight per image (>= 2 images)",
                                      whole=True)}

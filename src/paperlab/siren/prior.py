@@ -16,7 +16,8 @@ from torch import nn
 
 from paperlab.core.linear import Linear
 from paperlab.core.plots import new_figure
-from paperlab.core.constraints import Interval, Options, POSITIVE, Unique
+from paperlab.core.constraints import (
+    Interval, Options, POSITIVE, Unique, LAYER_WIDTH, LAYER_COUNT, OMEGA, LEARNING_RATE, NON_NEGATIVE, size_bound)
 from paperlab.siren.data import coordinate_grid
 from paperlab.siren.models import sine_weight_bound
 from paperlab.siren.training import fit
@@ -26,11 +27,12 @@ from paperlab.siren.training import fit
 class PriorConfig:
     """Paper: CelebA 32^2, context 10 / 100 / 1000 pixels, set encoder + hypernetwork onto a SIREN.
     Sizes here are ours (a 3 x 64 SIREN, 128-d code); Adam lr 1e-4 as in the paper's other experiments."""
-    _constraints = {"dataset": Options("fashion-mnist", "digits"), "side": Interval(2), "train_images": Interval(1),
-                    "test_images": Interval(1), "batch_size": Interval(1), "steps": Interval(1), "lr": POSITIVE, "log_every": Interval(1),
-                    "latent": Interval(1),
-                    "encoder_hidden": Interval(1), "siren_hidden": Interval(1), "hyper_hidden": Interval(1),
-                    "cnp_hidden": Interval(1), "omega_0": POSITIVE, "min_context": Interval(1, lambda c: c.side ** 2),
+    _constraints = {"dataset": Options("fashion-mnist", "digits"), "side": Interval(2, 256, why="the images are 28x28 or 8x8, upsampled"), "train_images": Interval(1),
+                    "test_images": Interval(1), "batch_size": Interval(1), "steps": Interval(1), "lr": LEARNING_RATE, "log_every": Interval(1),
+                    "latent": LAYER_WIDTH,
+                    "encoder_hidden": LAYER_WIDTH, "siren_hidden": LAYER_WIDTH, "hyper_hidden": LAYER_WIDTH,
+                    "siren_layers": size_bound(100, LAYER_COUNT.why, low=0), "latent_weight": NON_NEGATIVE, "hypo_weight": NON_NEGATIVE,
+                    "cnp_hidden": LAYER_WIDTH, "omega_0": OMEGA, "min_context": Interval(1, lambda c: c.side ** 2),
                     "contexts": [Interval(1, lambda c: c.side ** 2), Unique()],
                     "methods": [Options("hypernetwork", "cnp"), Unique()]}
 

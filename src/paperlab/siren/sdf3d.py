@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
+from paperlab.core.constraints import POSITIVE, Interval, Options, Unique, POINTS, DataFile
 from paperlab.core.plots import new_figure
 from paperlab.siren.models import Siren
 from paperlab.siren.sdf import SDFLossConfig, sdf_loss
@@ -110,6 +110,14 @@ def load_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return vertices, faces
 
 
+def check_mesh(path: str | Path) -> None:
+    """A mesh the 3-D experiment can sample (checked when the config is made): readable, with triangles
+    that do not all sit on one point."""
+    vertices, _ = load_mesh(path)
+    if np.ptp(vertices, axis=0).max() <= 0:
+        raise ValueError(f"mesh {str(path)!r} is degenerate (all vertices coincide)")
+
+
 def mesh_point_cloud(path: str | Path, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Area-uniform surface points of a mesh with its face normals, centred on the bounding box and
     scaled (aspect kept) so that the largest coordinate is 0.9, inside the [-1, 1]^3 sampling box."""
@@ -132,8 +140,8 @@ class SDF3DConfig(SDFLossConfig):
     step, the `sdf` loss weights (3e3, 1e2, 1e2, 5e1), 5 x 256 SIREN, Adam lr 1e-4, 10k epochs over the
     point cloud. Shapes: analytic ones with exact SDFs, or `mesh=PATH` (any file trimesh reads)."""
 
-    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": PathKind("file"), "surface_points": Interval(1),
-                    "eval_side": Interval(8), "band": POSITIVE, "held_out_points": Interval(1)}
+    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": DataFile(lambda path: check_mesh(path), "mesh file"), "surface_points": POINTS,
+                    "eval_side": Interval(8, 512, why="512^3 = 134M grid points, each through every layer"), "band": POSITIVE, "held_out_points": POINTS}
 
     shapes: tuple[str, ...] = SHAPES       # analytic shapes fitted, each with an exact SDF
     mesh: str = ""                         # a mesh file; when given, it replaces `shapes`

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
+from paperlab.core.constraints import (
+    Interval, Options, Unique, LAYER_WIDTH, LAYER_COUNT, OMEGA, LEARNING_RATE, Check, DataFile)
 from paperlab.core.plots import new_figure
 from paperlab.siren.models import METHODS, build_model
 from paperlab.siren.training import evaluate_fields, fit, psnr_from_mse
@@ -26,9 +27,9 @@ class VideoConfig:
     3.8e-3 of all pixels per step, 100k steps; cat video 300 frames of 512^2 RGB. ReLU+P.E. uses the
     Nyquist octave count of the longest axis (the authors' 3-D encoding has a fixed 10 octaves)."""
 
-    _constraints = {"video": PathKind("file", suffixes=(".npy", ".gif", ".tif", ".tiff")), "frames": Interval(1),
-                    "side": Interval(2), "sample_fraction": Interval(0, 1, closed="right"), "steps": Interval(1),
-                    "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1), "omega_0": POSITIVE,
+    _constraints = {"video": DataFile(lambda path: load_video(path), "video file", suffixes=(".npy", ".gif", ".tif", ".tiff")), "frames": [Interval(1), Check(lambda v, c: v * c.side ** 2 <= 2 ** 28, "frames x side^2 <= 2^28 pixels (the synthetic video in float32 RGB: 3 GiB)")],
+                    "side": Interval(2, 4096, why="4096^2 pixels per frame"), "sample_fraction": Interval(0, 1, closed="right"), "steps": Interval(1),
+                    "lr": LEARNING_RATE, "hidden_features": LAYER_WIDTH, "hidden_layers": LAYER_COUNT, "omega_0": OMEGA,
                     "methods": [Options(*METHODS), Unique()], "log_every": Interval(1), "checkpoint_every": Interval(1)}
 
     video: str = ""                        # a .npy [T, H, W, C] / .gif / .tif file; empty = the synthetic video
@@ -100,6 +101,11 @@ def load_video(path: str | Path) -> np.ndarray:
     video = video.astype(np.float32)
     if not np.isfinite(video).all():
         raise ValueError(f"video {str(path)!r} contains NaN or infinite values")
+    if video.min() < 0.0 or video.max() > 1.0:   # floats are intensities in [0, 1] (PSNR assumes that peak)
+        raise ValueError(f"video {str(path)!r} has values in [{video.min():g}, {video.max():g}]; floats must lie in "
+                         "[0, 1] (or give uint8 frames)")
+    if video.max() == video.min():
+        raise ValueError(f"video {str(path)!r} is constant: nothing to fit, and its PSNR is undefined")
     return video
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from paperlab.core.constraints import POSITIVE, Check, Interval, Options, Unique
+from paperlab.core.constraints import (
+    POSITIVE, Check, Interval, Options, Unique, LAYER_WIDTH, LAYER_COUNT, POINTS, OMEGA, LEARNING_RATE)
 from paperlab.core.plots import new_figure
 from paperlab.siren.helmholtz import field_derivatives
 from paperlab.siren.models import METHODS, build_model
@@ -30,13 +31,13 @@ class WaveConfig:
     + (N/100) sum_{t=0}|u_t|; 5 x 512 SIREN (3 hidden layers), Adam lr 2e-5, 100k steps."""
 
     _constraints = {"variance": POSITIVE, "peak": POSITIVE, "speed": POSITIVE, "t_max": POSITIVE,
-                    "curriculum": Interval(0, 1), "collocation_points": Interval(1),
-                    "initial_points": Interval(1, "collocation_points"), "source_samples": Interval(0, "initial_points"),
+                    "curriculum": Interval(0, 1), "collocation_points": POINTS,
+                    "initial_points": Interval(1, "collocation_points"), "source_samples": Interval(1, "initial_points"),
                     "source_cutoff": Interval(0), "source_radius_sigmas": POSITIVE, "dirichlet_divisor": POSITIVE, "neumann_divisor": POSITIVE,
-                    "steps": Interval(1), "lr": POSITIVE, "hidden_features": Interval(1), "hidden_layers": Interval(1),
-                    "omega_0": POSITIVE, "methods": [Options(*METHODS), Unique()],
-                    "fd_points": Check(lambda v, c: v >= 3 and v % 2 == 1, "an odd integer >= 3"),
-                    "eval_side": Interval(2, "fd_points"), "snapshots": Interval(1), "log_every": Interval(1),
+                    "steps": Interval(1), "lr": LEARNING_RATE, "hidden_features": LAYER_WIDTH, "hidden_layers": LAYER_COUNT,
+                    "omega_0": OMEGA, "methods": [Options(*METHODS), Unique()],
+                    "fd_points": Check(lambda v, c: 3 <= v <= 10_001 and v % 2 == 1, "an odd integer in [3, 10001] (the reference grid is fd_points^2, stepped in time)"),
+                    "eval_side": Interval(2, "fd_points"), "snapshots": Interval(1, 1000, why="one evaluation grid per snapshot"), "log_every": Interval(1),
                     "checkpoint_every": Interval(1)}
 
     variance: float = 5e-4                 # variance of the initial Gaussian

@@ -15,13 +15,14 @@ from pathlib import Path
 import torch
 
 from paperlab.core.config import config_from_dict, settings_from
-from paperlab.core.constraints import POSITIVE, Interval, Options, PathKind, Unique
+from paperlab.core.constraints import (
+    POSITIVE, Check, Interval, Options, PathKind, Unique, LAYER_WIDTH, POINTS, LEARNING_RATE, readable)
 from paperlab.core.experiment import Experiment
 from paperlab.core.models import save_model
 from paperlab.core.models import save_model
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import artifact_key
-from paperlab.core.runs import Run
+from paperlab.core.runs import Run, read_json, read_partial
 from paperlab.rl.bear.dataset_builder import DatasetBuildConfig, build_datasets, dataset_directory, \
     default_data_dir
 from paperlab.rl.bear.datasets import D4RL_KINDS, DATASET_KINDS, load_dataset
@@ -37,18 +38,36 @@ ARM_POLL_SECONDS = 20.0   # how often a job waiting for arms that other jobs tra
 AGENT_LEVEL_SETTINGS = ("hidden", "vae_hidden", "batch_size", "warmup_steps", "bear_preset", "lagrange_lr")
 
 
+class _CachedDatasets(Check):
+    """Dataset files already built under data_dir are opened when the config is made: a corrupt one is named
+    before any run folder exists (delete it and it is built again)."""
+
+    def __init__(self):
+        super().__init__(lambda v, c: True, "", whole=True)
+
+    def check(self, value, cfg):
+        for env in cfg.envs:
+            folder = dataset_directory(build_config(cfg, env))
+            for path in sorted(folder.glob("*.hdf5")) if folder.is_dir() else []:
+                problem = readable(path, load_dataset, "BEAR dataset")
+                if problem:
+                    return f"{problem}; delete the file and it is built again"
+        return None
+
+
 @dataclass
 class OfflineConfig:
     """Paper scale: D4RL-sized data (1M transitions), authors' networks and 1M updates."""
-    _constraints = {"envs": [Options(*MUJOCO_ENVS, "Pendulum-v1"), Unique()], "datasets": [Options(*DATASET_KINDS), Unique()],
+    _constraints = {"envs": [Options(*MUJOCO_ENVS, "Pendulum-v1"), Unique()],
+                    "datasets": [Options(*DATASET_KINDS), Unique(), _CachedDatasets()],
                     "methods": [Options(*METHODS), Unique()], "updates": Interval(1), "eval_every": Interval(1, "updates"),
-                    "eval_episodes": Interval(1), "hidden": Interval(1), "vae_hidden": Interval(1),
-                    "batch_size": Interval(1), "warmup_steps": Interval(0), "q_probe_every": Interval(1),
-                    "n_probe": Interval(1), "bear_preset": Options(*BEAR_PRESETS), "lagrange_lr": POSITIVE,
+                    "eval_episodes": Interval(1), "hidden": LAYER_WIDTH, "vae_hidden": LAYER_WIDTH,
+                    "batch_size": Interval(1, 65_536, why="a batch is sampled per update"), "warmup_steps": Interval(0), "q_probe_every": Interval(1),
+                    "n_probe": POINTS, "bear_preset": Options(*BEAR_PRESETS), "lagrange_lr": LEARNING_RATE,
                     "gamma": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"),
-                    "behaviour_steps": Interval(1), "sac_hidden": Interval(1), "sac_batch_size": Interval(1),
-                    "sac_lr": POSITIVE, "sac_initial_temperature": POSITIVE, "snapshot_every": Interval(1),
-                    "snapshot_episodes": Interval(1), "transitions": Interval(1), "medium_fraction": Interval(0, 1),
+                    "behaviour_steps": Interval(1), "sac_hidden": LAYER_WIDTH, "sac_batch_size": Interval(1, 65_536, why="a batch is sampled per update"),
+                    "sac_lr": LEARNING_RATE, "sac_initial_temperature": POSITIVE, "snapshot_every": Interval(1),
+                    "snapshot_episodes": Interval(1), "transitions": Interval(1, POINTS.high, why="a dataset is held in memory; the paper's hold 1e6"), "medium_fraction": Interval(0, 1),
                     "data_dir": PathKind("dir"), "checkpoint_every": Interval(0),
                     "extra_seeds_from": Interval(1), "extra_seed_datasets": [Options(*DATASET_KINDS), Unique()],
                     "extra_seed_methods": [Options(*METHODS), Unique()]}
@@ -135,7 +154,7 @@ def bear_paths(cfg: OfflineConfig) -> dict[str, str]:
 
 def _load_arm(path: Path) -> dict:
     """A trained arm from the arm cache, marked with where it came from (an entry without a score is corrupt)."""
-    result = json.loads(path.read_text())
+    result = read_json(path)
     result["normalized_score"]
     return {**result, "reused_from_cache": str(path)}
 
@@ -164,9 +183,9 @@ def import_arms(runs_dir: str | Path, data_dir: str | None = None) -> dict[str, 
             continue
         results_path, partial_path = config_path.with_name("results.json"), config_path.with_name("partial.json")
         if results_path.exists():
-            source, arms = results_path, json.loads(results_path.read_text()).get("arms", {})
+            source, arms = results_path, read_json(results_path).get("arms", {})
         elif partial_path.exists():
-            source, arms = partial_path, json.loads(partial_path.read_text())
+            source, arms = partial_path, read_partial(partial_path)   # the finished arms, not the progress mark
         else:
             continue
         cfg = config_from_dict(CONFIG_CLASSES[meta["config_class"]], {**meta["config"], "data_dir": data_dir})

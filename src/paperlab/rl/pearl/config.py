@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paperlab.core.config import settings_from
-from paperlab.core.constraints import POSITIVE, Interval, Options
+from paperlab.core.constraints import POSITIVE, Interval, Options, LAYER_WIDTH, POINTS, LEARNING_RATE
 from paperlab.rl.pearl.tasks import FAMILIES
 
 # oyster configs/default.py (algo_params) -- used for every task unless its json overrides
@@ -94,12 +94,12 @@ class PEARLConfig:
     _constraints = {"task": Options(*FAMILIES), "preset": Options("authors", "cpu"), "encoder": Options("mlp", "rnn"),
                     "rnn_context": Options("transitions", "trajectories"),
                     "context_source": Options("recent", "whole-buffer"), "n_train_tasks": Interval(1),
-                    "n_test_tasks": Interval(1), "latent_dim": Interval(1), "hidden": Interval(1),
-                    "encoder_hidden": Interval(1), "meta_batch": Interval(1), "num_iterations": Interval(1),
+                    "n_test_tasks": Interval(1), "latent_dim": LAYER_WIDTH, "hidden": LAYER_WIDTH,
+                    "encoder_hidden": LAYER_WIDTH, "meta_batch": Interval(1), "num_iterations": Interval(1),
                     "num_tasks_sample": Interval(1), "batch_size": Interval(1), "embedding_batch_size": Interval(1),
-                    "discount": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"), "lr": POSITIVE,
+                    "discount": Interval(0, 1, closed="left"), "tau": Interval(0, 1, closed="right"), "lr": LEARNING_RATE, "num_train_steps_per_itr": Interval(1),
                     "reward_scale": POSITIVE, "kl_lambda": Interval(0), "kl_weight": Interval(0), "num_exp_traj_eval": Interval(0),
-                    "eval_trajs": Interval(1), "replay_buffer_size": Interval(1), "eval_every": Interval(1),
+                    "eval_trajs": Interval(1), "replay_buffer_size": Interval(1, POINTS.high, why="the buffer is held in memory; the paper's holds 1e6"), "eval_every": Interval(1),
                     "eval_seeds": Interval(1), "context_shape": Options("transitions", "trajectories"),
                     "context_max_trajs": Interval(1), "context_probe": Interval(1)}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from paperlab.core.config import settings_from
-from paperlab.core.constraints import POSITIVE, Interval, Options, Unique
+from paperlab.core.constraints import POSITIVE, Interval, Options, Unique, LAYER_WIDTH, LEARNING_RATE
 from paperlab.core.experiment import Experiment
 from paperlab.core.models import save_model
 from paperlab.core.runs import Run
@@ -81,15 +81,15 @@ class SampleEfficiencyConfig(PEARLConfig):
     """PEARL and the on-policy baselines on the same train/test tasks; baselines trained for their own budget
     of env steps (the paper runs them ~1e8 steps), evaluated `*_eval_points` times along the way."""
 
-    _constraints = {"rl2_env_steps": Interval(1), "rl2_hidden": Interval(1), "rl2_trials_per_batch": Interval(1),
-                    "rl2_lr": POSITIVE, "rl2_eval_points": Interval(1),
+    _constraints = {"rl2_env_steps": Interval(1), "rl2_hidden": LAYER_WIDTH, "rl2_trials_per_batch": Interval(1),
+                    "rl2_lr": LEARNING_RATE, "rl2_eval_points": Interval(1),
                     "baselines": [Options(*BASELINES), Unique()], "pearl_arms": [Options(*PEARL_ARMS), Unique()],
-                    "maml_env_steps": Interval(1), "maml_hidden": Interval(1), "maml_fast_lr": POSITIVE,
+                    "maml_env_steps": Interval(1), "maml_hidden": LAYER_WIDTH, "maml_fast_lr": LEARNING_RATE,
                     "maml_fast_batch_size": Interval(1), "maml_meta_batch_size": Interval(1),
                     "maml_max_kl": POSITIVE, "maml_fisher_task_stride": Interval(1, "maml_meta_batch_size"),
-                    "maml_eval_points": Interval(1), "promp_env_steps": Interval(1), "promp_hidden": Interval(1),
-                    "promp_fast_lr": POSITIVE, "promp_fast_batch_size": Interval(1),
-                    "promp_meta_batch_size": Interval(1), "promp_learning_rate": POSITIVE,
+                    "maml_eval_points": Interval(1), "promp_env_steps": Interval(1), "promp_hidden": LAYER_WIDTH,
+                    "promp_fast_lr": LEARNING_RATE, "promp_fast_batch_size": Interval(1),
+                    "promp_meta_batch_size": Interval(1), "promp_learning_rate": LEARNING_RATE,
                     "promp_eval_points": Interval(1)}
     task: str = "cheetah-vel"
     baselines: tuple[str, ...] = BASELINES  # on-policy meta-RL baselines run: rl2, maml-trpo, promp
