@@ -308,7 +308,7 @@ def test_granularity_resumes_exactly(data_env, tmp_path, kill_after):
     from paperlab.core.testing import check_exact_resume
 
     check_exact_resume("ssl", "granularity", tmp_path, kill_after,
-                       overrides={"cache_pretrained": "false", "pretrain_steps": "12"})
+                       overrides={"cache_pretrained": "false", "pretrain_steps": "12", "levels": "2,10"})
 
 
 def test_corrupt_pretrained_cache_is_named_and_recomputed(data_env, tmp_path, capsys):

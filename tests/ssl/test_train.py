@@ -158,8 +158,8 @@ def test_fit_classifier_trains_to_a_validation_plateau_and_restores_the_best():
 
     gen = torch.Generator().manual_seed(0)
     labels = torch.arange(64) % 2
-    images = torch.randint(0, 40, (64, 1, 28, 28), dtype=torch.uint8, generator=gen)
-    images[labels == 1, :, :, :8] += 200                      # a learnable stripe
+    images = torch.randint(0, 40, (64, 1, 12, 12), dtype=torch.uint8, generator=gen)
+    images[labels == 1, :, :, :4] += 200                      # a learnable stripe
     cfg = ClassifierSettings(epochs=50, min_steps=10, batch_size=16, lr=3e-3, weight_decay=0.0, patience=2,
                              eval_steps=4, lr_drops=1)
     normalize = Normalizer(*channel_stats(images))
