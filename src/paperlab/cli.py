@@ -23,7 +23,7 @@ from paperlab.core.config import SCALES, apply_overrides, config_to_dict, parse_
 from paperlab.core.config_docs import format_config
 from paperlab.core.registry import all_paper_info, get_paper, paper_info, paper_names, write_catalog
 from paperlab.core.reproduce import check_reproduce, print_claims, reproduce
-from paperlab.core.runner import THREADS_ENV, resolve_threads, run_experiment
+from paperlab.core.runner import THREADS_ENV, read_run_meta, resolve_threads, run_experiment
 from paperlab.core.runs import RESULTS_FILE, check_out_dir, load_results, read_json
 from paperlab.core.seeding import resolve_device
 from paperlab.core.sweep import JobError, parse_seeds, sweep
@@ -203,8 +203,6 @@ def _check_resume_args(args) -> None:
     cfg_file = Path(args.resume) / "config.json"
     if not cfg_file.is_file():
         raise CliError(f"cannot resume: {cfg_file} does not exist (is {args.resume} a run directory?)")
-    from paperlab.core.runner import read_run_meta
-
     meta = read_run_meta(Path(args.resume))   # every key checked for its type: one line for an edited file
     given = {"PAPER": (args.paper, meta["paper"]), "EXPERIMENT": (args.experiment, meta["experiment"]),
              "--seed": (args.seed, meta["seed"]), "--scale": (args.scale, meta["scale"]),

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import importlib
 import os
 import platform
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -20,9 +23,12 @@ from typing import Any, Iterator
 
 from paperlab.core.config import config_from_dict, config_hash, config_to_dict
 from paperlab.core.constraints import validate_config
+from paperlab.core.experiment import Experiment
 from paperlab.core.precision import resolve_precision, use_precision
+from paperlab.core.registry import get_paper, paper_modules
 from paperlab.core.runs import RESULTS_FILE, Run, RunLock, check_out_dir, read_json, write_json
 from paperlab.core.seeding import check_seed, resolve_device, seed_everything
+from paperlab.core.tracking import resolve_tracker
 
 _VERSIONED = ("numpy", "scipy", "torch", "scikit-learn", "scikit-image", "matplotlib", "kornia", "gymnasium", "mujoco")
 
@@ -107,11 +113,6 @@ def code_fingerprint(paper: str) -> str:
     """A hash of the source a paper's runs depend on: core/, datasets/, the paper's own package and the
     folders its `Paper.code` names (rl/common for the RL papers). A run made by different code is never
     reused, while an edit to another paper leaves this paper's finished runs valid."""
-    import hashlib
-    import importlib
-
-    from paperlab.core.registry import get_paper, paper_modules
-
     root = Path(__file__).resolve().parent.parent
     package = Path(importlib.import_module(paper_modules()[paper]).__file__).resolve().parent
     folders = [root / "core", root / "datasets", package, *(root / folder for folder in get_paper(paper).code)]
@@ -272,88 +273,135 @@ def run_experiment(paper: str, experiment: str, scale: str = "quick", seed: int 
     `tracker` (default $PAPERLAB_TRACKER, else "jsonl") adds a metrics tracker beside metrics.jsonl.
     `precision` (default $PAPERLAB_PRECISION, else fp32; "auto" resolved here) is recorded and part of the identity.
     """
-    from paperlab.core.registry import get_paper
-    from paperlab.core.tracking import resolve_tracker
-
     threads = resolve_threads(threads)
     tracker = resolve_tracker(tracker)
     if resume is not None:
-        directory = Path(resume).resolve()  # one run, one lock, however the folder is named (symlink, `.`)
-        meta = read_run_meta(directory)
-        paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
-        device = resolve_device(meta.get("device", device))
-        exp = get_paper(paper).experiment(experiment)
-        try:
-            cfg = validate_config(config_from_dict(exp.config, meta["config"]))
-        except ValueError as err:
-            raise ValueError(f"{directory / 'config.json'}: {err}") from None
-        check_seed(seed)
-        check_run_identity(directory, meta)
-        precision = meta.get("precision", "fp32")  # a run keeps the precision it was started with
-        identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg),
-                                                        precision=precision)
-        lock = identity_lock(directory.parent.parent.parent, paper, experiment, identity).acquire(wait=False)
-        resumed = True
+        plan = resumed_run(Path(resume).resolve(), device)  # one run, one lock, however the folder is named
     else:
-        exp = get_paper(paper).experiment(experiment)
-        cfg = exp.make_config(scale, overrides)
-        check_seed(seed)
-        device = resolve_device(device)
-        precision = resolve_precision(precision, device)
-        check_out_dir(out)
-        identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), precision=precision)
-        config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False,
-                                       precision=precision)
-        lock = identity_lock(Path(out), paper, experiment, identity).acquire(wait=True)
-        directory = None
-        try:
-            if skip_finished and any_code:
-                finished = find_run(Path(out), paper, experiment, config_identity, finished=True, key="config_identity")
-                if finished is not None:
-                    lock.release()
-                    return finished
-            if skip_finished:
-                finished = find_run(Path(out), paper, experiment, identity, finished=True)
-                if finished is not None:
-                    lock.release()
-                    return finished
-                directory = find_run(Path(out), paper, experiment, identity, finished=False)
-                if directory is not None and read_json(directory / "config.json").get("device", device) != device:
-                    directory = None  # an unfinished run on another device is left alone, not adopted
-            resumed = directory is not None
-            if directory is None:
-                directory = _new_run_dir(Path(out), paper, experiment, scale, seed)
-                meta = {
-                    "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
-                    "precision": precision, "identity": identity, "config_identity": config_identity,
-                    "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
-                    "config_fields": field_digests(config_to_dict(cfg)),
-                    "versions": library_versions(), "git_commit": git_commit(),
-                    "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
-                    "paths": exp.paths(cfg) if exp.paths else {},
-                }
-                write_json(directory / "config.json", meta)
-        except BaseException:
-            lock.release()
-            raise
+        plan = new_run(paper, experiment, scale, seed, device, out, overrides, precision, skip_finished, any_code)
+    return execute_run(plan, threads, tracker, show_progress, fresh, overrides if resume is None else None)
+
+
+@dataclass
+class RunPlan:
+    """A run ready to execute: its folder (new, to resume, or finished), its checked settings, and the lock on
+    its identity, held until `execute_run` ends."""
+
+    directory: Path
+    exp: Experiment
+    cfg: Any
+    paper: str
+    experiment: str
+    scale: str
+    seed: int
+    device: str
+    precision: str
+    identity: str
+    lock: RunLock
+    resumed: bool
+
+
+def resumed_run(directory: Path, device: str = "cpu") -> RunPlan:
+    """The run saved in `directory` with its saved settings, each checked (config, seed, run files and identity),
+    and its lock (refused while another process runs it)."""
+    meta = read_run_meta(directory)
+    paper, experiment, scale, seed = meta["paper"], meta["experiment"], meta["scale"], meta["seed"]
+    device = resolve_device(meta.get("device", device))
+    exp = get_paper(paper).experiment(experiment)
     try:
-        if (directory / RESULTS_FILE).exists():  # finished: never recomputed, never overwritten
+        cfg = validate_config(config_from_dict(exp.config, meta["config"]))
+    except ValueError as err:
+        raise ValueError(f"{directory / 'config.json'}: {err}") from None
+    check_seed(seed)
+    check_run_identity(directory, meta)
+    precision = meta.get("precision", "fp32")  # a run keeps the precision it was started with
+    identity = meta.get("identity") or run_identity(paper, experiment, scale, seed, config_to_dict(cfg),
+                                                    precision=precision)
+    lock = identity_lock(directory.parent.parent.parent, paper, experiment, identity).acquire(wait=False)
+    return RunPlan(directory, exp, cfg, paper, experiment, scale, seed, device, precision, identity, lock,
+                   resumed=True)
+
+
+def new_run(paper: str, experiment: str, scale: str, seed: int, device: str, out: str | Path,
+            overrides: dict[str, Any] | None, precision: str | None, skip_finished: bool, any_code: bool) -> RunPlan:
+    """A run of the validated config under `out`: its identity's lock (waiting while another process runs the same
+    run), then with `skip_finished` an identical run to reuse (`identical_run`), else a new folder with its
+    config.json. Nothing is written before every setting is checked."""
+    exp = get_paper(paper).experiment(experiment)
+    cfg = exp.make_config(scale, overrides)
+    check_seed(seed)
+    device = resolve_device(device)
+    precision = resolve_precision(precision, device)
+    check_out_dir(out)
+    identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), precision=precision)
+    config_identity = run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False,
+                                   precision=precision)
+    lock = identity_lock(Path(out), paper, experiment, identity).acquire(wait=True)
+    try:
+        directory = identical_run(Path(out), paper, experiment, identity, config_identity, device, any_code) \
+            if skip_finished else None
+        resumed = directory is not None
+        if directory is None:
+            directory = _new_run_dir(Path(out), paper, experiment, scale, seed)
+            meta = {
+                "paper": paper, "experiment": experiment, "scale": scale, "seed": seed, "device": device,
+                "precision": precision, "identity": identity, "config_identity": config_identity,
+                "code": code_fingerprint(paper), "config": config_to_dict(cfg), "config_class": type(cfg).__name__,
+                "config_fields": field_digests(config_to_dict(cfg)),
+                "versions": library_versions(), "git_commit": git_commit(),
+                "started": datetime.now(timezone.utc).isoformat(), "command": sys.argv,
+                "paths": exp.paths(cfg) if exp.paths else {},
+            }
+            write_json(directory / "config.json", meta)
+    except BaseException:
+        lock.release()
+        raise
+    return RunPlan(directory, exp, cfg, paper, experiment, scale, seed, device, precision, identity, lock, resumed)
+
+
+def identical_run(out: Path, paper: str, experiment: str, identity: str, config_identity: str, device: str,
+                  any_code: bool) -> Path | None:
+    """An identical run under `out` to reuse: a finished one (with `any_code`, one with the same config made by
+    other code counts), else an unfinished one on the same device to resume; None if there is neither."""
+    if any_code:
+        finished = find_run(out, paper, experiment, config_identity, finished=True, key="config_identity")
+        if finished is not None:
+            return finished
+    finished = find_run(out, paper, experiment, identity, finished=True)
+    if finished is not None:
+        return finished
+    unfinished = find_run(out, paper, experiment, identity, finished=False)
+    if unfinished is not None and read_json(unfinished / "config.json").get("device", device) != device:
+        return None  # an unfinished run on another device is left alone, not adopted
+    return unfinished
+
+
+def execute_run(plan: RunPlan, threads: int, tracker: str, show_progress: bool = True, fresh: bool = False,
+                overrides: dict[str, Any] | None = None) -> Path:
+    """Call the experiment in the plan's folder and write results.json; a finished run is returned as is (never
+    recomputed, never overwritten). The identity's lock is released however it ends."""
+    directory = plan.directory
+    what = f"{plan.paper} {plan.experiment}"
+    try:
+        if (directory / RESULTS_FILE).exists():
             return directory
-        seed_everything(seed)
-        with user_errors(directory, f"{paper} {experiment}", overrides if resume is None else None):
-            run = Run(directory, paper, experiment, scale, seed, device, cfg, resumed=resumed,
-                      show_progress=show_progress, fresh=fresh, tracker=tracker, identity=identity)
+        seed_everything(plan.seed)
+        with user_errors(directory, what, overrides):
+            run = Run(directory, plan.paper, plan.experiment, plan.scale, plan.seed, plan.device, plan.cfg,
+                      resumed=plan.resumed, show_progress=show_progress, fresh=fresh, tracker=tracker,
+                      identity=plan.identity)
             try:
-                with limit_threads(threads), use_precision(precision):
-                    results = exp.run(run, cfg)
+                with limit_threads(threads), use_precision(plan.precision):
+                    results = plan.exp.run(run, plan.cfg)
             finally:
                 run.close()
         if not isinstance(results, dict):
-            raise TypeError(f"experiment {paper}/{experiment} must return a dict of results, got {type(results).__name__}")
-        results = {**results, "_meta": {"seconds": run.elapsed(), "seed": seed, "scale": scale, "resumed": resumed,
-                                        "finished": datetime.now(timezone.utc).isoformat()}}
-        with user_errors(directory, f"{paper} {experiment}", None):
+            raise TypeError(f"experiment {plan.paper}/{plan.experiment} must return a dict of results, got "
+                            f"{type(results).__name__}")
+        results = {**results, "_meta": {"seconds": run.elapsed(), "seed": plan.seed, "scale": plan.scale,
+                                        "resumed": plan.resumed, "finished": datetime.now(timezone.utc).isoformat()}}
+        with user_errors(directory, what, None):
             write_json(directory / RESULTS_FILE, results)
     finally:
-        lock.release()
+        plan.lock.release()
     return directory
