@@ -140,8 +140,9 @@ class SDF3DConfig(SDFLossConfig):
     step, the `sdf` loss weights (3e3, 1e2, 1e2, 5e1), 5 x 256 SIREN, Adam lr 1e-4, 10k epochs over the
     point cloud. Shapes: analytic ones with exact SDFs, or `mesh=PATH` (any file trimesh reads)."""
 
-    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": DataFile(lambda path: check_mesh(path), "mesh file"), "surface_points": POINTS,
-                    "eval_side": Interval(8, 512, why="512^3 = 134M grid points, each through every layer"), "band": POSITIVE, "held_out_points": POINTS}
+    _constraints = {"shapes": [Options(*SHAPES), Unique()], "mesh": DataFile(lambda path: check_mesh(path), "mesh file"),
+                    "surface_points": POINTS, "band": POSITIVE, "held_out_points": POINTS,
+                    "eval_side": Interval(8, 512, why="512^3 = 134M grid points, each through every layer")}
 
     shapes: tuple[str, ...] = SHAPES       # analytic shapes fitted, each with an exact SDF
     mesh: str = ""                         # a mesh file; when given, it replaces `shapes`
