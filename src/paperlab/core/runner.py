@@ -231,8 +231,8 @@ def user_errors(directory: Path, what: str, overrides: dict[str, Any] | None) ->
     try:
         yield
     except MemoryError:
-        raise ValueError(f"{what} ran out of memory{given}; use smaller sizes (`paperlab list` shows each field's "
-                         f"bounds), then resume with --resume {directory}") from None
+        raise ValueError(f"{what} ran out of memory{given}; use smaller sizes (widths, batches, points), or free "
+                         f"memory and resume with --resume {directory}") from None
     except OverflowError as err:
         raise ValueError(f"{what} overflowed a number ({err}){given}; use smaller values") from None
     except OSError as err:
