@@ -123,7 +123,9 @@ def helmholtz_residual(model, coords: torch.Tensor, cfg: HelmholtzConfig) -> tor
     the PML factors; equal to Laplace(u) + k^2 u inside the PML's inner edge. The model's two outputs
     are Re u and Im u."""
     out, jac, hess = field_derivatives(model, coords)
-    cplx = lambda t: torch.complex(t[:, 0].float(), t[:, 1].float())  # noqa: E731  (fp32: bf16 has no complex)
+    # bf16 (under --precision bf16-mixed) has no complex type: lift it to fp32; float64 stays float64
+    lift = lambda t: t.float() if t.dtype in (torch.bfloat16, torch.float16) else t  # noqa: E731
+    cplx = lambda t: torch.complex(lift(t[:, 0]), lift(t[:, 1]))  # noqa: E731
     u, ux, uy = cplx(out), cplx(jac[..., 0]), cplx(jac[..., 1])
     uxx, uyy = cplx(hess[..., 0, 0]), cplx(hess[..., 1, 1])
     ex, ey, dex, dey = pml_factors(coords, cfg)
