@@ -44,7 +44,8 @@ class SineLayer(nn.Module):
     def preactivation(self, x: torch.Tensor) -> torch.Tensor:
         if self.is_first:   # fp32 even under --precision bf16-mixed: sin(30 x W) on coordinates needs it
             with full_precision(x.device):
-                return linear(x.float(), self.linear.weight * self.omega_0, self.linear.bias * self.omega_0)
+                x = x.float() if x.dtype in (torch.bfloat16, torch.float16) else x   # float64 stays float64
+                return linear(x, self.linear.weight * self.omega_0, self.linear.bias * self.omega_0)
         return linear(x, self.linear.weight * self.omega_0, self.linear.bias * self.omega_0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
