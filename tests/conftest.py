@@ -13,6 +13,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from paperlab.core.runs import read_json  # noqa: E402
 
 # seeds per paper: one (the per-paper tests read these runs, one per experiment; BEAR's arms come from the arm
 # cache that tests/rl/bear fills)
@@ -82,7 +83,7 @@ class TinyReproduction:
         return sorted(p for p in (self.out / paper / experiment).iterdir() if (p / "results.json").exists())
 
     def document(self) -> dict:
-        return json.loads(self.claims_json.read_text())
+        return read_json(self.claims_json)   # strict JSON: non-finite numbers come back from `_nonfinite`
 
 
 @pytest.fixture(scope="session")
