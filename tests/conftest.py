@@ -3,7 +3,6 @@ whose runs the contract test (tests/test_paper_contract.py) and the per-paper te
 
 import contextlib
 import gzip
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
