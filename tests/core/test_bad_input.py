@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from paperlab.core.testing import assert_one_line_error
 from paperlab.cli import main
 
 # (paper, experiment, --set overrides): each case of the issue that used to be accepted or to crash
@@ -62,15 +63,6 @@ BAD_CONFIGS = [
 ]
 
 
-def _assert_one_line_error(capsys, rc, *needles):
-    err = capsys.readouterr().err.strip()
-    assert rc == 2, err
-    assert err.startswith("paperlab: error:") and "\n" not in err and "Traceback" not in err, err
-    for needle in needles:
-        assert needle in err, (needle, err)
-    return err
-
-
 def _nothing_written(out: Path) -> bool:
     return not out.exists() or not any(p.is_file() for p in out.rglob("*"))
 
@@ -82,7 +74,7 @@ def test_bad_config_rejected_before_anything_is_written(tmp_path, capsys, paper,
     for item in sets:
         args += ["--set", item]
     key, _, value = sets[0].partition("=")
-    err = _assert_one_line_error(capsys, main(args), key)
+    err = assert_one_line_error(capsys, main(args), key)
     assert "allowed" in err
     assert _nothing_written(out)
 
@@ -94,7 +86,7 @@ def test_bad_config_rejected_before_anything_is_written(tmp_path, capsys, paper,
 ])
 def test_bad_seed_or_device_leaves_no_run_folder(toy, tmp_path, capsys, args, needle):
     out = tmp_path / "runs"
-    _assert_one_line_error(capsys, main(["run", "toy", "noisy-mean", "--scale", "tiny", "--out", str(out), *args]),
+    assert_one_line_error(capsys, main(["run", "toy", "noisy-mean", "--scale", "tiny", "--out", str(out), *args]),
                            needle)
     assert _nothing_written(out)
 
@@ -102,16 +94,16 @@ def test_bad_seed_or_device_leaves_no_run_folder(toy, tmp_path, capsys, args, ne
 def test_out_is_a_file(toy, tmp_path, capsys):
     target = tmp_path / "afile"
     target.write_text("x")
-    _assert_one_line_error(capsys, main(["run", "toy", "noisy-mean", "--scale", "tiny", "--out", str(target)]),
+    assert_one_line_error(capsys, main(["run", "toy", "noisy-mean", "--scale", "tiny", "--out", str(target)]),
                            str(target), "is a file")
-    _assert_one_line_error(capsys, main(["report", str(tmp_path), "--out", str(target)]), str(target))
+    assert_one_line_error(capsys, main(["report", str(tmp_path), "--out", str(target)]), str(target))
 
 
 def test_reproduce_json_is_a_directory(toy, tmp_path, capsys):
     out, adir = tmp_path / "runs", tmp_path / "adir"
     adir.mkdir()
     rc = main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--json", str(adir)])
-    _assert_one_line_error(capsys, rc, str(adir), "directory")
+    assert_one_line_error(capsys, rc, str(adir), "directory")
     assert _nothing_written(out) and list(tmp_path.glob("adir*")) == [adir]
 
 
@@ -127,7 +119,7 @@ def test_reproduce_json_is_a_directory(toy, tmp_path, capsys):
 def test_bad_cli_values(toy, tmp_path, capsys, args, needle):
     out = tmp_path / "runs"
     rc = main([*args, "--out", str(out)] if args[0] != "data" else args)
-    _assert_one_line_error(capsys, rc, needle)
+    assert_one_line_error(capsys, rc, needle)
     assert _nothing_written(out)
 
 
@@ -161,7 +153,7 @@ def _crashed_run(toy, out: Path) -> Path:
 def test_resume_refuses_contradicting_arguments(toy, tmp_path, capsys, extra, needle):
     run_dir = _crashed_run(toy, tmp_path / "runs")
     before = sorted(p.name for p in run_dir.iterdir())
-    _assert_one_line_error(capsys, main(["run", *extra, "--resume", str(run_dir)]), needle, "contradicts"
+    assert_one_line_error(capsys, main(["run", *extra, "--resume", str(run_dir)]), needle, "contradicts"
                            if not extra[0].startswith("--set") else "--set")
     assert sorted(p.name for p in run_dir.iterdir()) == before
 
@@ -181,9 +173,9 @@ def test_resume_accepts_agreeing_arguments_and_never_recomputes_a_finished_run(t
 def test_corrupt_files_are_named(toy, tmp_path, capsys):
     run_dir = _crashed_run(toy, tmp_path / "runs")
     (run_dir / "partial.json").write_text("{not json")
-    _assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), str(run_dir / "partial.json"))
+    assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), str(run_dir / "partial.json"))
     (run_dir / "config.json").write_text(json.dumps({"paper": "toy"}))
-    _assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), str(run_dir / "config.json"), "experiment")
+    assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), str(run_dir / "config.json"), "experiment")
 
 
 def test_truncated_and_crafted_checkpoints_are_refused(tmp_path):
@@ -214,19 +206,19 @@ def test_truncated_and_crafted_checkpoints_are_refused(tmp_path):
 def test_a_failing_job_under_the_processes_executor_is_one_line(toy, tmp_path, capsys):
     rc = main(["sweep", "toy", "noisy-mean", "--scale", "tiny", "--seeds", "0,1", "--executor", "processes",
                "--set", "crash_at=0", "--out", str(tmp_path / "runs")])
-    _assert_one_line_error(capsys, rc, "failed under the processes executor", "Crash", "--seed 0")
+    assert_one_line_error(capsys, rc, "failed under the processes executor", "Crash", "--seed 0")
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:1", "nonsense"])
 def test_a_bad_ray_address_fails_fast_and_clearly(toy, tmp_path, capsys, address):
     rc = main(["sweep", "toy", "noisy-mean", "--scale", "tiny", "--seeds", "0,1", "--executor", "ray",
                "--address", address, "--out", str(tmp_path / "runs")])
-    _assert_one_line_error(capsys, rc, "--address")
+    assert_one_line_error(capsys, rc, "--address")
 
 
 def test_reproduce_refuses_a_no_evidence_override(tmp_path, capsys):
     rc = main(["reproduce", "nmf", "--scale", "tiny", "--set", "monotone.n_matrices=0", "--out", str(tmp_path)])
-    _assert_one_line_error(capsys, rc, "n_matrices=0")
+    assert_one_line_error(capsys, rc, "n_matrices=0")
     assert _nothing_written(tmp_path)
 
 
@@ -243,7 +235,7 @@ def test_jobs_progress_bar_honours_no_progress(toy, tmp_path, capsys, monkeypatc
 
 def test_reproduce_all_checks_before_running_any(tmp_path, capsys):
     rc = main(["reproduce", "all", "--scale", "tiny", "--device", "gpu", "--out", str(tmp_path)])
-    _assert_one_line_error(capsys, rc, "gpu")
+    assert_one_line_error(capsys, rc, "gpu")
     rc = main(["reproduce", "siren", "--scale", "tiny", "--set", "prior.min_context=100000", "--out", str(tmp_path)])
-    _assert_one_line_error(capsys, rc, "min_context")  # image-fit (first) must not run either
+    assert_one_line_error(capsys, rc, "min_context")  # image-fit (first) must not run either
     assert _nothing_written(tmp_path)

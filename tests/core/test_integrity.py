@@ -13,16 +13,7 @@ from paperlab.cli import main
 from paperlab.core.artifacts import ArtifactStore
 from paperlab.core.runner import identity_lock, read_run_meta, run_experiment
 from paperlab.core.runs import Run, json_bytes, load_results, read_json, write_json
-from paperlab.core.testing import Interrupted
-
-
-def _one_line_error(capsys, rc, *needles):
-    err = capsys.readouterr().err.strip()
-    assert rc == 2, err
-    assert err.startswith("paperlab: error:") and "\n" not in err and "Traceback" not in err, err
-    for needle in needles:
-        assert needle in err, (needle, err)
-    return err
+from paperlab.core.testing import Interrupted, assert_one_line_error
 
 
 def _crashed_run(toy, out: Path, crash_at: int = 1) -> Path:
@@ -45,9 +36,9 @@ def test_the_run_lock_holds_through_a_symlink_and_dot(toy, tmp_path, capsys, mon
     link.symlink_to(run_dir)
     holder = identity_lock(run_dir.parents[2], "toy", "noisy-mean", identity).acquire(wait=False)  # a live resume
     try:
-        _one_line_error(capsys, main(["run", "--resume", str(link)]), "is being run")
+        assert_one_line_error(capsys, main(["run", "--resume", str(link)]), "is being run")
         monkeypatch.chdir(run_dir)
-        _one_line_error(capsys, main(["run", "--resume", "."]), "is being run")
+        assert_one_line_error(capsys, main(["run", "--resume", "."]), "is being run")
     finally:
         holder.release()
     assert not (run_dir / "toy").exists() and not (link.parents[2] / "toy").exists()   # no stray folders
@@ -111,7 +102,7 @@ def test_tampered_run_files_give_one_line_on_resume(toy, tmp_path, capsys, case)
     name, change, needle = TAMPERED[case]
     run_dir = _crashed_run(toy, tmp_path / "runs")
     _edit_json(run_dir / name, change)
-    _one_line_error(capsys, main(["run", "--resume", str(run_dir)]), needle)
+    assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), needle)
     assert not (run_dir / "results.json").exists()
 
 
@@ -121,12 +112,12 @@ def test_plots_replaced_by_a_file_and_foreign_results_are_refused(toy, tmp_path,
         child.unlink()
     (run_dir / "plots").rmdir()
     (run_dir / "plots").write_text("not a folder")
-    _one_line_error(capsys, main(["run", "--resume", str(run_dir)]), "plots")
+    assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), "plots")
     (run_dir / "plots").unlink()
     assert main(["run", "--resume", str(run_dir)]) == 0
     for content in ("[1, 2]", '"done"'):
         (run_dir / "results.json").write_text(content)
-        _one_line_error(capsys, main(["run", "--resume", str(run_dir)]), "results.json")
+        assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), "results.json")
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path):
@@ -143,10 +134,10 @@ def test_an_edited_config_is_refused_on_resume_and_by_reproduce(toy, tmp_path, c
     out = tmp_path / "runs"
     run_dir = _crashed_run(toy, out)
     _edit_json(run_dir / "config.json", lambda d: {**d, "config": {**d["config"], "n": 7}})
-    _one_line_error(capsys, main(["run", "--resume", str(run_dir)]), "field(s) n changed")
+    assert_one_line_error(capsys, main(["run", "--resume", str(run_dir)]), "field(s) n changed")
     args = ["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--no-report", "--seeds", "1",
             "--set", "crash_at=1"]
-    _one_line_error(capsys, main(args), "field(s) n changed", str(run_dir))
+    assert_one_line_error(capsys, main(args), "field(s) n changed", str(run_dir))
 
 
 def test_an_edited_or_moved_cache_entry_is_recomputed(tmp_path, capsys):
@@ -188,12 +179,12 @@ def test_memory_disk_and_overflow_errors_are_one_line_naming_the_values(toy, tmp
 
     monkeypatch.setattr(toy.NOISY_MEAN, "run", run)
     args = ["run", "toy", "noisy-mean", "--scale", "tiny", "--out", str(tmp_path), "--set", "n=77"]
-    _one_line_error(capsys, main(args), needle, "n=77" if needle != "no space left" else "--resume")
+    assert_one_line_error(capsys, main(args), needle, "n=77" if needle != "no space left" else "--resume")
 
 
 def test_a_huge_seed_range_is_refused_before_it_is_built(toy, tmp_path, capsys):
     args = ["sweep", "toy", "noisy-mean", "--seeds", "0-99999999999", "--out", str(tmp_path / "runs")]
-    _one_line_error(capsys, main(args), "0-99999999999", "10000")
+    assert_one_line_error(capsys, main(args), "0-99999999999", "10000")
     assert not (tmp_path / "runs").exists()
 
 
@@ -207,7 +198,7 @@ def test_a_huge_seed_range_is_refused_before_it_is_built(toy, tmp_path, capsys):
 def test_conflicting_and_meaningless_options_are_refused(toy, tmp_path, capsys, args, needle):
     out = tmp_path / "runs"
     args = [str(out) if a == "RUNS" else a for a in args]
-    _one_line_error(capsys, main([*args, "--out", str(out)] if args[0] != "report" else args), needle)
+    assert_one_line_error(capsys, main([*args, "--out", str(out)] if args[0] != "report" else args), needle)
     assert not out.exists()
 
 

@@ -77,3 +77,13 @@ def check_exact_resume(paper: str, experiment: str, tmp_path: Path, kill_after_l
     assert metrics_records(full) == metrics_records(resumed), "metrics.jsonl differs after resume"
     assert b["_meta"]["resumed"] is True
     return b
+
+
+def assert_one_line_error(capsys, rc: int, *needles: str) -> str:
+    """The CLI's contract for bad input: exit 2 and one `paperlab: error:` line (no traceback) naming each needle."""
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert err.startswith("paperlab: error:") and "\n" not in err and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    return err

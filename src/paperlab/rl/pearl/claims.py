@@ -236,13 +236,19 @@ def judge_rnn_transitions(results: dict[str, list[dict]]) -> Verdict:
     runs = results["encoder-ablation"]
     sparse = runs[0]["task"] == "sparse-point-robot"
     finals = {arm: [_ablation_score(r[arm], sparse) for r in runs] for arm in ("mlp", "rnn-transitions", "rnn-trajectories")}
-    diff = paired_difference(finals["rnn-transitions"], finals["rnn-trajectories"])
+    return _paired_ablation(finals, "rnn-transitions", "rnn-trajectories", "transitions_minus_trajectories",
+                            "RNN(transitions) - RNN(trajectories)", runs[0]["task"])
+
+
+def _paired_ablation(finals: dict[str, list[float]], a: str, b: str, key: str, label: str, task: str) -> Verdict:
+    """Arm a - arm b, paired by seed, each seed scored on the mean of its last evaluations."""
+    sparse = task == "sparse-point-robot"
+    diff = paired_difference(finals[a], finals[b])
     what = "success after exploration" if sparse else "test return"
     measured = {f"{arm}_final": summarize(v) for arm, v in finals.items()}
-    measured.update(transitions_minus_trajectories=diff, task=runs[0]["task"],
+    measured.update({key: diff}, task=task,
                     judged_on=f"each seed's mean of its last {SPARSE_LAST if sparse else ABLATION_LAST} evaluations")
-    return verdict_from_difference(diff, measured, f"RNN(transitions) - RNN(trajectories) {what} > 0 (paired 95% CI)",
-                                   "RNN(transitions) - RNN(trajectories)")
+    return verdict_from_difference(diff, measured, f"{label} {what} > 0 (paired 95% CI)", label)
 
 
 def _same_config_but(a: dict, b: dict, differ: set[str]) -> bool:
@@ -265,13 +271,8 @@ def judge_recent_context(results: dict[str, list[dict]]) -> Verdict:
     sparse = runs[0]["task"] == "sparse-point-robot"
     finals = {"recent": [_ablation_score(r, sparse) for r in recent],
               "whole-buffer": [_ablation_score(r["whole-buffer"], sparse) for r in runs]}
-    diff = paired_difference(finals["recent"], finals["whole-buffer"])
-    what = "success after exploration" if sparse else "test return"
-    measured = {f"{arm}_final": summarize(v) for arm, v in finals.items()}
-    measured.update(recent_minus_whole_buffer=diff, task=runs[0]["task"],
-                    judged_on=f"each seed's mean of its last {SPARSE_LAST if sparse else ABLATION_LAST} evaluations")
-    return verdict_from_difference(diff, measured, f"recent - whole-buffer {what} > 0 (paired 95% CI)",
-                                   "recent - whole-buffer")
+    return _paired_ablation(finals, "recent", "whole-buffer", "recent_minus_whole_buffer", "recent - whole-buffer",
+                            runs[0]["task"])
 
 
 CLAIMS = [
