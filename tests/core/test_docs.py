@@ -95,3 +95,12 @@ def test_a_doc_without_its_hand_written_section_and_bad_folders_are_one_line_err
     assert any("no hand-written section" in p for p in problems)
     assert main(["docs", "--check", "--root", str(tmp_path / "nowhere")]) == 2
     assert "has no results/ and docs/ folders" in capsys.readouterr().err
+
+
+def test_a_row_judged_under_an_earlier_rule_says_so_until_it_is_judged_again(tmp_path):
+    small = _claims("small", ["inconclusive", "reproduced"])
+    small["claims"][0]["earlier_rule"] = "earlier rule, re-run pending"
+    root = _repo(tmp_path, "# Demo\n", small=small)
+    rows = [line for line in claim_rows(root / "results", "demo") if line.startswith("| `c")]
+    assert "**inconclusive** (3 seeds; earlier rule, re-run pending)" in rows[0]
+    assert "**reproduced** (3 seeds) |" in rows[1] and "earlier rule" not in rows[1]

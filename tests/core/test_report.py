@@ -189,3 +189,15 @@ def test_large_figures_are_stored_smaller_without_visible_change(tmp_path):
     assert copy.stat().st_size < (plots / "e--noise.png").stat().st_size
     with Image.open(plots / "e--noise.png") as a, Image.open(copy) as b:
         assert max(high for _, high in ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getextrema()) <= 3
+
+
+def test_a_committed_claim_judged_under_earlier_rules_says_so_in_the_report(toy, tmp_path):
+    committed = _committed(tmp_path)
+    path = committed / "other" / "claims-quick.json"
+    doc = json.loads(path.read_text())
+    doc["claims"][0].update(earlier_rule="earlier rules, re-run pending", note="from the old judge")
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "runs"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--committed", str(committed)]) == 0
+    for text in ((out / "report.md").read_text(), (out / "report.html").read_text()):
+        assert "earlier rules, re-run pending; from the old judge" in text

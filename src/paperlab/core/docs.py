@@ -44,8 +44,13 @@ def load_claims(results: Path, paper: str, scale: str) -> dict[str, Any]:
 
 
 def _verdict(row: dict[str, Any]) -> str:
+    """The verdict, its seeds, and `earlier_rule` where the row was judged under rules since replaced (a
+    re-judge writes a fresh row without it)."""
     seeds = row.get("seeds")
-    return f"**{row['verdict']}**" + (f" ({seeds} seeds)" if isinstance(seeds, int) and seeds > 1 else "")
+    notes = [f"{seeds} seeds"] if isinstance(seeds, int) and seeds > 1 else []
+    if row.get("earlier_rule"):
+        notes.append(str(row["earlier_rule"]))
+    return f"**{row['verdict']}**" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def claim_figure(results: Path, paper: str, scale: str, experiments: list[str]) -> str | None:
