@@ -201,3 +201,19 @@ def test_a_committed_claim_judged_under_earlier_rules_says_so_in_the_report(toy,
     assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--committed", str(committed)]) == 0
     for text in ((out / "report.md").read_text(), (out / "report.html").read_text()):
         assert "(earlier rules, re-run pending)" in text and "from the old judge" in text
+
+
+def test_judging_a_claim_again_drops_its_earlier_rule_mark(toy, tmp_path):
+    out, claims = tmp_path / "runs", tmp_path / "claims-tiny.json"
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--json", str(claims), "--no-report"]) == 0
+    doc = json.loads(claims.read_text())
+    for row in doc["claims"]:
+        row["earlier_rule"] = "earlier rules, re-run pending"
+    claims.write_text(json.dumps(doc))
+    first = doc["claims"][0]["id"]
+    # --claims merges into the existing file, keeping the rows not judged now as they were
+    assert main(["reproduce", "toy", "--scale", "tiny", "--out", str(out), "--json", str(claims), "--no-report",
+                 "--claims", first]) == 0
+    rows = {row["id"]: row for row in json.loads(claims.read_text())["claims"]}
+    assert "earlier_rule" not in rows[first]
+    assert all("earlier_rule" in row for cid, row in rows.items() if cid != first)

@@ -298,7 +298,8 @@ def _claims_view(doc: dict[str, Any], paper: str, base: Path, doc_figures: list[
             "headline": headline(row["measured"], row["threshold"]),
             "threshold": format_number(row["threshold"]),
             "threshold_short": shorten(format_number(row["threshold"]), SHORT_THRESHOLD_CHARS),
-            "measured": measured_lines(row["measured"]), "note": row.get("note") or "", "earlier_rule": row.get("earlier_rule") or "",
+            "measured": measured_lines(row["measured"]), "note": row.get("note") or "",
+            "earlier_rule": row.get("earlier_rule") or "",
             "seeds": row.get("seeds"), "runs": [_run_line(i, base) for i in infos], "figures": claim_figures})
     return {"paper": paper, "scale": doc["scale"], "title": doc.get("title", ""), "source": source,
             "anchor": _anchor(source, paper, doc["scale"]), "counts": _counts(doc), "claims": claims,
