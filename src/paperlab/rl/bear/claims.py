@@ -10,11 +10,6 @@ from paperlab.rl.bear.scoring import never_worse_sometimes_better as scored_neve
 from paperlab.rl.bear.training import default_kernel
 
 
-def seed_scores(runs: list[dict], env: str, kind: str, method: str) -> list[float]:
-    """The final normalized score of `method` on one (env, dataset), for every seed that trained that arm."""
-    return [r["scores"][env][kind][method] for r in runs if method in r["scores"].get(env, {}).get(kind, {})]
-
-
 def seed_arms(runs: list[dict], env: str, kind: str, method: str) -> list[dict]:
     """The arm results of `method` on one (env, dataset), for every seed that trained that arm."""
     return [r["arms"][f"{env}/{kind}/{method}"] for r in runs if f"{env}/{kind}/{method}" in r["arms"]]

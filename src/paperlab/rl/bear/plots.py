@@ -9,7 +9,8 @@ import numpy as np
 from paperlab.core.claims import mean_ci
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
 from paperlab.core.runs import Run
-from paperlab.rl.bear.claims import dataset_cells, seed_arms, seed_scores
+from paperlab.rl.bear.claims import dataset_cells, seed_arms
+from paperlab.rl.bear.scoring import RULE, arm_score
 from paperlab.rl.bear.training import METHOD_LABELS
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def _constraint_axes(ax_alpha, ax_divergence, title: str) -> None:
 
 
 def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
-    """Cross-seed bar charts of normalized scores (mean, 95% CI) and Q-estimate curves."""
+    """Cross-seed bar charts of the judged score (the scoring rule's per-seed score: mean of the last evaluations;
+    bar = mean, whiskers = 95% CI, dots = seeds) and Q-estimate curves."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, runs in results.items():
@@ -94,16 +96,23 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         methods = list(runs[0]["scores"][cells[0][0]][cells[0][1]])
         fig, ax = new_figure(size=(max(5, 1.6 * len(cells)), 3.5))
         width = 0.8 / len(methods)
+        seeds = set()
         for i, m in enumerate(methods):
-            stats = np.array([mean_ci(seed_scores(runs, env, kind, m)) for env, kind in cells])
+            per_cell = [[v for v, _ in (arm_score(a) for a in seed_arms(runs, env, kind, m)) if v is not None]
+                        for env, kind in cells]
+            seeds.update(len(v) for v in per_cell)
+            stats = np.array([mean_ci(v) if v else (np.nan,) * 3 for v in per_cell])
             x = np.arange(len(cells)) + i * width
             ax.bar(x, stats[:, 0], width, yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]],
-                   label=METHOD_LABELS[m], capsize=2)
+                          label=METHOD_LABELS[m], capsize=2)
+            for xi, v in zip(x, per_cell):
+                ax.plot([xi] * len(v), v, ".", ms=3, color="k", alpha=0.6, zorder=3)
         ax.set_xticks(np.arange(len(cells)) + 0.4 - width / 2)
         ax.set_xticklabels([f"{e.split('-')[0]}\n{k}" for e, k in cells], fontsize=8)
-        ax.set_ylabel("normalized score")
+        ax.set_ylabel(f"normalized score\n(mean of last {RULE.k} evaluations)")
         ax.axhline(100, color="k", lw=0.6, ls=":")
-        ax.set_title(f"{name} ({len(runs)} seeds, 95% CI)")
+        n = "-".join(str(k) for k in sorted({min(seeds), max(seeds)})) if seeds else "0"
+        ax.set_title(f"{name} ({n} seeds per arm, 95% CI, dots: seeds)")
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # never over the bars
         if any(not e.startswith(("Hopper", "HalfCheetah", "Walker2d", "Ant")) for e, _ in cells):
             fig.text(0.01, -0.04, "normalized score = 100 (R - R_random) / (R_expert - R_random), with this run's own "
