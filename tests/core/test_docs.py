@@ -104,3 +104,11 @@ def test_a_row_judged_under_an_earlier_rule_says_so_until_it_is_judged_again(tmp
     rows = [line for line in claim_rows(root / "results", "demo") if line.startswith("| `c")]
     assert "**inconclusive** (3 seeds; earlier rule, re-run pending)" in rows[0]
     assert "**reproduced** (3 seeds) |" in rows[1] and "earlier rule" not in rows[1]
+
+
+def test_a_row_whose_arms_have_different_seed_counts_shows_the_range(tmp_path):
+    small = _claims("small", ["inconclusive"])
+    small["claims"][0]["seeds"] = "3-6"   # a judge's Verdict.seeds: extra seeds trained only some arms
+    root = _repo(tmp_path, "# Demo\n", small=small)
+    rows = [line for line in claim_rows(root / "results", "demo") if line.startswith("| `c")]
+    assert "**inconclusive** (3-6 seeds) |" in rows[0]

@@ -20,6 +20,8 @@ class Verdict:
     measured: dict[str, Any]
     threshold: Any
     note: str = ""
+    # seeds per arm where the arms of a claim have different counts (e.g. "3-6"); empty: the number of runs
+    seeds: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

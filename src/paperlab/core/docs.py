@@ -47,7 +47,8 @@ def _verdict(row: dict[str, Any]) -> str:
     """The verdict, its seeds, and `earlier_rule` where the row was judged under rules since replaced (a
     re-judge writes a fresh row without it)."""
     seeds = row.get("seeds")
-    notes = [f"{seeds} seeds"] if isinstance(seeds, int) and seeds > 1 else []
+    several = (isinstance(seeds, int) and seeds > 1) or (isinstance(seeds, str) and seeds)   # str: "3-6" per arm
+    notes = [f"{seeds} seeds"] if several else []
     if row.get("earlier_rule"):
         notes.append(str(row["earlier_rule"]))
     return f"**{row['verdict']}**" + (f" ({'; '.join(notes)})" if notes else "")

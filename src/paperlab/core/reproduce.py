@@ -77,7 +77,7 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
         rows.append({
             "id": claim.id, "text": claim.text, "verdict": verdict.verdict, "measured": verdict.measured,
             "threshold": verdict.threshold, "note": verdict.note, "experiments": claim.experiments,
-            "seeds": len(results[claim.experiments[0]]),
+            "seeds": verdict.seeds or len(results[claim.experiments[0]]),
             "runs": [d for name in claim.experiments for d in runs_by_exp[name]],
             "run_info": [run_info(Path(d)) for name in claim.experiments for d in runs_by_exp[name]],
         })

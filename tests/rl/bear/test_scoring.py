@@ -121,3 +121,21 @@ def test_score_runs_reads_sweep_results(tmp_path):
     out = score_runs(str(tmp_path))["HalfCheetah-v5/random"]
     assert out["bear"]["scores"] == pytest.approx([2.0, 2.1, 1.9]) and out["bear"]["censored"] == []
     assert out["kl-control"]["vs bear"]["status"] == BETTER
+
+
+def test_benchmark_judge_reports_seeds_per_arm_when_extra_seeds_train_only_some_arms():
+    from paperlab.rl.bear.claims import judge_bear_beats_baselines
+
+    def run(seed):
+        cells = {"random": {"bear": 10.0 + seed, "bc": 2.0}, "medium": {"bear": 20.0 + seed % 2, "bc": 15.0}}
+        if seed >= 3:   # seeds 3-5 train BEAR and BC on medium only, as EXTRA_SEEDS does at small
+            cells = {"medium": cells["medium"]}
+        return {"scores": {"HalfCheetah-v5": cells},
+                "dataset_scores": {"HalfCheetah-v5": {"random": 2.0, "medium": 40.0}},
+                "arms": {f"HalfCheetah-v5/{k}/{m}": arms([v])[0] for k, by in cells.items() for m, v in by.items()}}
+
+    verdict = judge_bear_beats_baselines({"offline-benchmark": [run(s) for s in range(6)]})
+    assert verdict.seeds == "3-6"
+    assert verdict.measured["HalfCheetah-v5/random"]["bear"]["n"] == 3
+    assert verdict.measured["HalfCheetah-v5/medium"]["bear"]["n"] == 6
+    assert judge_bear_beats_baselines({"offline-benchmark": [run(s) for s in range(3)]}).seeds == ""

@@ -50,7 +50,11 @@ def _comparison(runs: list[dict], env: str, kind: str, method: str, baselines: l
 
 def _rule_verdict(cells: dict, threshold: str, note: str, rule: ScoringRule = RULE, **kw) -> Verdict:
     verdict, reason = scored_never_worse_sometimes_better(cells, rule=rule, **kw)
-    return Verdict(verdict, cells, f"{threshold}; {rule.describe()}", ". ".join(filter(None, (reason, note))))
+    counts = sorted({arm["n"] for cell in cells.values() for arm in cell.values()
+                     if isinstance(arm, dict) and "n" in arm})
+    seeds = f"{counts[0]}-{counts[-1]}" if len(counts) > 1 else ""   # extra seeds train only some arms
+    return Verdict(verdict, cells, f"{threshold}; {rule.describe()}", ". ".join(filter(None, (reason, note))),
+                   seeds=seeds)
 
 
 def judge_bear_beats_baselines(results: dict[str, list[dict]]) -> Verdict:
