@@ -28,8 +28,13 @@ def _scale_note(runs: list[dict]) -> str:
     return f"Measured on {envs} after {arm['eval_curve'][-1][0]} updates per arm, up to {len(runs)} seeds."
 
 
+def rule_scores(arms: list[dict], rule: ScoringRule = RULE) -> list[float]:
+    """The scoring rule's per-seed scores of these arms (censored arms left out)."""
+    return [v for v, _ in (arm_score(a, rule) for a in arms) if v is not None]
+
+
 def _summary(arms: list[dict], rule: ScoringRule) -> dict | None:
-    values = [v for v, _ in (arm_score(a, rule) for a in arms) if v is not None]
+    values = rule_scores(arms, rule)
     return summarize(values) if values else None
 
 

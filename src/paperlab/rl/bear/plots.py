@@ -9,8 +9,8 @@ import numpy as np
 from paperlab.core.claims import mean_ci
 from paperlab.core.plots import new_figure, plot_mean_ci, save_figure
 from paperlab.core.runs import Run
-from paperlab.rl.bear.claims import dataset_cells, seed_arms
-from paperlab.rl.bear.scoring import RULE, arm_score
+from paperlab.rl.bear.claims import dataset_cells, rule_scores, seed_arms
+from paperlab.rl.bear.scoring import RULE
 from paperlab.rl.bear.training import METHOD_LABELS
 
 if TYPE_CHECKING:
@@ -98,13 +98,12 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         width = 0.8 / len(methods)
         seeds = set()
         for i, m in enumerate(methods):
-            per_cell = [[v for v, _ in (arm_score(a) for a in seed_arms(runs, env, kind, m)) if v is not None]
-                        for env, kind in cells]
+            per_cell = [rule_scores(seed_arms(runs, env, kind, m)) for env, kind in cells]
             seeds.update(len(v) for v in per_cell)
             stats = np.array([mean_ci(v) if v else (np.nan,) * 3 for v in per_cell])
             x = np.arange(len(cells)) + i * width
             ax.bar(x, stats[:, 0], width, yerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]],
-                          label=METHOD_LABELS[m], capsize=2)
+                   label=METHOD_LABELS[m], capsize=2)
             for xi, v in zip(x, per_cell):
                 ax.plot([xi] * len(v), v, ".", ms=3, color="k", alpha=0.6, zorder=3)
         ax.set_xticks(np.arange(len(cells)) + 0.4 - width / 2)
