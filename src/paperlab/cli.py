@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="in the report, show the claims committed in DIR (e.g. results) for papers not run here")
     p_rep.add_argument("--fresh", action="store_true", help="rerun even when an identical finished run exists")
     p_rep.add_argument("--rejudge", action="store_true",
-                       help="judge again from finished runs with the same config, even if the code changed since")
+                       help="judge again from finished runs with the same config, even if the code changed since; never trains "
+                            "(a missing run is named, exit 2)")
     p_rep.add_argument("--claims", metavar="ID,ID", help="judge only these claims (comma-separated ids)")
     _add_common(p_rep)
 

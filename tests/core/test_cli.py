@@ -73,3 +73,22 @@ def test_rejudge_reuses_runs_made_by_other_code(toy, tmp_path, monkeypatch):
     assert len(list((tmp_path / "toy" / "noisy-mean").iterdir())) == 1
     assert main(args) == 0  # without --rejudge, code that changed runs again
     assert len(list((tmp_path / "toy" / "noisy-mean").iterdir())) == 2
+
+
+def test_rejudge_never_trains_and_names_the_missing_run(toy, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("PAPERLAB_PRECISION", raising=False)
+    out_json = tmp_path / "claims.json"
+    args = ["reproduce", "toy", "--scale", "tiny", "--out", str(tmp_path / "runs"), "--no-report", "--seeds", "1"]
+    assert main(args + ["--precision", "bf16-mixed"]) == 0
+    made = sorted((tmp_path / "runs" / "toy" / "noisy-mean").iterdir())
+    # another config: refused with the run it lacks and how the finished run differs; nothing trained or written
+    assert main(args + ["--rejudge", "--set", "noisy-mean.steps=2", "--json", str(out_json)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no finished run of toy noisy-mean seed 0" in err and "precision bf16-mixed; other steps" in err
+    assert len(err.splitlines()) == 1 and not out_json.exists()
+    assert main(args + ["--rejudge", "--precision", "fp32"]) == 2   # a precision asked for must match
+    assert "and precision fp32" in capsys.readouterr().err
+    assert sorted((tmp_path / "runs" / "toy" / "noisy-mean").iterdir()) == made
+    # no precision asked for: the finished run counts whichever precision it used
+    assert main(args + ["--rejudge", "--json", str(out_json)]) == 0
+    assert json.loads(out_json.read_text())["claims"][0]["runs"] == [str(made[0])]

@@ -12,6 +12,7 @@ from typing import Any
 from paperlab.core.claims import format_claims_table
 from paperlab.core.experiment import Paper
 from paperlab.core.config import config_to_dict
+from paperlab.core.runner import finished_run_to_rejudge
 from paperlab.core.runs import load_results, read_json, write_json
 from paperlab.core.sweep import Job, execute
 
@@ -65,7 +66,11 @@ def reproduce(paper: Paper, scale: str = "quick", out: str | Path = "runs", json
         paper.experiment(name).make_config(scale, per_exp[name])
     jobs = [Job(paper.name, name, scale, seed, tuple(sorted(per_exp[name].items())), device, str(out),
                 reuse=not fresh, any_code=rejudge) for name, n in needed.items() for seed in range(n)]
-    dirs = execute(jobs, executor=executor, workers=workers, address=address)
+    if rejudge:   # judge what is there; training is never started by a re-judge
+        dirs = [str(finished_run_to_rejudge(paper.name, job.experiment, scale, job.seed, out, per_exp[job.experiment],
+                                            device=device)) for job in jobs]
+    else:
+        dirs = execute(jobs, executor=executor, workers=workers, address=address)
     runs_by_exp: dict[str, list[str]] = {}
     for job, directory in zip(jobs, dirs):
         runs_by_exp.setdefault(job.experiment, []).append(directory)

@@ -24,7 +24,7 @@ from typing import Any, Iterator
 from paperlab.core.config import config_from_dict, config_hash, config_to_dict
 from paperlab.core.constraints import validate_config
 from paperlab.core.experiment import Experiment
-from paperlab.core.precision import resolve_precision, use_precision
+from paperlab.core.precision import PRECISION_ENV, PRECISIONS, resolve_precision, use_precision
 from paperlab.core.registry import get_paper, paper_modules
 from paperlab.core.runs import RESULTS_FILE, Run, RunLock, check_out_dir, read_json, write_json
 from paperlab.core.seeding import check_seed, resolve_device, seed_everything
@@ -374,6 +374,40 @@ def identical_run(out: Path, paper: str, experiment: str, identity: str, config_
     if unfinished is not None and read_json(unfinished / "config.json").get("device", device) != device:
         return None  # an unfinished run on another device is left alone, not adopted
     return unfinished
+
+
+def finished_run_to_rejudge(paper: str, experiment: str, scale: str, seed: int, out: str | Path,
+                            overrides: dict[str, Any] | None = None, precision: str | None = None,
+                            device: str = "cpu") -> Path:
+    """For re-judging: the newest finished run under `out` with this config, made by any code. Never trains and
+    writes nothing. Without a precision (argument or $PAPERLAB_PRECISION) a run of either precision counts: the
+    run records the one it used. A missing run raises ValueError naming it and how the finished runs of that
+    seed differ, so a mistyped --set or --precision reads as such instead of starting hours of training."""
+    exp = get_paper(paper).experiment(experiment)
+    cfg = exp.make_config(scale, overrides)
+    check_seed(seed)
+    check_out_dir(out)
+    chosen = precision or os.environ.get(PRECISION_ENV, "").strip()
+    candidates = [resolve_precision(chosen, resolve_device(device))] if chosen else \
+        [p for p in PRECISIONS if p != "auto"]
+    found = [find_run(Path(out), paper, experiment, key="config_identity", finished=True,
+                      identity=run_identity(paper, experiment, scale, seed, config_to_dict(cfg), with_code=False,
+                                            precision=p)) for p in candidates]
+    found = [d for d in found if d is not None]
+    if found:
+        return max(found, key=lambda d: d.name)   # folder names end in their start time
+    others = []
+    for cfg_path in sorted((Path(out) / paper / experiment).glob("*/config.json")):
+        meta = read_json(cfg_path)
+        if meta.get("seed") == seed and meta.get("scale") == scale and (cfg_path.parent / RESULTS_FILE).exists():
+            fields = field_digests(config_to_dict(cfg))
+            differ = sorted(k for k, v in (meta.get("config_fields") or {}).items() if fields.get(k) != v)
+            others.append(f"{cfg_path.parent.name} (precision {meta.get('precision', 'fp32')}"
+                          + (f"; other {', '.join(differ)}" if differ else "") + ")")
+    seen = f"; finished runs of that seed: {'; '.join(others)}" if others else ""
+    raise ValueError(f"--rejudge: no finished run of {paper} {experiment} seed {seed} at scale {scale} with this "
+                     f"config{' and precision ' + chosen if chosen else ''} under {Path(out) / paper / experiment}"
+                     f"{seen}; run without --rejudge to train it")
 
 
 def execute_run(plan: RunPlan, threads: int, tracker: str, show_progress: bool = True, fresh: bool = False,
