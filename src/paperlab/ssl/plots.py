@@ -48,7 +48,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
                            label=f"{ref.replace('_', ' ')}, {key}")
         ax.set(xscale="log", xlabel="unlabelled pretraining images (Fashion-MNIST)", ylabel="test accuracy",
                title=f"Pretraining-set size ({len(runs)} seeds, 95% CI)")
-        ax.legend()
+        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside, not over, the curves
         save(fig, "unlabeled_size")
     if "labeled-size" in results:
         runs = results["labeled-size"]
@@ -59,7 +59,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
             plot_mean_ci(ax, sizes, [[r[key][i] for r in runs] for i in range(len(sizes))], label)
         ax.set(xscale="log", xlabel="labelled images", ylabel="test accuracy",
                title=f"Labelled-set size ({len(runs)} seeds, 95% CI)")
-        ax.legend()
+        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside, not over, the curves
         save(fig, "labeled_size")
     if "domain" in results:
         save(_arms_figure(results["domain"], "Fashion-MNIST {metric} accuracy", "Pretraining domain",
@@ -73,7 +73,7 @@ def summary_plots(results: dict[str, list[dict]], out_dir: Path) -> list[Path]:
         ax.set(xscale="log", xlabel="classes (nested Fashion-MNIST levels)", ylabel="test accuracy",
                title=f"Label granularity ({len(runs)} seeds, 95% CI)")
         ax.set_xticks(levels, [str(lv) for lv in levels])
-        ax.legend()
+        ax.legend(fontsize="small", loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside, not over, the curves
         save(fig, "granularity")
     if "corruption" in results:
         save(_arms_figure(results["corruption"], "clean {metric} accuracy", "Corrupted pretraining images",
