@@ -396,11 +396,10 @@ def finished_run_to_rejudge(paper: str, experiment: str, scale: str, seed: int, 
     found = [d for d in found if d is not None]
     if found:
         return max(found, key=lambda d: d.name)   # folder names end in their start time
-    others = []
+    others, fields = [], field_digests(config_to_dict(cfg))
     for cfg_path in sorted((Path(out) / paper / experiment).glob("*/config.json")):
         meta = read_json(cfg_path)
         if meta.get("seed") == seed and meta.get("scale") == scale and (cfg_path.parent / RESULTS_FILE).exists():
-            fields = field_digests(config_to_dict(cfg))
             differ = sorted(k for k, v in (meta.get("config_fields") or {}).items() if fields.get(k) != v)
             others.append(f"{cfg_path.parent.name} (precision {meta.get('precision', 'fp32')}"
                           + (f"; other {', '.join(differ)}" if differ else "") + ")")
